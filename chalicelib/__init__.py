@@ -1,0 +1,1 @@
+"""newbooks application code: domain, services and adapters (AWS, Slack, X, HTTP)."""

@@ -1,0 +1,69 @@
+"""The event contract between producers (crawl, uptime) and consumers (fan-out, deliverers).
+
+Producers do not publish events themselves: they write state, and the DynamoDB streams carry
+it. An event is derived from a stream record:
+
+* `release.new`        - INSERT of a RELEASES item with sk == "META"
+* any STATE-table item with sk == "STATE" that carries `last_event` (a dict with at least
+  `id` and `type`) - emitted when the NEW image's `last_event.id` differs from the OLD image's.
+  Types: `target.down`, `target.recovered`, `target.reminder`, `targets.grouped_down`,
+  `source.degraded`, `source.recovered`.
+
+Event ids are deterministic (derived from what happened, never from a clock), so a duplicated
+stream record or a re-run produces the same id, and the delivery ledger dedupes on it.
+
+Schema versions: producers write `SCHEMA_VERSION`; consumers accept every version in
+`ACCEPTED_VERSIONS` (the previous one stays accepted during a rollout).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+ACCEPTED_VERSIONS = frozenset({1, 2})
+
+RELEASE_NEW = "release.new"
+TARGET_DOWN = "target.down"
+TARGET_RECOVERED = "target.recovered"
+TARGET_REMINDER = "target.reminder"
+TARGETS_GROUPED_DOWN = "targets.grouped_down"
+SOURCE_DEGRADED = "source.degraded"
+SOURCE_RECOVERED = "source.recovered"
+
+EVENT_TYPES = frozenset(
+    {RELEASE_NEW, TARGET_DOWN, TARGET_RECOVERED, TARGET_REMINDER, TARGETS_GROUPED_DOWN, SOURCE_DEGRADED, SOURCE_RECOVERED}
+)
+
+
+class UnsupportedEvent(ValueError):
+    """An event whose type or schema version this code does not understand (goes to the DLQ)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str  # deterministic, e.g. "release.new:isbn:9784088820000" or "target.down:api:2026-11-22T10:03"
+    type: str
+    occurred_at: str  # ISO-8601 UTC, taken from the triggering data (tick time, first sighting)
+    subject: str  # what it is about: release id, target name, source name
+    data: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Event":
+        version = int(raw.get("schema_version", 1))
+        if version not in ACCEPTED_VERSIONS:
+            raise UnsupportedEvent(f"schema_version {version} not in {sorted(ACCEPTED_VERSIONS)}")
+        if raw.get("type") not in EVENT_TYPES:
+            raise UnsupportedEvent(f"unknown event type {raw.get('type')!r}")
+        return cls(
+            id=str(raw["id"]),
+            type=str(raw["type"]),
+            occurred_at=str(raw.get("occurred_at", "")),
+            subject=str(raw.get("subject", "")),
+            data=dict(raw.get("data") or {}),
+            schema_version=version,
+        )

@@ -1,0 +1,228 @@
+"""Every AWS resource newbooks uses, declared once.
+
+`infra/build_template.py` renders these into the CloudFormation merge template for
+`chalice package`, and `devstack` creates the same resources in moto server from them, so the
+deployed and the local stack cannot drift. Runtime code never reads this module for names: it
+reads the environment variable named by `env` (set by the template / the dev stack).
+
+Physical names are `newbooks-<stage>-<short>` so the hand-written IAM policy files can name
+their ARNs (`arn:aws:dynamodb:*:*:table/newbooks-*-releases`).
+
+Access patterns (who reads what, by which key) sit next to each table. No request path scans.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    pk: str
+    sk: str | None = None
+    projection: str = "ALL"  # ALL | KEYS_ONLY
+
+
+@dataclass(frozen=True)
+class Table:
+    logical_id: str
+    short: str
+    env: str
+    pk: str
+    sk: str | None = None
+    indexes: tuple[Index, ...] = ()
+    stream: str | None = None  # StreamViewType, or None for no stream
+    ttl_attribute: str | None = None
+    access_patterns: tuple[str, ...] = ()
+
+    def attribute_names(self) -> list[str]:
+        names = [self.pk] + ([self.sk] if self.sk else [])
+        for index in self.indexes:
+            names += [index.pk] + ([index.sk] if index.sk else [])
+        return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical_id: str
+    short: str
+    env: str  # holds the queue URL
+    visibility_timeout_s: int = 60
+    max_receive_count: int = 5  # after this many receives a message moves to the DLQ
+    dlq_retention_s: int = 14 * 24 * 3600
+
+    @property
+    def dlq_short(self) -> str:
+        return f"{self.short}-dlq"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    logical_id: str
+    short: str
+    env: str
+    eventbridge: bool = True
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """An event source mapping: a stream or queue feeding one Lambda function (Lambda semantics:
+    batches, partial batch failure via ReportBatchItemFailures, retries, then DLQ)."""
+
+    function: str  # the Chalice function name (app.lambda_function(name=...))
+    source: str  # logical id of a Table (its stream) or a Queue
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+    # stream-only knobs
+    starting_position: str = "TRIM_HORIZON"
+    max_retry_attempts: int = 5
+    bisect_on_error: bool = True
+    filter_patterns: tuple[str, ...] = field(default=())  # JSON filter patterns (FilterCriteria)
+
+
+RELEASES = Table(
+    logical_id="ReleasesTable",
+    short="releases",
+    env="RELEASES_TABLE",
+    pk="pk",  # "REL#<release id>"  (release id: isbn:<13> | jan:<13> | <source>:<code> | ...)
+    sk="sk",  # "META" for the release; "REF#<source ref>" for each source that listed it
+    indexes=(
+        # by month of release: "MONTH#2026-11", sort "2026-11-25#<id>" -> date ranges, this week
+        Index("by_month", "gsi1pk", "gsi1sk"),
+        # by series key: "SERIES#<series_key>", sort "<date>#<id>" -> follow lists, series filter
+        Index("by_series", "gsi2pk", "gsi2sk"),
+    ),
+    stream="NEW_IMAGE",
+    access_patterns=(
+        "crawl worker: PutItem META with attribute_not_exists(pk) -> first sighting is 'new'",
+        "crawl worker: PutItem REF#<source ref> with attribute_not_exists -> add a source ref",
+        "API GET /releases/{id}: Query pk=REL#<id> (META + refs)",
+        "API GET /releases?from&to: Query by_month per month in range (bounded: <= 3 months)",
+        "API / Slack follow lists: Query by_series gsi2pk=SERIES#<key>, gsi2sk between dates",
+        "fan-out: stream INSERT of sk=META -> 'release.new' event",
+    ),
+)
+
+STATE = Table(
+    logical_id="StateTable",
+    short="state",
+    env="STATE_TABLE",
+    pk="pk",
+    sk="sk",
+    indexes=(
+        # subscriptions by what they match: "MATCH#series#<key>" / "MATCH#publisher#<key>" /
+        # "MATCH#source#<name>" / "MATCH#keyword" / "MATCH#target#<name>" / "MATCH#ops"
+        Index("by_match", "gsi1pk", "gsi1sk"),
+    ),
+    stream="NEW_AND_OLD_IMAGES",
+    access_patterns=(
+        "crawl worker: GetItem pk=SOURCE#<name>, sk=STATE (etag, body hash, item count, health)",
+        "crawl worker: UpdateItem SOURCE#<name>/STATE with version condition",
+        "API GET /sources: Query pk=SOURCES (one index item per source, sk=<name>)",
+        "ping: Query pk=TARGETS -> runtime-added target configs (sk=<target name>)",
+        "ping: BatchGetItem pk=TARGET#<name>, sk=STATE for the due targets (<=100 per call)",
+        "ping: UpdateItem TARGET#<name>/STATE with version condition (idempotent transitions)",
+        "API GET /status/{t}: GetItem TARGET#<t>/STATE",
+        "subscriptions: pk=SUB#<destination>, sk=<kind>#<key>; Query pk to list a destination's",
+        "fan-out: Query by_match gsi1pk=MATCH#<kind>#<key> -> destinations for an event",
+        "fan-out: stream MODIFY of TARGET#*/STATE or SOURCE#*/STATE with changed 'status'",
+    ),
+)
+
+CHECKS = Table(
+    logical_id="ChecksTable",
+    short="checks",
+    env="CHECKS_TABLE",
+    pk="pk",  # "TICK#<shard>" | "ROLLUP#<target>"
+    sk="sk",  # tick: "<YYYY-MM-DDTHH:MM>" (schedule time truncated); rollup: "<YYYY-MM-DDTHH>"
+    stream="OLD_IMAGE",  # TTL REMOVE of raw ticks -> archive to S3 as NDJSON
+    ttl_attribute="expires_at",
+    access_patterns=(
+        "ping: PutItem TICK#<shard>/<minute> with attribute_not_exists (one write per tick)",
+        "ping: UpdateItem ADD on ROLLUP#<target>/<hour> per target per tick "
+        "(guarded by the tick's conditional put, so a duplicate tick adds nothing)",
+        "API GET /status/{t}: Query ROLLUP#<t> sk between (now-30d, now) (<= 720 items, paged)",
+        "API GET /status/{t}: Query TICK#<shard> last N minutes for recent checks",
+        "archive: stream REMOVE (TTL) of TICK#* -> s3://bucket/archive/ticks/<day>/...ndjson",
+    ),
+)
+
+LEDGER = Table(
+    logical_id="LedgerTable",
+    short="ledger",
+    env="LEDGER_TABLE",
+    pk="pk",  # "<event id>#<destination>"
+    ttl_attribute="expires_at",
+    access_patterns=(
+        "deliverer: PutItem claim with attribute_not_exists(pk) OR (status=claimed AND stale)",
+        "deliverer: UpdateItem status=sent with condition claim token matches",
+        "tests/ops: GetItem by (event id, destination)",
+    ),
+)
+
+TABLES: tuple[Table, ...] = (RELEASES, STATE, CHECKS, LEDGER)
+
+CRAWL_QUEUE = Queue("CrawlQueue", "crawl", "CRAWL_QUEUE_URL", visibility_timeout_s=360)
+NOTIFY_SLACK_QUEUE = Queue("NotifySlackQueue", "notify-slack", "NOTIFY_SLACK_QUEUE_URL")
+NOTIFY_X_QUEUE = Queue("NotifyXQueue", "notify-x", "NOTIFY_X_QUEUE_URL")
+NOTIFY_WEBHOOK_QUEUE = Queue("NotifyWebhookQueue", "notify-webhook", "NOTIFY_WEBHOOK_QUEUE_URL")
+NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CONSOLE_QUEUE_URL")
+
+QUEUES: tuple[Queue, ...] = (
+    CRAWL_QUEUE,
+    NOTIFY_SLACK_QUEUE,
+    NOTIFY_X_QUEUE,
+    NOTIFY_WEBHOOK_QUEUE,
+    NOTIFY_CONSOLE_QUEUE,
+)
+
+DATA_BUCKET = Bucket(
+    logical_id="DataBucket",
+    short="data",
+    env="DATA_BUCKET",
+    prefixes=(
+        "raw/<sha256>                        raw crawled bodies, content-addressed (stored once)",
+        "snapshots/<source>/latest.json      normalized releases of the last good crawl",
+        "snapshots/<source>/<YYYY-MM-DD>.json the same, per day",
+        "archive/ticks/<YYYY-MM-DD>/<shard>-<minute>.ndjson  expired raw check ticks",
+    ),
+)
+
+MAPPINGS: tuple[Mapping, ...] = (
+    Mapping("crawl_worker", CRAWL_QUEUE.logical_id, batch_size=1),
+    Mapping(
+        "release_fanout",
+        RELEASES.logical_id,
+        batch_size=100,
+        filter_patterns=('{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["META"]}}}}',),
+    ),
+    Mapping(
+        "state_fanout",
+        STATE.logical_id,
+        batch_size=100,
+        filter_patterns=('{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["STATE"]}}}}',),
+    ),
+    Mapping(
+        "tick_archiver",
+        CHECKS.logical_id,
+        batch_size=500,
+        max_batching_window_s=60,
+        filter_patterns=('{"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"]}}',),
+    ),
+    Mapping("deliver_slack", NOTIFY_SLACK_QUEUE.logical_id, batch_size=10),
+    Mapping("deliver_x", NOTIFY_X_QUEUE.logical_id, batch_size=5),
+    Mapping("deliver_webhook", NOTIFY_WEBHOOK_QUEUE.logical_id, batch_size=10),
+    Mapping("deliver_console", NOTIFY_CONSOLE_QUEUE.logical_id, batch_size=10),
+)
+
+
+def physical_name(stage: str, short: str) -> str:
+    return f"newbooks-{stage}-{short}"
+
+
+def by_logical_id(logical_id: str) -> Table | Queue | Bucket:
+    for resource in (*TABLES, *QUEUES, DATA_BUCKET):
+        if resource.logical_id == logical_id:
+            return resource
+    raise KeyError(logical_id)
