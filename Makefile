@@ -1,0 +1,31 @@
+# newbooks: the two commands are `make run` and `make test` (see README).
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv run test package bench clean
+
+venv: $(STAMP)
+
+# Reinstall only when a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: venv
+	$(PY) -m devstack
+
+test: venv
+	$(PY) -m pytest
+
+package: venv
+	$(PY) -m infra.build_template --stage $${STAGE:-prod} --out build
+
+bench: venv
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+clean:
+	rm -rf build .data .pytest_cache

@@ -1,0 +1,183 @@
+"""Build the deploy artifacts: `chalice package` with a merge template rendered from
+chalicelib/resources.py (the same declarations the local stack provisions from).
+
+    python -m infra.build_template --stage prod --out build
+
+writes build/deployment.zip and build/sam.json (the merged template). The merge is deep and only
+overrides plain strings (environment variable values), as Chalice merges dictionaries.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chalice.utils import to_cfn_resource_name  # noqa: E402
+
+from chalicelib import resources as r  # noqa: E402
+
+# Files dropped from deployment.zip: PyYAML's optional libyaml binding (2.6 MB unpacked; PyYAML
+# falls back to its pure-Python loader, fast enough for our small config files).
+STRIP_FROM_ZIP = ("yaml/_yaml.cpython",)
+
+
+def function_names(stage: str) -> list[str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return list(config["stages"][stage]["lambda_functions"].keys())
+
+
+def logical_function_id(name: str) -> str:
+    return "APIHandler" if name == "api_handler" else to_cfn_resource_name(name)
+
+
+def table_resource(table: r.Table, stage: str) -> dict[str, Any]:
+    from devstack.provision import table_definition
+
+    props = table_definition(table, r.physical_name(stage, table.short))
+    if "StreamSpecification" in props:  # CloudFormation takes only the view type
+        props["StreamSpecification"] = {"StreamViewType": table.stream}
+    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    props["SSESpecification"] = {"SSEEnabled": True}
+    if table.ttl_attribute:
+        props["TimeToLiveSpecification"] = {"AttributeName": table.ttl_attribute, "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}
+
+
+def queue_resources(queue: r.Queue, stage: str) -> dict[str, Any]:
+    dlq_id = f"{queue.logical_id}Dlq"
+    return {
+        dlq_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": r.physical_name(stage, queue.dlq_short),
+                "MessageRetentionPeriod": queue.dlq_retention_s,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        queue.logical_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": r.physical_name(stage, queue.short),
+                "VisibilityTimeout": queue.visibility_timeout_s,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                    "maxReceiveCount": queue.max_receive_count,
+                },
+            },
+        },
+    }
+
+
+def bucket_resource(stage: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": {"Fn::Sub": f"{r.physical_name(stage, r.DATA_BUCKET.short)}-${{AWS::AccountId}}"},
+            "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": r.DATA_BUCKET.eventbridge}},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        },
+    }
+
+
+def mapping_resource(mapping: r.Mapping) -> dict[str, Any]:
+    source = r.by_logical_id(mapping.source)
+    props: dict[str, Any] = {
+        "FunctionName": {"Ref": logical_function_id(mapping.function)},
+        "BatchSize": mapping.batch_size,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "Enabled": True,
+    }
+    if mapping.max_batching_window_s:
+        props["MaximumBatchingWindowInSeconds"] = mapping.max_batching_window_s
+    if isinstance(source, r.Table):
+        props.update(
+            EventSourceArn={"Fn::GetAtt": [source.logical_id, "StreamArn"]},
+            StartingPosition=mapping.starting_position,
+            MaximumRetryAttempts=mapping.max_retry_attempts,
+            BisectBatchOnFunctionError=mapping.bisect_on_error,
+        )
+    else:
+        props["EventSourceArn"] = {"Fn::GetAtt": [source.logical_id, "Arn"]}
+    if mapping.filter_patterns:
+        props["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in mapping.filter_patterns]}
+    return {"Type": "AWS::Lambda::EventSourceMapping", "Properties": props}
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    for table in r.TABLES:
+        res[table.logical_id] = table_resource(table, stage)
+    for queue in r.QUEUES:
+        res.update(queue_resources(queue, stage))
+    res[r.DATA_BUCKET.logical_id] = bucket_resource(stage)
+    for mapping in r.MAPPINGS:
+        res[f"{logical_function_id(mapping.function)}{mapping.source}Mapping"] = mapping_resource(mapping)
+    env: dict[str, Any] = {r.DATA_BUCKET.env: {"Ref": r.DATA_BUCKET.logical_id}}
+    for queue in r.QUEUES:
+        env[queue.env] = {"Ref": queue.logical_id}
+        env[queue.env.replace("_QUEUE_URL", "_DLQ_URL")] = {"Ref": f"{queue.logical_id}Dlq"}
+    for name in function_names(stage):
+        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
+    return {"Resources": res}
+
+
+def strip_zip(path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for info in src.infolist():
+            if info.filename.startswith(STRIP_FROM_ZIP):
+                continue
+            dst.writestr(info, src.read(info.filename))
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--out", default="build")
+    args = parser.parse_args(argv)
+    out = (ROOT / args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    merge_path = out / "merge-template.json"
+    merge_path.write_text(json.dumps(merge_template(args.stage), indent=2))
+    pkg_dir = out / "package"
+    shutil.rmtree(pkg_dir, ignore_errors=True)
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    subprocess.run(
+        [chalice, "package", "--stage", args.stage, "--merge-template", str(merge_path), str(pkg_dir)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    strip_zip(pkg_dir / "deployment.zip")
+    shutil.copy(pkg_dir / "deployment.zip", out / "deployment.zip")
+    template = json.loads((pkg_dir / "sam.json").read_text())
+    (out / "sam.json").write_text(json.dumps(template, indent=2))
+    size = (out / "deployment.zip").stat().st_size
+    print(json.dumps({"deployment_zip_bytes": size, "template": str(out / "sam.json")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
