@@ -1,0 +1,47 @@
+"""Small shared helpers for parsers: decoding bodies, lazy BeautifulSoup, URL joining."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from .errors import ParseError
+
+if TYPE_CHECKING:  # bs4 is imported lazily: `import crawlers` must stay cheap
+    from bs4 import BeautifulSoup
+
+
+def decode(body: bytes, source: str) -> str:
+    """UTF-8 (BOM tolerated), else cp1252 (old Diamond lists). Raises ParseError on non-bytes."""
+    if not isinstance(body, (bytes, bytearray)):
+        raise ParseError(source, f"body must be bytes, got {type(body).__name__}")
+    try:
+        return bytes(body).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return bytes(body).decode("cp1252", errors="replace")
+
+
+def soup(body: bytes | str) -> "BeautifulSoup":
+    from bs4 import BeautifulSoup  # lazy: keeps `import crawlers` fast
+
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # let bs4's UnicodeDammit sniff the charset
+    return BeautifulSoup(body, "html.parser")
+
+
+def text_of(node: Any) -> str | None:
+    if node is None:
+        return None
+    return node.get_text(" ", strip=True) or None
+
+
+def absolute(href: str | None, base: str | None) -> str | None:
+    if not href:
+        return None
+    return urljoin(base, href) if base else href
+
+
+def opt(options: dict | None, key: str, default: Any = None) -> Any:
+    return (options or {}).get(key, default)

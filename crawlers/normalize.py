@@ -1,0 +1,189 @@
+"""Pure normalization helpers shared by every parser: text, ISBN/JAN, dates, volumes, prices, ids."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .dates import parse_date  # noqa: F401  (re-exported: part of the normalize contract)
+from .volumes import EDITION_MARKERS, edition_flags, extract_volume, kanji_to_int  # noqa: F401
+
+_WS = re.compile(r"\s+")
+
+
+def nfkc(s: str | None) -> str | None:
+    """NFKC + collapsed whitespace + strip; None stays None. Idempotent."""
+    if s is None:
+        return None
+    out = _WS.sub(" ", unicodedata.normalize("NFKC", s)).strip()
+    # NFKC can expose a combining mark after a space (e.g. U+00B4 -> " \u0301"); re-normalize until stable.
+    while (again := _WS.sub(" ", unicodedata.normalize("NFKC", out)).strip()) != out:
+        out = again
+    return out
+
+
+def text_or_none(s: str | None) -> str | None:
+    """nfkc, and '' -> None (APIs send "" for unknown)."""
+    out = nfkc(s)
+    return out or None
+
+
+# --- ISBN / JAN -----------------------------------------------------------------------------------
+
+def _digits(s: str) -> str:
+    return re.sub(r"[\s\-‐‑–—]", "", unicodedata.normalize("NFKC", s)).upper()
+
+
+def isbn10_check_digit(first9: str) -> str:
+    total = sum((10 - i) * int(c) for i, c in enumerate(first9))
+    r = (11 - total % 11) % 11
+    return "X" if r == 10 else str(r)
+
+
+def ean13_check_digit(first12: str) -> str:
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_isbn10(s: str) -> bool:
+    return bool(re.fullmatch(r"\d{9}[\dX]", s)) and isbn10_check_digit(s[:9]) == s[9]
+
+
+def is_valid_ean13(s: str) -> bool:
+    return bool(re.fullmatch(r"\d{13}", s)) and ean13_check_digit(s[:12]) == s[12]
+
+
+def is_valid_isbn13(s: str) -> bool:
+    return is_valid_ean13(s) and s[:3] in ("978", "979")
+
+
+def isbn10_to_13(s: str) -> str | None:
+    """ISBN-10 -> ISBN-13 (978 prefix); None when the input is not a valid ISBN-10."""
+    d = _digits(s)
+    if not is_valid_isbn10(d):
+        return None
+    core = "978" + d[:9]
+    return core + ean13_check_digit(core)
+
+
+def isbn13_to_10(s: str) -> str | None:
+    """ISBN-13 -> ISBN-10; None when invalid or 979-prefixed (those have no ISBN-10)."""
+    d = _digits(s)
+    if not is_valid_isbn13(d) or not d.startswith("978"):
+        return None
+    return d[3:12] + isbn10_check_digit(d[3:12])
+
+
+def normalize_isbn(s: str | None) -> str | None:
+    """Any ISBN-10/13 spelling (hyphens, spaces, full-width, 'ISBN' prefix) -> ISBN-13, or None if bad checksum."""
+    if not s:
+        return None
+    d = re.sub(r"^ISBN(?:-1[03])?:?", "", _digits(s))
+    if len(d) == 10:
+        return isbn10_to_13(d)
+    if len(d) == 13 and is_valid_isbn13(d):
+        return d
+    return None
+
+
+def normalize_jan(s: str | None) -> str | None:
+    """A 13-digit JAN/EAN with a valid check digit, or None."""
+    if not s:
+        return None
+    d = _digits(s)
+    return d if is_valid_ean13(d) else None
+
+
+ISBN_IN_TEXT = re.compile(r"(?<![\dX])(97[89][\d\- ]{10,14}|\d[\d\- ]{8,11}[\dX])(?![\dX])", re.I)
+
+
+def find_isbn(text: str | None) -> str | None:
+    """First valid ISBN found in free text (feeds, HTML), as ISBN-13."""
+    for m in ISBN_IN_TEXT.finditer(unicodedata.normalize("NFKC", text or "")):
+        if isbn := normalize_isbn(m.group(1)):
+            return isbn
+    return None
+
+
+# --- Prices ---------------------------------------------------------------------------------------
+
+_PRICE = re.compile(r"(\d[\d,]*(?:\.\d+)?)")
+_CURRENCY_HINTS = (("$", "USD"), ("US$", "USD"), ("¥", "JPY"), ("円", "JPY"), ("€", "EUR"), ("£", "GBP"))
+
+
+def parse_price(s: str | float | int | None, *, default_currency: str | None = None) -> tuple[str | None, str | None]:
+    """'$3.99' -> ('3.99','USD'); '¥660', '660円(税込)', '本体660円+税' -> ('660','JPY'); 'PI'/'$PI' -> (None, None).
+
+    Returns a canonical decimal string (no thousands separators, no trailing '.0') and an ISO code.
+    """
+    if s is None or isinstance(s, bool):
+        return None, None
+    if isinstance(s, (int, float)):
+        if s <= 0:
+            return None, None
+        text = repr(float(s)) if isinstance(s, float) else str(s)
+        return _canon(text), default_currency
+    t = unicodedata.normalize("NFKC", s).strip()
+    m = _PRICE.search(t)
+    if not m:
+        return None, None
+    amount = _canon(m.group(1).replace(",", ""))
+    if amount is None:
+        return None, None
+    currency = next((code for sym, code in _CURRENCY_HINTS if sym in t), default_currency)
+    return amount, currency
+
+
+def _canon(num: str) -> str | None:
+    head, _, tail = num.partition(".")
+    tail = tail.rstrip("0")
+    if not head.isdigit() or (int(head) == 0 and not tail):
+        return None
+    return str(int(head)) + (f".{tail}" if tail else "")
+
+
+# --- Series keys and release ids ------------------------------------------------------------------
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_PARALLEL = re.compile(r"\s+[=:]\s+.*$")
+
+
+def strip_parallel_title(s: str) -> str:
+    """Library catalogs write 'ブルーロック = BLUELOCK' and 'キングダム : 完全版'; keep the main title."""
+    return _PARALLEL.sub("", s).strip()
+
+
+def series_key(series: str | None) -> str:
+    """Matching key for a series: NFKC, casefold, edition markers and all spaces/punctuation removed.
+
+    'ONE PIECE', 'One Piece' and 'ONE　PIECE 特装版' all give 'onepiece'.
+    """
+    if not series:
+        return ""
+    t = unicodedata.normalize("NFKC", series).casefold()
+    t = EDITION_MARKERS.sub(" ", t)
+    return _PUNCT.sub("", t)
+
+
+def release_id(
+    source: str,
+    *,
+    isbn: str | None = None,
+    jan: str | None = None,
+    item_code: str | None = None,
+    series: str | None = None,
+    volume: str | None = None,
+) -> str:
+    """Deterministic identity: isbn:<13> > jan:<13> > <source>:<item code> > <source>:<series_key>:<volume>.
+
+    A JAN in the 978/979 range is an ISBN and gets the isbn: id, so both spellings meet.
+    """
+    if isbn and (i := normalize_isbn(isbn)):
+        return f"isbn:{i}"
+    if jan and (j := normalize_jan(jan)):
+        return f"isbn:{j}" if is_valid_isbn13(j) else f"jan:{j}"
+    if item_code:
+        return f"{source}:{item_code}"
+    key = series_key(series)
+    if not key:
+        raise ValueError("release_id needs an isbn, jan, item code or series")
+    return f"{source}:{key}:{nfkc(volume) or '-'}"

@@ -1,0 +1,1 @@
+"""One module per release source. Each exposes NAME, DESCRIPTION, parse(body, ...) and plan(options)."""

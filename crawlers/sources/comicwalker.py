@@ -1,0 +1,2 @@
+NAME = "comicwalker"
+DESCRIPTION = "stub"

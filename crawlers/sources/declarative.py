@@ -1,0 +1,2 @@
+NAME = "html"
+DESCRIPTION = "stub"

@@ -1,0 +1,2 @@
+NAME = "feed"
+DESCRIPTION = "stub"

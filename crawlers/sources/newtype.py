@@ -1,0 +1,2 @@
+NAME = "newtype"
+DESCRIPTION = "stub"

@@ -1,0 +1,119 @@
+"""PREVIEWSworld / Diamond weekly shipping list: `newreleases.txt` (tab) and the CSV export.
+
+The body is detected, not configured: tab rows -> text form, `CODE,TITLE,$PRICE` rows -> CSV form.
+Both share the layout: a header with the ship date, boilerplate, then publisher sections of item rows.
+Line endings may be CRLF, LF or bare CR. A Ruby `String#dump` of the body (one quoted line with
+literal `\\r\\n`) is also accepted because real captures are stored that way.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import urlencode
+
+from .._text import decode, opt
+from ..errors import ParseError
+from ..model import Release, dedupe
+from ..normalize import edition_flags, extract_volume, nfkc, parse_date, parse_price, release_id
+
+NAME = "previewsworld"
+DESCRIPTION = "PREVIEWSworld/Diamond weekly new releases (newreleases.txt or CSV export)"
+
+_CODE = r"[A-Z]{3}\d{6}"
+_TXT_ROW = re.compile(rf"^({_CODE})\t(.*)\t([^\t]*)$")
+# CSV rows are unquoted: split on the first and the last comma only (titles may contain commas).
+_CSV_ROW = re.compile(rf"^({_CODE}),(.*),([^,]*)$")
+_HEADER = re.compile(r"^(?:New Releases For|Shipping)\s+(\d{1,2}/\d{1,2}/\d{2,4})", re.I)
+_TITLE_LINE = re.compile(r"^PREVIEWSworld\.com (?:New|Upcoming) Releases", re.I)
+_C_CODE = re.compile(r"\s*\(C(?::[^)]*)?\)?\s*$|\s*\(C:[^)]*\)")
+# Sections that are product categories, not publishers.
+_CATEGORIES = {
+    "PREMIER PUBLISHERS", "COMICS", "COMICS & GRAPHIC NOVELS", "MAGAZINES", "BOOKS", "MERCHANDISE",
+}
+_RUBY_ESCAPES = {"r": "\r", "n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _undump(text: str) -> str:
+    return re.sub(r'\\([rnt"\\])', lambda m: _RUBY_ESCAPES[m[1]], text.strip()[1:-1])
+
+
+def _lines(text: str) -> list[str]:
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def clean_title(title: str) -> str:
+    """Drop Diamond's `(C: 0-1-2)` code, also when the 60-char cut left only `(C: 0-1` or `(C`."""
+    t = nfkc(title) or ""
+    return _C_CODE.sub("", t).strip()
+
+
+def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
+          options: dict | None = None) -> list[Release]:
+    text = decode(body, NAME)
+    stripped = text.lstrip()
+    if stripped.startswith('"') and "\\r\\n" in stripped[:400]:
+        text = _undump(stripped)
+    lines = _lines(text)
+    head = [ln.strip() for ln in lines[:8] if ln.strip()]
+    if not head or not (_HEADER.match(head[0]) or _TITLE_LINE.match(head[0])):
+        raise ParseError(NAME, "not a PREVIEWSworld release list (no 'New Releases For'/'Shipping' header)")
+    ship = next((parse_date(m[1]) for ln in head[:3] if (m := _HEADER.match(ln))), None)
+    if ship is None:
+        raise ParseError(NAME, "release list header has no ship date")
+
+    row_re = None
+    publisher: str | None = None
+    out: list[Release] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if re.match(_CODE, line):
+            if row_re is None:  # first item row decides the form
+                row_re = _TXT_ROW if "\t" in line else _CSV_ROW
+            m = row_re.match(line)
+            if not m:
+                raise ParseError(NAME, f"unreadable item row: {line[:80]!r}")
+            out.append(_record(m[1], m[2], m[3], publisher, ship))
+        elif not re.search(r"[a-z]", line) and len(line) <= 60:
+            publisher = None if line in _CATEGORIES else line  # section header (all caps)
+    if not out and any(_CODE_ANYWHERE.search(ln) for ln in lines):
+        raise ParseError(NAME, "item codes present but no row matched the tab or CSV layout")
+    return dedupe(out)
+
+
+_CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")
+
+
+def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str) -> Release:
+    title = clean_title(raw_title)
+    series, volume = extract_volume(title)
+    price, currency = parse_price(raw_price)
+    return Release(
+        id=release_id(NAME, item_code=code),
+        source=NAME,
+        title=title,
+        series=series or None,
+        volume=volume,
+        flags=edition_flags(title),
+        diamond_code=code,
+        publisher=publisher,
+        release_date=ship,
+        price=price,
+        currency=currency,
+        url=f"https://www.previewsworld.com/Catalog/{code}",
+        source_refs=(f"{NAME}:{code}",),
+    )
+
+
+def plan(options: dict) -> list[str]:
+    """`{"format": "txt"|"csv", "release_date": "YYYY-MM-DD"}`; `url`/`urls` override."""
+    if opt(options, "urls"):
+        return list(options["urls"])
+    if opt(options, "url"):
+        return [options["url"]]
+    params = {"format": opt(options, "format", "txt")}
+    if rd := opt(options, "release_date"):
+        d = date.fromisoformat(str(rd))
+        params["releaseDate"] = f"{d.month:02d}/{d.day:02d}/{d.year}"
+    return ["https://www.previewsworld.com/NewReleases/Export?" + urlencode(params)]

@@ -1,0 +1,2 @@
+NAME = "rakuten"
+DESCRIPTION = "stub"

@@ -1,0 +1,2 @@
+NAME = "sundaywebry"
+DESCRIPTION = "stub"
