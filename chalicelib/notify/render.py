@@ -1,0 +1,333 @@
+"""Pure rendering: one Event -> Slack Block Kit, tweet text, webhook JSON, console line.
+
+Every crawled or configured string that reaches Slack goes through `mrkdwn()` (escapes `&`,
+`<`, `>`), so a title like `<!channel> <http://evil|click> & co` shows as literal text: it can
+neither ping a channel nor forge a link. Links are only built here, from http(s) URLs that
+`safe_url()` accepted, and scraped text is never put in `plain_text` headers (headers are fixed
+strings). Messages are posted without `link_names`, so `@channel` in plain text stays text.
+
+Tweet length follows X's weighted count (twitter-text v3): code points in U+0000-U+10FF,
+U+2000-U+200D, U+2010-U+201F, U+2032-U+2037 weigh 1, every other code point 2 (CJK, emoji),
+each URL counts 23, the limit is 280. Emoji ZWJ sequences are counted per code point, which
+only over-estimates (a fitted tweet is never too long).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from chalicelib import events as ev
+from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST
+
+TWEET_LIMIT = 280
+TWEET_URL_WEIGHT = 23
+_URL = re.compile(r"https?://\S+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- escaping --------------------------------------------------------------------------------
+
+
+def mrkdwn(text: Any) -> str:
+    """Escape text for Slack mrkdwn: the three control characters Slack documents."""
+    s = _CONTROL.sub(" ", "" if text is None else str(text))
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_url(url: Any) -> str | None:
+    """An http(s) URL safe to embed in `<url|label>` and JSON, or None."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    if _CONTROL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")  # encodes < > | " space and non-ASCII
+
+
+def link(url: Any, label: Any) -> str:
+    safe = safe_url(url)
+    text = mrkdwn(label) or (mrkdwn(safe) if safe else "")
+    if not safe:
+        return text
+    return f"<{safe.replace('&', '&amp;')}|{text}>"
+
+
+# --- shared wording --------------------------------------------------------------------------
+
+
+def release_title(data: dict[str, Any]) -> str:
+    title = str(data.get("title") or data.get("series") or data.get("id") or "untitled")
+    volume = data.get("volume")
+    if volume and str(volume) not in title:
+        title = f"{title} {volume}"
+    return title
+
+
+def duration_text(data: dict[str, Any], occurred_at: str = "") -> str | None:
+    seconds = data.get("duration_s")
+    if seconds is None and data.get("since") and occurred_at:
+        try:
+            start = datetime.fromisoformat(str(data["since"]).replace("Z", "+00:00"))
+            end = datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+            seconds = (end - start).total_seconds()
+        except ValueError:
+            seconds = None
+    if seconds is None:
+        return None
+    seconds = int(float(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    text = " ".join(p for p in parts if p)
+    return text or f"{secs}s"
+
+
+def failing_condition(data: dict[str, Any]) -> str | None:
+    found = data.get("failing_condition") or data.get("condition") or data.get("conditions") or data.get("error")
+    if isinstance(found, (list, tuple)):
+        found = ", ".join(str(c) for c in found)
+    return str(found) if found else None
+
+
+def status_url(public_base_url: str, target: str) -> str:
+    return f"{public_base_url.rstrip('/')}/status/{quote(target, safe='')}"
+
+
+_UPTIME_HEADERS = {
+    ev.TARGET_DOWN: ("Target down", ":red_circle:", "down"),
+    ev.TARGET_RECOVERED: ("Target recovered", ":large_green_circle:", "up"),
+    ev.TARGET_REMINDER: ("Target still down", ":red_circle:", "down"),
+    ev.TARGETS_GROUPED_DOWN: ("Several targets down", ":red_circle:", "down"),
+    ev.SOURCE_DEGRADED: ("Release source degraded", ":warning:", "degraded"),
+    ev.SOURCE_RECOVERED: ("Release source recovered", ":white_check_mark:", "healthy"),
+}
+
+
+# --- Slack -------------------------------------------------------------------------------------
+
+
+def slack_message(event: ev.Event, public_base_url: str) -> dict[str, Any]:
+    """`{"text": fallback, "blocks": [...]}` for chat.postMessage and incoming webhooks."""
+    if event.type == ev.RELEASE_NEW:
+        text, blocks = _slack_release(event.data)
+    elif event.type == RELEASE_DIGEST:
+        text, blocks = _slack_digest(event.data)
+    elif event.type == NOTIFY_FAILED:
+        text, blocks = _slack_failed(event.data)
+    else:
+        text, blocks = _slack_uptime(event, public_base_url)
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _fields(pairs: list[tuple[str, Any]]) -> list[Any]:
+    from slack_sdk.models.blocks import MarkdownTextObject
+
+    return [MarkdownTextObject(text=f"*{label}*\n{mrkdwn(value)}") for label, value in pairs if value not in (None, "")][:10]
+
+
+def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
+    from slack_sdk.models.blocks import (
+        ActionsBlock,
+        ButtonElement,
+        ContextBlock,
+        HeaderBlock,
+        ImageElement,
+        MarkdownTextObject,
+        SectionBlock,
+    )
+
+    title = release_title(data)
+    price = f"{data['price']} {data.get('currency') or ''}".strip() if data.get("price") else None
+    fields = _fields(
+        [
+            ("Volume", data.get("volume")),
+            ("Release date", data.get("release_date")),
+            ("Publisher", data.get("publisher")),
+            ("Price", price),
+        ]
+    )
+    cover = safe_url(data.get("cover_url"))
+    section = SectionBlock(
+        text=MarkdownTextObject(text=f"*{link(data.get('url'), title)}*"
+                                + (f"\n{mrkdwn(data['series'])}" if data.get("series") and data["series"] != data.get("title") else "")),
+        fields=fields or None,
+        accessory=ImageElement(image_url=cover, alt_text=f"cover of {title}"[:2000]) if cover else None,
+    )
+    context_bits = [f"source: {mrkdwn(data.get('source'))}"] if data.get("source") else []
+    if data.get("isbn13"):
+        context_bits.append(f"ISBN {mrkdwn(data['isbn13'])}")
+    blocks: list[Any] = [HeaderBlock(text=":books: New release"), section]
+    if context_bits:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context_bits))]))
+    url = safe_url(data.get("url"))
+    if url:
+        blocks.append(ActionsBlock(elements=[ButtonElement(text="Open", url=url, action_id="open_release")]))
+    return f"New release: {mrkdwn(title)}", blocks
+
+
+def digest_line(item: dict[str, Any]) -> str:
+    bits = [b for b in (item.get("release_date"), item.get("publisher")) if b]
+    suffix = f" — {mrkdwn(', '.join(str(b) for b in bits))}" if bits else ""
+    return f"• {link(item.get('url'), release_title(item))}{suffix}"
+
+
+def _slack_digest(data: dict[str, Any]) -> tuple[str, list[Any]]:
+    from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+    items = list(data.get("items") or [])
+    period = data.get("period") or ""
+    header = f":books: {len(items)} new releases" + (f" ({period})" if period else "")
+    blocks: list[Any] = [HeaderBlock(text=header[:150])]
+    chunk: list[str] = []
+    size = 0
+    shown = 0
+    for item in items:
+        line = digest_line(item)[:2900]
+        if size + len(line) + 1 > 2900:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+            chunk, size = [], 0
+            if len(blocks) >= 48:
+                break
+        chunk.append(line)
+        size += len(line) + 1
+        shown += 1
+    if chunk and len(blocks) < 49:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+    else:
+        shown -= len(chunk)
+    if shown < len(items):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(items) - shown} more")]))
+    return f"{len(items)} new releases", blocks
+
+
+def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]]:
+    from slack_sdk.models.blocks import ActionsBlock, ButtonElement, HeaderBlock, MarkdownTextObject, SectionBlock
+
+    data = event.data
+    header, emoji, state = _UPTIME_HEADERS.get(event.type, (event.type, ":information_source:", ""))
+    subject = str(data.get("target") or data.get("source") or event.subject)
+    state = str(data.get("state") or data.get("status") or state)
+    is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED)
+    page = status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
+    lines = f"{emoji} *{link(page, subject)}* is *{mrkdwn(state)}*"
+    if event.type == ev.TARGETS_GROUPED_DOWN and data.get("targets"):
+        lines += "\n" + mrkdwn(", ".join(str(t) for t in data["targets"]))
+    fields = _fields(
+        [
+            ("State", state),
+            ("Duration", duration_text(data, event.occurred_at)),
+            ("Failing condition", failing_condition(data)),
+            ("Since", data.get("since") or event.occurred_at),
+        ]
+    )
+    blocks = [
+        HeaderBlock(text=header),
+        SectionBlock(text=MarkdownTextObject(text=lines), fields=fields or None),
+        ActionsBlock(elements=[ButtonElement(text="Status page", url=page, action_id="open_status")]),
+    ]
+    return f"{header}: {mrkdwn(subject)} is {mrkdwn(state)}", blocks
+
+
+def _slack_failed(data: dict[str, Any]) -> tuple[str, list[Any]]:
+    from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
+
+    fields = _fields([("Destination", data.get("destination")), ("Event", data.get("event_id")), ("Reason", data.get("reason"))])
+    blocks = [
+        HeaderBlock(text=":rotating_light: Notification failed"),
+        SectionBlock(text=MarkdownTextObject(text="A notification failed permanently and is in the dead-letter queue."), fields=fields),
+    ]
+    return f"Notification to {mrkdwn(data.get('destination'))} failed: {mrkdwn(data.get('reason'))}", blocks
+
+
+# --- X ---------------------------------------------------------------------------------------
+
+
+def char_weight(ch: str) -> int:
+    cp = ord(ch)
+    if cp <= 0x10FF or 0x2000 <= cp <= 0x200D or 0x2010 <= cp <= 0x201F or 0x2032 <= cp <= 0x2037:
+        return 1
+    return 2
+
+
+def weighted_length(text: str) -> int:
+    text = unicodedata.normalize("NFC", text)
+    total = 0
+    last = 0
+    for m in _URL.finditer(text):
+        total += sum(char_weight(c) for c in text[last : m.start()]) + TWEET_URL_WEIGHT
+        last = m.end()
+    return total + sum(char_weight(c) for c in text[last:])
+
+
+def fit_tweet(head: str, body: str, tail: str = "", limit: int = TWEET_LIMIT) -> str:
+    """`head + body + tail`, with `body` cut (ending in "…") until the weighted length fits."""
+    body = unicodedata.normalize("NFC", body)
+    text = head + body + tail
+    if weighted_length(text) <= limit:
+        return text
+    budget = limit - weighted_length(head + tail) - char_weight("…")
+    out, used = [], 0
+    for ch in body:
+        w = char_weight(ch)
+        if used + w > budget:
+            break
+        out.append(ch)
+        used += w
+    return head + "".join(out).rstrip() + "…" + tail
+
+
+def tweet_text(event: ev.Event, public_base_url: str) -> str:
+    data = event.data
+    if event.type == ev.RELEASE_NEW:
+        bits = [b for b in (data.get("publisher"), data.get("release_date")) if b]
+        url = safe_url(data.get("url"))
+        tail = (f" ({', '.join(str(b) for b in bits)})" if bits else "") + (f" {url}" if url else "")
+        return fit_tweet("New: ", release_title(data), tail)
+    if event.type == RELEASE_DIGEST:
+        items = data.get("items") or []
+        titles = ", ".join(release_title(i) for i in items)
+        return fit_tweet(f"{len(items)} new releases: ", titles, f" {public_base_url.rstrip('/')}/releases")
+    header, _emoji, state = _UPTIME_HEADERS.get(event.type, (event.type, "", ""))
+    subject = str(data.get("target") or data.get("source") or event.subject)
+    condition = failing_condition(data)
+    tail = f" {status_url(public_base_url, subject)}"
+    return fit_tweet(f"{header}: ", f"{subject} is {data.get('state') or state}" + (f" ({condition})" if condition else ""), tail)
+
+
+# --- webhook and console -----------------------------------------------------------------------
+
+
+def webhook_payload(event: ev.Event, destination: str) -> dict[str, Any]:
+    return {
+        "delivery_id": f"{event.id}#{destination}",
+        "event": event.to_dict(),
+    }
+
+
+def console_line(event: ev.Event, destination: str, public_base_url: str) -> str:
+    data = event.data
+    if event.type == ev.RELEASE_NEW:
+        bits = [str(b) for b in (data.get("publisher"), data.get("release_date")) if b]
+        what = release_title(data) + (f" ({', '.join(bits)})" if bits else "") + (f" {data['url']}" if data.get("url") else "")
+    elif event.type == RELEASE_DIGEST:
+        items = data.get("items") or []
+        what = f"{len(items)} releases: " + "; ".join(release_title(i) for i in items)
+    elif event.type == NOTIFY_FAILED:
+        what = f"{data.get('destination')} {data.get('event_id')}: {data.get('reason')}"
+    else:
+        subject = str(data.get("target") or data.get("source") or event.subject)
+        state = data.get("state") or _UPTIME_HEADERS.get(event.type, ("", "", ""))[2]
+        extra = [x for x in (duration_text(data, event.occurred_at), failing_condition(data)) if x]
+        what = f"{subject} is {state}" + (f" ({'; '.join(extra)})" if extra else "")
+    line = f"[newbooks] {event.type} -> {destination or 'console:'} | {what}"
+    return _CONTROL.sub(" ", line)

@@ -1,0 +1,131 @@
+"""Slack senders through slack-sdk: Web API `chat.postMessage` with the bot token, and incoming
+webhooks. Both honour HTTP 429 `Retry-After`: a short wait (<= `max_inline_wait_s`) is slept
+here and the call repeated; a longer one raises `TransientError(retry_after_s=...)` so the
+deliverer hands the message back to SQS with that visibility delay instead of holding a Lambda.
+
+Error classes: Slack's `ok: false` codes that no retry can fix (bad channel, auth revoked,
+rejected payload) are permanent; `ratelimited`/`rate_limited`, 5xx, `internal_error`,
+`fatal_error`, `service_unavailable`, `request_timeout` and network errors are transient.
+Unknown codes are permanent, so they surface in the DLQ with their reason.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from chalicelib.notify.errors import PermanentError, TransientError, retry_after
+
+TRANSIENT_CODES = frozenset(
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+     "team_added_to_org", "timeout"}
+)
+
+
+class _Retrying:
+    def __init__(self, max_inline_wait_s: float, attempts: int, sleep: Callable[[float], None]) -> None:
+        self.max_inline_wait_s = max_inline_wait_s
+        self.attempts = attempts
+        self.sleep = sleep
+
+    def run(self, call: Callable[[], Any]) -> Any:
+        for attempt in range(self.attempts):
+            try:
+                return call()
+            except TransientError as exc:
+                wait = exc.retry_after_s
+                last = attempt == self.attempts - 1
+                if wait is None or wait > self.max_inline_wait_s or last:
+                    raise
+                self.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+class SlackWebApi:
+    """`chat.postMessage` to a channel or user id."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        timeout_s: float = 10,
+        max_inline_wait_s: float = 5,
+        attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from slack_sdk import WebClient
+
+        if not base_url.endswith("/"):
+            base_url += "/"
+        self.client = WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout_s)), retry_handlers=[])
+        self.retrying = _Retrying(max_inline_wait_s, attempts, sleep)
+
+    def post(self, channel: str, message: dict[str, Any]) -> str:
+        """Post; returns the message ts."""
+        return self.retrying.run(lambda: self._post_once(channel, message))
+
+    def _post_once(self, channel: str, message: dict[str, Any]) -> str:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            response = self.client.chat_postMessage(
+                channel=channel,
+                text=message.get("text") or "",
+                blocks=message.get("blocks"),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", 0)
+            headers = getattr(exc.response, "headers", {}) or {}
+            data = getattr(exc.response, "data", None)
+            code = data.get("error") if isinstance(data, dict) else None
+            raise classify(status, code, headers) from None
+        except PermanentError:
+            raise
+        except Exception as exc:  # timeouts, connection resets, unparsable bodies
+            raise TransientError(f"slack: {type(exc).__name__}: {exc}") from None
+        return str(response.get("ts") or "")
+
+
+class SlackWebhookSender:
+    """An incoming webhook URL (`slack-webhook:<name>` destinations)."""
+
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float = 10,
+        max_inline_wait_s: float = 5,
+        attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from slack_sdk.webhook import WebhookClient
+
+        self.client = WebhookClient(url=url, timeout=int(max(1, timeout_s)), retry_handlers=[])
+        self.retrying = _Retrying(max_inline_wait_s, attempts, sleep)
+
+    def post(self, message: dict[str, Any]) -> str:
+        return self.retrying.run(lambda: self._post_once(message))
+
+    def _post_once(self, message: dict[str, Any]) -> str:
+        try:
+            response = self.client.send(
+                text=message.get("text") or "", blocks=message.get("blocks"), unfurl_links=False, unfurl_media=False
+            )
+        except Exception as exc:
+            raise TransientError(f"slack webhook: {type(exc).__name__}: {exc}") from None
+        if response.status_code == 200:
+            return "ok"
+        body = (response.body or "").strip()
+        if response.status_code == 429:
+            raise TransientError("slack webhook: 429 rate limited", retry_after(response.headers))
+        if response.status_code >= 500 or response.status_code == 408:
+            raise TransientError(f"slack webhook: HTTP {response.status_code} {body[:200]}")
+        raise PermanentError(f"slack webhook: HTTP {response.status_code} {body[:200]}")
+
+
+def classify(status: int, code: str | None, headers: dict) -> Exception:
+    if status == 429 or code in ("ratelimited", "rate_limited"):
+        return TransientError(f"slack: {code or 'HTTP 429'}", retry_after(headers))
+    if status >= 500 or code in TRANSIENT_CODES:
+        return TransientError(f"slack: {code or f'HTTP {status}'}")
+    return PermanentError(f"slack: {code or f'HTTP {status}'}")
