@@ -1,2 +1,92 @@
+"""Declarative HTML source: CSS selectors from a YAML config, no code per site.
+
+    url: https://example.com/new-comics
+    source_name: examplepub          # optional; ids become examplepub:<link>
+    item: div.book                   # one release per match (required)
+    title: .book__headline a         # required
+    date: .book__text                # text parsed by normalize.parse_date
+    link: .book__headline a          # href
+    isbn: .isbn                      # optional; also found in text when absent
+    publisher: .publisher            # optional selector, or publisher_name: "Fixed Name"
+    cover: img                       # optional; src
+
+Selectors are soupsieve (`select`/`select_one`); "@attr" after a selector reads an attribute.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from .._text import absolute, opt, soup
+from ..errors import ParseError
+from ..model import Release, dedupe
+from ..normalize import (
+    edition_flags, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+)
+
 NAME = "html"
-DESCRIPTION = "stub"
+DESCRIPTION = "Declarative HTML list page: CSS selectors from a YAML config (--config)"
+REQUIRED = ("item", "title")
+
+
+def _value(node, spec: str | None, default_attr: str | None = None) -> str | None:
+    if not spec:
+        return None
+    sel, _, attr = spec.partition("@")
+    target = node.select_one(sel.strip()) if sel.strip() else node
+    if target is None:
+        return None
+    attr = attr.strip() or default_attr
+    if attr:
+        return target.get(attr)
+    return target.get_text(" ", strip=True) or None
+
+
+def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
+          options: dict | None = None) -> list[Release]:
+    options = options or {}
+    missing = [k for k in REQUIRED if not options.get(k)]
+    if missing:
+        raise ParseError(NAME, f"config lacks selector(s): {', '.join(missing)}")
+    source = options.get("source_name", NAME)
+    base = url or options.get("url")
+    doc = soup(body)
+    try:
+        items = doc.select(options["item"])
+    except Exception as exc:  # soupsieve raises SelectorSyntaxError
+        raise ParseError(NAME, f"bad item selector {options['item']!r}: {exc}") from None
+    if not items:
+        raise ParseError(NAME, f"no element matches item selector {options['item']!r}")
+    rows = [(node, title, absolute(_value(node, options.get("link"), "href"), base))
+            for node in items if (title := nfkc(_value(node, options["title"])))]
+    # A link shared by several items (e.g. a rewritten "/issue") identifies none of them.
+    links = Counter(link for _, _, link in rows)
+    out = []
+    for node, title, link in rows:
+        code = link if link and links[link] == 1 else None
+        isbn = normalize_isbn(_value(node, options.get("isbn"))) or find_isbn(node.get_text(" "))
+        series, volume = extract_volume(title)
+        out.append(Release(
+            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume),
+            source=source,
+            title=title,
+            series=series or None,
+            volume=volume,
+            flags=edition_flags(title),
+            isbn13=isbn,
+            publisher=nfkc(_value(node, options.get("publisher"))) or nfkc(options.get("publisher_name")),
+            release_date=parse_date(_value(node, options.get("date")), today=crawl_date),
+            url=link,
+            cover_url=absolute(_value(node, options.get("cover"), "src"), base),
+            source_refs=(f"{source}:{code or isbn or title}",),
+        ))
+    if not out:
+        raise ParseError(NAME, f"{len(items)} items matched but none has a title ({options['title']!r})")
+    return dedupe(out)
+
+
+def plan(options: dict) -> list[str]:
+    urls = opt(options, "urls") or ([options["url"]] if opt(options, "url") else [])
+    if not urls:
+        raise ValueError("html needs options.url")
+    return list(urls)

@@ -1,2 +1,96 @@
+"""Rakuten Books API (BooksBook/Search, BooksTotal/Search) JSON.
+
+Both response shapes are accepted: formatVersion 1 `Items: [{"Item": {...}}]` and
+formatVersion 2 `Items: [{...}]`. `seriesName` is the label (コロコロコミックス), not the work,
+so the series comes from the title.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from urllib.parse import urlencode
+
+from .._text import decode, opt
+from ..errors import ParseError
+from ..model import Release, dedupe
+from ..normalize import (
+    edition_flags, extract_volume, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
+    text_or_none,
+)
+
 NAME = "rakuten"
-DESCRIPTION = "stub"
+DESCRIPTION = "Rakuten Books API search results (JSON; needs application_id)"
+ENDPOINTS = {
+    "book": "https://app.rakuten.co.jp/services/api/BooksBook/Search/20170404",
+    "total": "https://app.rakuten.co.jp/services/api/BooksTotal/Search/20170404",
+}
+COMICS_GENRE = "001001"
+
+
+def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
+          options: dict | None = None) -> list[Release]:
+    try:
+        data = json.loads(decode(body, NAME))
+    except json.JSONDecodeError as exc:
+        raise ParseError(NAME, f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("Items"), list):
+        if isinstance(data, dict) and "error" in data:
+            raise ParseError(NAME, f"API error: {data.get('error')}: {data.get('error_description')}")
+        raise ParseError(NAME, "expected an object with an 'Items' array")
+    out = []
+    for wrapped in data["Items"]:
+        item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
+        if not isinstance(item, dict) or "title" not in item:
+            raise ParseError(NAME, "item without a title")
+        out.append(_record(item))
+    return dedupe(out)
+
+
+def _record(item: dict) -> Release:
+    isbn = normalize_isbn(item.get("isbn"))
+    jan = normalize_jan(item.get("jan"))
+    title = text_or_none(item.get("title"))
+    series, volume = extract_volume(title or "")
+    price, currency = parse_price(item.get("itemPrice"), default_currency="JPY")
+    url = text_or_none(item.get("itemUrl"))
+    code = url.rstrip("/").rsplit("/", 1)[-1] if url else None
+    if not (isbn or jan or code or series):
+        raise ParseError(NAME, "item has no ISBN, JAN, itemUrl or title")
+    return Release(
+        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume),
+        source=NAME,
+        title=title,
+        series=series or None,
+        volume=volume,
+        flags=edition_flags(title),
+        isbn13=isbn,
+        jan=jan,
+        publisher=text_or_none(item.get("publisherName")) or text_or_none(item.get("label")),
+        release_date=parse_date(item.get("salesDate")),
+        price=price,
+        currency=currency if price else None,
+        url=url,
+        cover_url=text_or_none(item.get("largeImageUrl")) or text_or_none(item.get("mediumImageUrl")),
+        source_refs=(f"{NAME}:{isbn or jan or code}",),
+    )
+
+
+def plan(options: dict) -> list[str]:
+    """Search newest first (`sort=-releaseDate`), comics genre by default.
+
+    Options: application_id (required), title / author / publisher / keyword / isbn, booksGenreId,
+    api ("book" | "total"), hits (<=30), pages (how many result pages to fetch, default 1).
+    """
+    app_id = opt(options, "application_id") or opt(options, "applicationId")
+    if not app_id:
+        raise ValueError("rakuten needs options.application_id")
+    api = opt(options, "api", "book")
+    params = {"applicationId": str(app_id), "format": "json", "formatVersion": "2", "sort": "-releaseDate",
+              "hits": str(opt(options, "hits", 30))}
+    for key, param in (("title", "title"), ("author", "author"), ("publisher", "publisherName"),
+                       ("keyword", "keyword"), ("isbn", "isbn")):
+        if opt(options, key):
+            params[param] = str(options[key])
+    params["booksGenreId"] = str(opt(options, "booksGenreId", COMICS_GENRE))
+    pages = int(opt(options, "pages", 1))
+    return [f"{ENDPOINTS[api]}?{urlencode({**params, 'page': str(p)})}" for p in range(1, pages + 1)]
