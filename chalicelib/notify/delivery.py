@@ -1,0 +1,244 @@
+"""Deliverers: one SQS message = one (event, destination) -> at most one post.
+
+`deliver(channel, body, record)` (called per record by `sqs_batch`, which reports the records
+that raise as `batchItemFailures`, so only those are retried):
+
+1. Parse the message; a malformed one (bad JSON shape, unknown destination, unsupported event
+   type or schema version) is permanent.
+2. `Ledger.claim(<event id>#<destination>)`. Already sent -> acknowledge (duplicate or
+   redelivery). Claimed by a live delivery -> raise, with the message hidden until the claim
+   would go stale.
+3. Render and send through the destination's sender.
+4. Success -> `mark_sent`. Transient failure -> `release` the claim and raise (SQS retries; on
+   429 the message stays hidden for `Retry-After`; after `maxReceiveCount` receives SQS moves it
+   to the DLQ). Permanent failure -> `mark_failed`, send the message to the channel's DLQ with
+   the reason as message attributes, raise an operator alert (`notify.failed` to the `ops`
+   subscriptions; never for a failed alert itself), and return normally so the source message
+   is deleted.
+
+Destinations without credentials degrade to the console (the local stack): Slack without
+`slack_bot_token` / webhook URL, X without its four OAuth secrets, webhooks without a URL.
+Config: Slack incoming webhook URLs are secrets `slack_webhook_url_<name>` (`slack_webhook_url`
+for `default`); outgoing webhook URLs are `NEWBOOKS_WEBHOOK_<NAME>_URL` (or secret
+`webhook_url_<name>`), signed with secret `webhook_signing_secret_<name>` or
+`webhook_signing_secret`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from typing import Any, Callable
+
+from chalicelib import events as ev
+from chalicelib.log import get_logger
+from chalicelib.notify import render
+from chalicelib.notify.console import ConsoleSender
+from chalicelib.notify.errors import PermanentError, TransientError
+from chalicelib.notify.ledger import AlreadySent, InFlight, Ledger
+from chalicelib.notify.model import NOTIFY_FAILED, BadDestination, channel_of, ledger_key, parse_event, split_destination
+
+log = get_logger("notify.delivery")
+
+
+class Senders:
+    """Destination string -> the right client, with console fallback."""
+
+    def __init__(
+        self,
+        public_base_url: str,
+        slack_api: Any = None,
+        slack_webhook: Callable[[str], Any] = lambda name: None,
+        x: Any = None,
+        webhook: Callable[[str], Any] = lambda name: None,
+        console: ConsoleSender | None = None,
+    ) -> None:
+        self.public_base_url = public_base_url
+        self.slack_api = slack_api
+        self.slack_webhook = slack_webhook
+        self.x = x
+        self.webhook = webhook
+        self.console = console or ConsoleSender()
+
+    def send(self, destination: str, event: ev.Event) -> str:
+        scheme, target = split_destination(destination)
+        if scheme in ("slack", "slack-user") and self.slack_api is not None:
+            return self.slack_api.post(target, render.slack_message(event, self.public_base_url))
+        if scheme == "slack-webhook":
+            sender = self.slack_webhook(target)
+            if sender is not None:
+                return sender.post(render.slack_message(event, self.public_base_url))
+        if scheme == "x" and self.x is not None:
+            return self.x.post(render.tweet_text(event, self.public_base_url))
+        if scheme == "webhook":
+            sender = self.webhook(target)
+            if sender is not None:
+                return sender.post(render.webhook_payload(event, destination))
+        return self.console.post(render.console_line(event, destination, self.public_base_url))
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        ledger: Ledger,
+        senders: Senders,
+        sqs: Any,
+        queue_urls: dict[str, str],
+        dlq_urls: dict[str, str],
+        alert: Callable[[ev.Event], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        after_claim: Callable[[str], None] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.senders = senders
+        self.sqs = sqs
+        self.queue_urls = queue_urls
+        self.dlq_urls = dlq_urls
+        self.alert = alert
+        self.clock = clock
+        self.after_claim = after_claim  # test hook: crash injection between claim and send
+
+    def deliver(self, channel: str, body: dict, record: dict) -> None:
+        try:
+            event, destination = self._parse(body)
+        except (KeyError, TypeError, ValueError, BadDestination, ev.UnsupportedEvent) as exc:
+            self._dead_letter(channel, record, f"malformed message: {type(exc).__name__}: {exc}", None, None)
+            return
+        key = ledger_key(event.id, destination)
+        try:
+            claim = self.ledger.claim(key)
+        except AlreadySent:
+            log.info("duplicate delivery skipped", extra={"key": key})
+            return
+        except InFlight as exc:
+            self._hide(channel, record, exc.retry_in_s)
+            raise
+        if self.after_claim is not None:
+            self.after_claim(key)
+        try:
+            info = self.senders.send(destination, event)
+        except PermanentError as exc:
+            self.ledger.mark_failed(claim, exc.reason)
+            self._dead_letter(channel, record, exc.reason, event, destination)
+            return
+        except TransientError as exc:
+            self.ledger.release(claim, exc.reason)
+            if exc.retry_after_s:
+                self._hide(channel, record, exc.retry_after_s)
+            raise
+        except Exception as exc:
+            self.ledger.release(claim, f"{type(exc).__name__}: {exc}")
+            raise
+        if not self.ledger.mark_sent(claim, str(info or "")):
+            log.warning("claim went stale during send", extra={"key": key})
+        log.info("delivered", extra={"key": key, "event_type": event.type, "destination": destination})
+
+    @staticmethod
+    def _parse(body: Any) -> tuple[ev.Event, str]:
+        if not isinstance(body, dict):
+            raise TypeError("message body is not an object")
+        destination = str(body["destination"])
+        channel_of(destination)
+        return parse_event(body["event"]), destination
+
+    def _hide(self, channel: str, record: dict, seconds: float) -> None:
+        url = self.queue_urls.get(channel)
+        handle = record.get("receiptHandle")
+        if not url or not handle:
+            return
+        try:
+            self.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=min(43200, max(0, math.ceil(seconds)))
+            )
+        except Exception as exc:  # the default visibility timeout still applies
+            log.warning("could not delay message", extra={"error": type(exc).__name__})
+
+    def _dead_letter(
+        self, channel: str, record: dict, reason: str, event: ev.Event | None, destination: str | None
+    ) -> None:
+        log.error("delivery failed permanently", extra={"reason": reason, "destination": destination})
+        attributes = {
+            "reason": {"DataType": "String", "StringValue": reason[:1000] or "unknown"},
+            "channel": {"DataType": "String", "StringValue": channel},
+            "failed_at": {"DataType": "Number", "StringValue": str(int(self.clock()))},
+        }
+        if destination:
+            attributes["destination"] = {"DataType": "String", "StringValue": destination}
+        if event is not None:
+            attributes["event_id"] = {"DataType": "String", "StringValue": event.id}
+        url = self.dlq_urls.get(channel)
+        if not url:
+            raise RuntimeError(f"no DLQ configured for channel {channel!r}: {reason}")
+        self.sqs.send_message(QueueUrl=url, MessageBody=record.get("body") or "null", MessageAttributes=attributes)
+        if event is not None and destination and event.type != NOTIFY_FAILED and self.alert is not None:
+            self.alert(
+                ev.Event(
+                    id=f"{NOTIFY_FAILED}:{event.id}#{destination}",
+                    type=NOTIFY_FAILED,
+                    occurred_at=render_time(self.clock()),
+                    subject=destination,
+                    data={"destination": destination, "event_id": event.id, "event_type": event.type, "reason": reason},
+                )
+            )
+
+
+def render_time(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def dlq_urls_from_env() -> dict[str, str]:
+    return {c: os.environ.get(f"NOTIFY_{c.upper()}_DLQ_URL", "") for c in ("slack", "x", "webhook", "console")}
+
+
+def senders_from_config(settings: Any) -> Senders:
+    from chalicelib.notify.slack import SlackWebApi, SlackWebhookSender
+    from chalicelib.notify.webhook import WebhookSender
+    from chalicelib.notify.x import XClient
+    from chalicelib.secrets import get_secret
+
+    token = get_secret("slack_bot_token")
+    slack_api = SlackWebApi(token, settings.slack_api_url) if token else None
+
+    def slack_webhook(name: str) -> Any:
+        url = get_secret("slack_webhook_url" if name in ("", "default") else f"slack_webhook_url_{name}")
+        return SlackWebhookSender(url) if url else None
+
+    x_secrets = [get_secret(n) for n in ("x_api_key", "x_api_secret", "x_access_token", "x_access_token_secret")]
+    x = XClient(settings.x_api_url, *x_secrets) if all(x_secrets) else None  # type: ignore[arg-type]
+
+    def webhook(name: str) -> Any:
+        url = os.environ.get(f"NEWBOOKS_WEBHOOK_{name.upper().replace('-', '_')}_URL") or get_secret(f"webhook_url_{name}")
+        secret = get_secret(f"webhook_signing_secret_{name}") or get_secret("webhook_signing_secret")
+        return WebhookSender(url, secret) if url and secret else None
+
+    return Senders(settings.public_base_url, slack_api=slack_api, slack_webhook=slack_webhook, x=x, webhook=webhook)
+
+
+def build(settings: Any) -> DeliveryService:
+    from chalicelib import aws
+    from chalicelib.notify.fanout import Enqueuer, Router, static_subscriptions
+    from chalicelib.notify.subscriptions import SubscriptionStore, resolve_series_key
+
+    sqs = aws.client("sqs")
+    series_key = resolve_series_key()
+    router = Router(
+        [SubscriptionStore(aws.table(settings.state_table)), static_subscriptions(settings, series_key)], series_key
+    )
+    enqueue = Enqueuer(sqs, settings.notify_queue_urls)
+
+    def alert(event: ev.Event) -> None:
+        for destination in router.route(event):
+            enqueue(event, destination)
+
+    return DeliveryService(
+        ledger=Ledger(aws.table(settings.ledger_table), stale_after_s=float(os.environ.get("NEWBOOKS_LEDGER_STALE_S", "120"))),
+        senders=senders_from_config(settings),
+        sqs=sqs,
+        queue_urls=settings.notify_queue_urls,
+        dlq_urls=dlq_urls_from_env(),
+        alert=alert,
+    )
+
+
+__all__ = ["DeliveryService", "Senders", "build", "json"]
