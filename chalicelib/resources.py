@@ -50,6 +50,7 @@ class Queue:
     visibility_timeout_s: int = 60
     max_receive_count: int = 5  # after this many receives a message moves to the DLQ
     dlq_retention_s: int = 14 * 24 * 3600
+    has_dlq: bool = True
 
     @property
     def dlq_short(self) -> str:
@@ -92,6 +93,8 @@ RELEASES = Table(
         Index("by_month", "gsi1pk", "gsi1sk"),
         # by series key: "SERIES#<series_key>", sort "<date>#<id>" -> follow lists, series filter
         Index("by_series", "gsi2pk", "gsi2sk"),
+        # by day first seen: "SEEN#2026-11-22", sort "<first_seen>#<id>" -> "what's new" lists
+        Index("by_seen", "gsi3pk", "gsi3sk"),
     ),
     stream="NEW_IMAGE",
     access_patterns=(
@@ -100,6 +103,7 @@ RELEASES = Table(
         "API GET /releases/{id}: Query pk=REL#<id> (META + refs)",
         "API GET /releases?from&to: Query by_month per month in range (bounded: <= 3 months)",
         "API / Slack follow lists: Query by_series gsi2pk=SERIES#<key>, gsi2sk between dates",
+        "API GET /releases (no dates), feeds: Query by_seen per day, newest first (<= 7 days)",
         "fan-out: stream INSERT of sk=META -> 'release.new' event",
     ),
 )
@@ -169,8 +173,12 @@ NOTIFY_X_QUEUE = Queue("NotifyXQueue", "notify-x", "NOTIFY_X_QUEUE_URL")
 NOTIFY_WEBHOOK_QUEUE = Queue("NotifyWebhookQueue", "notify-webhook", "NOTIFY_WEBHOOK_QUEUE_URL")
 NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CONSOLE_QUEUE_URL")
 
+# Lambda's OnFailure destination for stream mappings whose records exhausted their retries.
+STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL", has_dlq=False)
+
 QUEUES: tuple[Queue, ...] = (
     CRAWL_QUEUE,
+    STREAM_FAILURES_QUEUE,
     NOTIFY_SLACK_QUEUE,
     NOTIFY_X_QUEUE,
     NOTIFY_WEBHOOK_QUEUE,

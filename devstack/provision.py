@@ -30,6 +30,12 @@ def create_all(stage: str, region: str = "us-east-1") -> dict[str, str]:
 
     sqs = boto3.client("sqs", region_name=region)
     for queue in r.QUEUES:
+        if not queue.has_dlq:
+            env[queue.env] = sqs.create_queue(
+                QueueName=r.physical_name(stage, queue.short),
+                Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_s)},
+            )["QueueUrl"]
+            continue
         dlq_url = sqs.create_queue(
             QueueName=r.physical_name(stage, queue.dlq_short),
             Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_s)},

@@ -53,6 +53,17 @@ def table_resource(table: r.Table, stage: str) -> dict[str, Any]:
 
 
 def queue_resources(queue: r.Queue, stage: str) -> dict[str, Any]:
+    if not queue.has_dlq:
+        return {
+            queue.logical_id: {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "QueueName": r.physical_name(stage, queue.short),
+                    "MessageRetentionPeriod": queue.dlq_retention_s,
+                    "SqsManagedSseEnabled": True,
+                },
+            }
+        }
     dlq_id = f"{queue.logical_id}Dlq"
     return {
         dlq_id: {
@@ -115,6 +126,9 @@ def mapping_resource(mapping: r.Mapping) -> dict[str, Any]:
             StartingPosition=mapping.starting_position,
             MaximumRetryAttempts=mapping.max_retry_attempts,
             BisectBatchOnFunctionError=mapping.bisect_on_error,
+            DestinationConfig={
+                "OnFailure": {"Destination": {"Fn::GetAtt": [r.STREAM_FAILURES_QUEUE.logical_id, "Arn"]}}
+            },
         )
     else:
         props["EventSourceArn"] = {"Fn::GetAtt": [source.logical_id, "Arn"]}
@@ -135,7 +149,8 @@ def merge_template(stage: str) -> dict[str, Any]:
     env: dict[str, Any] = {r.DATA_BUCKET.env: {"Ref": r.DATA_BUCKET.logical_id}}
     for queue in r.QUEUES:
         env[queue.env] = {"Ref": queue.logical_id}
-        env[queue.env.replace("_QUEUE_URL", "_DLQ_URL")] = {"Ref": f"{queue.logical_id}Dlq"}
+        if queue.has_dlq:
+            env[queue.env.replace("_QUEUE_URL", "_DLQ_URL")] = {"Ref": f"{queue.logical_id}Dlq"}
     for name in function_names(stage):
         res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
     return {"Resources": res}

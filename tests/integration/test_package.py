@@ -44,7 +44,7 @@ def test_template_has_every_resource_and_partial_batch_mappings(built):
         assert props["TableName"] == f"newbooks-prod-{table.short}"
         if table.ttl_attribute:
             assert props["TimeToLiveSpecification"]["AttributeName"] == table.ttl_attribute
-    for queue in r.QUEUES:
+    for queue in (q for q in r.QUEUES if q.has_dlq):
         redrive = template[queue.logical_id]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == queue.max_receive_count
     mappings = [v for v in template.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"]

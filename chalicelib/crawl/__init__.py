@@ -1,0 +1,1 @@
+"""Crawl pipeline: dispatch one message per source, crawl it politely, keep every release."""

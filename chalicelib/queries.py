@@ -1,0 +1,192 @@
+"""Read side of releases for the API and feeds: bounded Query calls on the release indexes
+(never a Scan), stable order, opaque cursors.
+
+- no dates: releases first seen in the last `SEEN_DAYS` days, newest first (index by_seen)
+- from/to: releases by release date, oldest first, over at most `MAX_MONTHS` months (by_month)
+- series: one series' releases by date (by_series)
+Other filters (q, publisher, source) apply to the rows those Queries return.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
+
+from chalicelib.settings import Settings
+
+SEEN_DAYS = 7
+MAX_MONTHS = 12
+MAX_LIMIT = 200
+MAX_QUERIES = 12  # DynamoDB calls one request may make; the cursor continues from there
+_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+PUBLIC_FIELDS = (
+    "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code", "publisher",
+    "release_date", "price", "currency", "url", "cover_url", "source_refs", "first_seen",
+)
+
+
+class BadQuery(ValueError):
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class Partition:
+    index: str
+    key_name: str
+    key: str
+    sort_name: str
+    lower: str | None
+    upper: str | None
+    forward: bool
+
+
+def plan(params: dict[str, str], today: date) -> list[Partition]:
+    """Which index partitions a listing reads, in output order (pure)."""
+    start, end = params.get("from"), params.get("to")
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not _DATE.match(value):
+            raise BadQuery(name, f"'{name}' must be YYYY-MM-DD or YYYY-MM, got {value!r}")
+    if params.get("series"):
+        from crawlers.normalize import series_key
+
+        key = series_key(params["series"])
+        if not key:
+            raise BadQuery("series", "'series' is empty after normalization")
+        return [Partition("by_series", "gsi2pk", f"SERIES#{key}", "gsi2sk", start, _upper(end), True)]
+    if start or end:
+        first = start or end
+        last = end or start
+        months = _months(first[:7], last[:7])
+        if not months:
+            raise BadQuery("to", "'to' is before 'from'")
+        if len(months) > MAX_MONTHS:
+            raise BadQuery("to", f"date range spans {len(months)} months; at most {MAX_MONTHS}")
+        return [Partition("by_month", "gsi1pk", f"MONTH#{m}", "gsi1sk", start, _upper(end), True) for m in months]
+    days = [(today - timedelta(days=n)).isoformat() for n in range(SEEN_DAYS)]
+    return [Partition("by_seen", "gsi3pk", f"SEEN#{d}", "gsi3sk", None, None, False) for d in days]
+
+
+def _upper(end: str | None) -> str | None:
+    return None if end is None else end + "~"  # "~" sorts after "#<id>" suffixes and "-DD"
+
+
+def _months(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while (y, m) <= (int(last[:4]), int(last[5:7])) and len(out) <= MAX_MONTHS:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def matches(item: dict[str, Any], params: dict[str, str]) -> bool:
+    """The in-memory filters (pure)."""
+    if params.get("source") and params["source"] != item.get("source"):
+        return False
+    if params.get("publisher") and params["publisher"].casefold() not in str(item.get("publisher") or "").casefold():
+        return False
+    if params.get("q"):
+        import unicodedata
+
+        needle = unicodedata.normalize("NFKC", params["q"]).casefold()
+        hay = " ".join(str(item.get(k) or "") for k in ("title", "series", "isbn13", "jan", "diamond_code"))
+        if needle not in unicodedata.normalize("NFKC", hay).casefold():
+            return False
+    return True
+
+
+def encode_cursor(position: int, last_key: dict[str, Any] | None) -> str:
+    raw = json.dumps({"p": position, "k": last_key}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, dict[str, Any] | None]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return int(raw["p"]), raw.get("k")
+    except Exception:
+        raise BadQuery("cursor", "'cursor' is not a cursor this API returned") from None
+
+
+class ReleaseQueries:
+    def __init__(self, table: Any, today: Callable[[], date] = lambda: datetime.now(timezone.utc).date()):
+        self._table = table
+        self._today = today
+
+    def list(self, params: dict[str, str]) -> dict[str, Any]:
+        unknown = set(params) - {"from", "to", "q", "series", "publisher", "source", "limit", "cursor"}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise BadQuery(name, f"unknown parameter {name!r}")
+        try:
+            limit = int(params.get("limit", "50"))
+        except ValueError:
+            raise BadQuery("limit", "'limit' must be an integer") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadQuery("limit", f"'limit' must be between 1 and {MAX_LIMIT}")
+        partitions = plan(params, self._today())
+        position, last_key = decode_cursor(params["cursor"]) if params.get("cursor") else (0, None)
+        if position > len(partitions):
+            raise BadQuery("cursor", "'cursor' does not belong to this query")
+        rows: list[dict[str, Any]] = []
+        calls = 0
+        while position < len(partitions) and len(rows) < limit and calls < MAX_QUERIES:
+            part = partitions[position]
+            page = self._query(part, limit - len(rows), last_key)
+            calls += 1
+            last_key = page.get("LastEvaluatedKey")
+            for item in page.get("Items", []):
+                if len(rows) == limit:  # page had more: resume right after the last row returned
+                    last_key = {k: previous[k] for k in ("pk", "sk", part.key_name, part.sort_name)}
+                    break
+                previous = item
+                if matches(item, params):
+                    rows.append(self._public(item))
+            if last_key is None:
+                position += 1
+        done = position >= len(partitions)
+        return {"releases": rows, "next_cursor": None if done else encode_cursor(position, last_key)}
+
+    def get(self, release_id: str) -> dict[str, Any] | None:
+        from boto3.dynamodb.conditions import Key
+
+        items = self._table.query(KeyConditionExpression=Key("pk").eq(f"REL#{release_id}")).get("Items", [])
+        meta = next((i for i in items if i["sk"] == "META"), None)
+        if meta is None:
+            return None
+        out = self._public(meta)
+        out["source_refs"] = sorted({*out.get("source_refs", []), *(i["sk"][4:] for i in items if i["sk"].startswith("REF#"))})
+        return out
+
+    def _query(self, part: Partition, limit: int, start: dict[str, Any] | None) -> dict[str, Any]:
+        from boto3.dynamodb.conditions import Key
+
+        condition = Key(part.key_name).eq(part.key)
+        if part.lower and part.upper:
+            condition &= Key(part.sort_name).between(part.lower, part.upper)
+        elif part.lower:
+            condition &= Key(part.sort_name).gte(part.lower)
+        elif part.upper:
+            condition &= Key(part.sort_name).lte(part.upper)
+        kwargs: dict[str, Any] = {
+            "IndexName": part.index, "KeyConditionExpression": condition, "ScanIndexForward": part.forward,
+            "Limit": max(limit, 25),
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        return self._table.query(**kwargs)
+
+    @staticmethod
+    def _public(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: item.get(k) for k in PUBLIC_FIELDS}
+
+
+def build(settings: Settings) -> ReleaseQueries:
+    from chalicelib import aws
+
+    return ReleaseQueries(aws.table(settings.releases_table))

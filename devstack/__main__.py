@@ -1,0 +1,180 @@
+"""`make run`: the whole pipeline on this machine, no AWS account.
+
+moto server (in process, 127.0.0.1) stands in for AWS; resources come from
+chalicelib/resources.py; `chalice local` serves the HTTP API; this runner fires the schedules
+and feeds queues and streams to the handlers with Lambda's semantics; local peers serve the
+sample sources and targets. State is saved under --data-dir (default .data/) every 15 s and on
+Ctrl-C, and loaded at start. Notifications with no credentials print to this console.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "dev"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout_s: float) -> bool:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except Exception:
+            time.sleep(0.2)
+    return False
+
+
+def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+        "NEWBOOKS_STAGE": STAGE,
+        "NEWBOOKS_SSM_DISABLED": "1",
+        "NEWBOOKS_PEERS_URL": peers_url,
+        "NEWBOOKS_SOURCES_FILE": str(ROOT / "devstack" / "config" / "sources.yaml"),
+        # The console is for notifications: the runner logs warnings and errors only.
+        "NEWBOOKS_LOG_LEVEL": os.environ.get("NEWBOOKS_LOG_LEVEL", "WARNING"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("NEWBOOKS_PORT", "8000")), help="HTTP API port")
+    parser.add_argument("--data-dir", default=os.environ.get("NEWBOOKS_DATA_DIR", str(ROOT / ".data")))
+    parser.add_argument("--rotate-s", type=float, default=120.0, help="seconds between sample weeks")
+    parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
+    args = parser.parse_args(argv)
+    data_dir = Path(args.data_dir)
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+
+    moto_port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    from devstack.peers import Peers
+
+    peers = Peers(rotate_s=args.rotate_s).start()
+    env = base_env(f"http://127.0.0.1:{moto_port}", peers.url)
+    os.environ.update(env)
+
+    from devstack import persist, provision
+    from chalicelib.log import get_logger
+
+    log = get_logger("devstack")
+    resource_env = provision.create_all(STAGE)
+    os.environ.update(resource_env)
+    restored = persist.restore(data_dir, STAGE)
+    log.info("local stack ready", extra={"moto": env["AWS_ENDPOINT_URL"], "peers": peers.url, "restored": restored})
+
+    stop = threading.Event()
+    api = None
+    if not args.no_api:
+        api = subprocess.Popen(
+            [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(args.port),
+             "--stage", STAGE],
+            cwd=ROOT,
+            env={**os.environ},
+        )
+        if not wait_http(f"http://127.0.0.1:{args.port}/healthz", 30):
+            log.error("chalice local did not come up")
+    threads = start_runner(stop)
+
+    def save() -> None:
+        try:
+            persist.dump(data_dir, STAGE)
+        except Exception as exc:  # never let a snapshot failure stop the stack
+            log.error("state snapshot failed", extra={"error": repr(exc)})
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"newbooks local stack: API http://127.0.0.1:{args.port}  (releases: /releases, status: /status)", flush=True)
+    print(f"  moto {env['AWS_ENDPOINT_URL']}  peers {peers.url}  data {data_dir}  - Ctrl-C to stop", flush=True)
+    last_save = time.monotonic()
+    while not stop.wait(1.0):
+        if time.monotonic() - last_save >= 15:
+            save()
+            last_save = time.monotonic()
+    print("stopping...", flush=True)
+    for thread in threads:
+        thread.join(timeout=5)
+    save()
+    if api is not None:
+        api.terminate()
+        try:
+            api.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            api.kill()
+    peers.stop()
+    moto.stop()
+    print("stopped; state saved in", data_dir, flush=True)
+    return 0
+
+
+def start_runner(stop: threading.Event) -> list[threading.Thread]:
+    """Schedules, queue pollers, stream pollers and the TTL reaper, wired from app.py and the
+    resource declarations."""
+    import app as app_module
+
+    from chalicelib import resources as r
+    from devstack import lambda_runtime as rt
+
+    threads: list[threading.Thread] = []
+    ttl_tables = {os.environ[t.env]: t.ttl_attribute for t in r.TABLES if t.ttl_attribute}
+    reaper = rt.TtlReaper(ttl_tables, stop)
+    threads.append(reaper)
+    failure_sink = rt.stream_failure_sink(os.environ[r.STREAM_FAILURES_QUEUE.env])
+    import json
+
+    for mapping in r.MAPPINGS:
+        handler = getattr(app_module, mapping.function)
+        source = r.by_logical_id(mapping.source)
+        if isinstance(source, r.Queue):
+            threads.append(rt.QueuePoller(mapping.function, handler, os.environ[source.env], mapping.batch_size, stop))
+        else:
+            filters = [json.loads(p) for p in mapping.filter_patterns]
+            threads.append(rt.StreamPoller(mapping.function, handler, os.environ[source.env], mapping.batch_size,
+                                           filters, mapping.max_retry_attempts, stop, failure_sink, reaper.mark))
+    for thread in threads:
+        thread.start()
+    for thread in threads:  # streams read from LATEST: be listening before anything writes
+        if isinstance(thread, rt.StreamPoller):
+            thread.ready.wait(10)
+    for source in app_module.app.event_sources:
+        expression = getattr(source, "schedule_expression", None)
+        if expression:
+            handler = getattr(app_module, source.handler_string.split(".", 1)[1])
+            scheduler = rt.Scheduler(source.name, str(expression), handler, stop)
+            scheduler.start()
+            threads.append(scheduler)
+    return threads
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

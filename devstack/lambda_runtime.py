@@ -1,0 +1,315 @@
+"""Lambda's event-source semantics, locally: schedules firing at their rate, SQS queues and
+DynamoDB streams delivered to handlers in batches, partial batch failure responses honoured,
+failed records retried with backoff, and after the configured receive count a message moves to
+its DLQ (moto applies the queue's RedrivePolicy on receive, as SQS does).
+
+Each poller runs in its own thread and invokes one batch at a time (reserved concurrency 1).
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from chalicelib.log import get_logger
+
+log = get_logger("devstack")
+
+Handler = Callable[[dict, Any], Any]
+
+
+@dataclass
+class FakeContext:
+    function_name: str
+    aws_request_id: str = ""
+    memory_limit_in_mb: int = 256
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def invoke(function_name: str, handler: Handler, event: dict) -> Any:
+    return handler(event, FakeContext(function_name, str(uuid.uuid4())))
+
+
+# --- schedules -----------------------------------------------------------------------------
+
+_RATE = re.compile(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)")
+
+
+def rate_seconds(expression: str) -> int:
+    match = _RATE.fullmatch(expression.strip())
+    if not match:
+        raise ValueError(f"only rate() schedules run locally, not {expression!r}")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+    return int(match.group(1)) * unit
+
+
+def scheduled_event(rule: str, when: datetime) -> dict:
+    """An EventBridge scheduled event for the slot `when` (already truncated to the period)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{rule}"],
+        "detail": {},
+    }
+
+
+def slot(now: datetime, period_s: int) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % period_s, timezone.utc)
+
+
+class Scheduler(threading.Thread):
+    """Fires `handler` at start, then at every period boundary (aligned like EventBridge)."""
+
+    def __init__(self, name: str, expression: str, handler: Handler, stop: threading.Event, speedup: float = 1.0):
+        super().__init__(name=f"schedule-{name}", daemon=True)
+        self.rule, self.handler, self.stop_event = name, handler, stop
+        self.period = rate_seconds(expression)
+        self.wait_s = self.period / speedup
+
+    def run(self) -> None:
+        fired_at = time.monotonic()
+        self.fire(datetime.now(timezone.utc))
+        last_slot = slot(datetime.now(timezone.utc), self.period)
+        while not self.stop_event.wait(1.0):
+            now = datetime.now(timezone.utc)
+            current = slot(now, self.period)
+            if current != last_slot or time.monotonic() - fired_at >= self.wait_s:
+                last_slot, fired_at = current, time.monotonic()
+                self.fire(now)
+
+    def fire(self, now: datetime) -> None:
+        event = scheduled_event(self.rule, slot(now, self.period))
+        try:
+            result = invoke(self.rule, self.handler, event)
+            log.info("schedule fired", extra={"rule": self.rule, "time": event["time"], "result": result})
+        except Exception:
+            log.error("schedule failed", extra={"rule": self.rule, "trace": traceback.format_exc(limit=5)})
+
+
+# --- SQS -----------------------------------------------------------------------------------
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, function: str, handler: Handler, queue_url: str, batch_size: int, stop: threading.Event,
+                 visibility_backoff_s: int = 2):
+        super().__init__(name=f"sqs-{function}", daemon=True)
+        self.function, self.handler, self.queue_url = function, handler, queue_url
+        self.batch_size, self.stop_event, self.backoff = min(batch_size, 10), stop, visibility_backoff_s
+
+    def run(self) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        while not self.stop_event.is_set():
+            try:
+                self.poll_once(sqs, arn)
+            except Exception:
+                log.error("sqs poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
+                self.stop_event.wait(2)
+
+    def poll_once(self, sqs: Any, arn: str) -> int:
+        messages = sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1,
+            AttributeNames=["All"], MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [sqs_record(m, arn) for m in messages]}
+        try:
+            response = invoke(self.function, self.handler, event) or {}
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        except Exception:
+            log.error("batch failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
+            failed = {m["MessageId"] for m in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+                sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=min(self.backoff * 2 ** (receives - 1), 60),
+                )
+            else:
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+
+def sqs_record(message: dict, arn: str) -> dict:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": "us-east-1",
+    }
+
+
+# --- DynamoDB streams ----------------------------------------------------------------------
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """EventBridge-style filter patterns, the subset our mappings use: nested keys and lists of
+    allowed exact values."""
+    if isinstance(pattern, list):
+        return value in pattern
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(matches(p, value.get(k)) for k, p in pattern.items())
+    return pattern == value
+
+
+class StreamPoller(threading.Thread):
+    """Reads every shard of a table's stream from LATEST and invokes the handler per batch.
+    On a partial failure the batch is retried from the first failed record (with backoff) up to
+    `max_retry_attempts`, then the failed records are written to `on_failure` and skipped."""
+
+    def __init__(self, function: str, handler: Handler, table_name: str, batch_size: int, filters: list[dict],
+                 max_retry_attempts: int, stop: threading.Event, on_failure: Callable[[list[dict]], None],
+                 mark: Callable[[dict], dict] = lambda r: r):
+        super().__init__(name=f"stream-{function}", daemon=True)
+        self.function, self.handler, self.table_name = function, handler, table_name
+        self.batch_size, self.filters, self.max_retry_attempts = batch_size, filters, max_retry_attempts
+        self.stop_event, self.on_failure, self.mark = stop, on_failure, mark
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        import boto3
+
+        streams = boto3.client("dynamodbstreams")
+        arn = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        iterators: dict[str, str] = {}
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+        self.ready.set()
+        pending: list[dict] = []
+        while not self.stop_event.is_set():
+            try:
+                for shard_id, iterator in list(iterators.items()):
+                    page = streams.get_records(ShardIterator=iterator, Limit=1000)
+                    iterators[shard_id] = page.get("NextShardIterator") or iterator
+                    for record in page.get("Records", []):
+                        record = self.mark(record)
+                        record["eventSourceARN"] = arn
+                        if not self.filters or any(matches(f, record) for f in self.filters):
+                            pending.append(record)
+                while pending and not self.stop_event.is_set():
+                    batch, pending = pending[: self.batch_size], pending[self.batch_size :]
+                    self.deliver(batch)
+            except Exception:
+                log.error("stream poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
+            self.stop_event.wait(0.5)
+
+    def deliver(self, batch: list[dict]) -> None:
+        attempt = 0
+        while batch and not self.stop_event.is_set():
+            try:
+                response = invoke(self.function, self.handler, {"Records": batch}) or {}
+                failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+            except Exception:
+                log.error("stream batch failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
+                failed = [r["dynamodb"]["SequenceNumber"] for r in batch]
+            if not failed:
+                return
+            first = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in set(failed))
+            batch = batch[first:]
+            attempt += 1
+            if attempt > self.max_retry_attempts:
+                self.on_failure(batch)
+                return
+            self.stop_event.wait(min(0.5 * 2 ** attempt, 10))
+
+
+def stream_failure_sink(queue_url: str) -> Callable[[list[dict]], None]:
+    """Lambda's OnFailure destination for streams: the records' metadata to an SQS queue."""
+
+    def sink(records: list[dict]) -> None:
+        import boto3
+
+        body = {
+            "requestContext": {"condition": "RetryAttemptsExhausted"},
+            "DDBStreamBatchInfo": {
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "batchSize": len(records),
+                "streamArn": records[0].get("eventSourceARN"),
+            },
+        }
+        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
+        log.error("stream records exhausted retries", extra=body["DDBStreamBatchInfo"])
+
+    return sink
+
+
+class TtlReaper(threading.Thread):
+    """moto stores TTL settings but never expires items; DynamoDB does, within about 48 hours.
+    This deletes expired items every `interval_s` and tags their REMOVE stream records with the
+    service identity real TTL deletions carry, so TTL-driven handlers run locally too."""
+
+    SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+    def __init__(self, tables: dict[str, str], stop: threading.Event, interval_s: float = 60.0):
+        super().__init__(name="ttl-reaper", daemon=True)
+        self.tables, self.stop_event, self.interval_s = tables, stop, interval_s  # name -> ttl attribute
+        self._reaped: set[str] = set()
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        while not self.stop_event.wait(self.interval_s):
+            try:
+                self.reap(time.time())
+            except Exception:
+                log.error("ttl reaper failed", extra={"trace": traceback.format_exc(limit=5)})
+
+    def reap(self, now: float) -> int:
+        import boto3
+
+        ddb = boto3.client("dynamodb")
+        count = 0
+        for table, attribute in self.tables.items():
+            kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "#t < :now",
+                                      "ExpressionAttributeNames": {"#t": attribute},
+                                      "ExpressionAttributeValues": {":now": {"N": str(int(now))}}}
+            while True:
+                page = ddb.scan(**kwargs)  # dev tooling only: the request paths never scan
+                for item in page.get("Items", []):
+                    key = {k: item[k] for k in ("pk", "sk") if k in item}
+                    with self._lock:
+                        self._reaped.add(json.dumps(key, sort_keys=True))
+                    ddb.delete_item(TableName=table, Key=key)
+                    count += 1
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return count
+
+    def mark(self, record: dict) -> dict:
+        if record.get("eventName") == "REMOVE":
+            key = json.dumps(record["dynamodb"].get("Keys", {}), sort_keys=True)
+            with self._lock:
+                if key in self._reaped:
+                    self._reaped.discard(key)
+                    record = {**record, "userIdentity": self.SERVICE_IDENTITY}
+        return record
+
+
+def iso_now(offset_s: float = 0) -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=offset_s)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,66 @@
+"""Keep the local stack's state across restarts: moto server lives in memory, so the runner
+dumps every table's items and every S3 object under the data directory (periodically and on
+Ctrl-C) and loads them back before the schedules start. Queued messages are not kept: the
+schedules fire again at start, and every handler is idempotent."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from chalicelib import resources as r
+
+
+def dump(data_dir: Path, stage: str) -> dict[str, int]:
+    import boto3
+
+    ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    snapshot: dict[str, Any] = {"tables": {}, "objects": {}}
+    counts = {"items": 0, "objects": 0}
+    for table in r.TABLES:
+        name = r.physical_name(stage, table.short)
+        items: list[dict] = []
+        kwargs: dict[str, Any] = {"TableName": name}
+        while True:
+            page = ddb.scan(**kwargs)  # dev tooling only
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        snapshot["tables"][table.short] = items
+        counts["items"] += len(items)
+    bucket = r.physical_name(stage, r.DATA_BUCKET.short)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            snapshot["objects"][obj["Key"]] = base64.b64encode(body).decode()
+            counts["objects"] += 1
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / "state.json.tmp"
+    tmp.write_text(json.dumps(snapshot))
+    os.replace(tmp, data_dir / "state.json")  # atomic: a kill mid-dump keeps the previous file
+    return counts
+
+
+def restore(data_dir: Path, stage: str) -> dict[str, int]:
+    import boto3
+
+    path = data_dir / "state.json"
+    if not path.exists():
+        return {"items": 0, "objects": 0}
+    snapshot = json.loads(path.read_text())
+    ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    counts = {"items": 0, "objects": 0}
+    for short, items in snapshot.get("tables", {}).items():
+        name = r.physical_name(stage, short)
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            ddb.batch_write_item(RequestItems={name: requests})
+        counts["items"] += len(items)
+    bucket = r.physical_name(stage, r.DATA_BUCKET.short)
+    for key, body in snapshot.get("objects", {}).items():
+        s3.put_object(Bucket=bucket, Key=key, Body=base64.b64decode(body))
+        counts["objects"] += 1
+    return counts
