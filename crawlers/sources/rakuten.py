@@ -48,7 +48,8 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
 
 def _record(item: dict) -> Release:
     isbn = normalize_isbn(item.get("isbn"))
-    jan = normalize_jan(item.get("jan"))
+    # Bargain books carry a non-ISBN EAN (4528...) in the "isbn" field: keep it as the JAN.
+    jan = normalize_jan(item.get("jan")) or (None if isbn else normalize_jan(item.get("isbn")))
     title = text_or_none(item.get("title"))
     series, volume = extract_volume(title or "")
     price, currency = parse_price(item.get("itemPrice"), default_currency="JPY")
