@@ -1,0 +1,176 @@
+"""The crawl worker against moto (mock_aws) and a real local HTTP server serving the shared
+samples: first sighting is new, repeats are no-ops, an unchanged source costs no writes, a
+broken page degrades the source without touching stored releases, and it recovers."""
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from devstack.samples import read_sample
+
+WEEK1 = ("previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt")
+WEEK2 = ("previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-26__23c5b25.txt")
+CODE = re.compile(rb"^([A-Z]{3}\d{6})\t", re.M)
+
+
+class Site:
+    """A real HTTP server on 127.0.0.1 whose body the test swaps."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.content_type = "text/plain"
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else site.body
+                self.send_response(200)
+                self.send_header("Content-Type", site.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/list.txt"
+
+
+@pytest.fixture
+def site():
+    s = Site()
+    yield s
+    s.server.shutdown()
+
+
+@pytest.fixture
+def service(aws, site):
+    from chalicelib.crawl.service import build
+    from chalicelib.crawl.sources_config import SourceConfig
+    from chalicelib.settings import get_settings
+    from crawlers.fetcher import Fetcher
+
+    svc = build(get_settings())
+    svc.sources = [SourceConfig("pw", "previewsworld", (site.url,))]
+    svc.fetcher_factory = lambda: Fetcher(user_agent="newbooks-test", min_host_delay_s=0, sleep=lambda s: None)
+    return svc
+
+
+class AwsCalls:
+    """Counts AWS write requests through botocore's event hooks."""
+
+    WRITES = {"PutItem", "UpdateItem", "BatchWriteItem", "PutObject", "DeleteItem"}
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def attach(self) -> None:
+        from chalicelib import aws
+
+        for service in ("dynamodb", "s3"):
+            events = (aws.client(service) if service == "s3" else aws.resource(service).meta.client).meta.events
+            events.register("before-call.*.*", self._record)
+
+    def _record(self, model, **_kwargs) -> None:
+        self.calls.append(model.name)
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for c in self.calls if c in self.WRITES)
+
+
+def message(hour: str = "2020-02-19T10:00Z") -> dict:
+    return {"schema_version": 1, "source": "pw", "scheduled_at": hour}
+
+
+def release_count() -> int:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    table = aws.table(get_settings().releases_table)
+    return sum(1 for i in table.scan()["Items"] if i["sk"] == "META")
+
+
+def test_first_crawl_stores_every_item_once_and_repeat_is_free(service, site):
+    site.body = read_sample(*WEEK1)
+    expected = len(set(CODE.findall(site.body)))
+    first = service.crawl(message())
+    assert first["new"] == expected == release_count()
+
+    calls = AwsCalls()
+    calls.attach()
+    again = service.crawl(message())  # the same message delivered twice
+    assert again == {"source": "pw", "unchanged": True, "new": 0}
+    assert calls.writes == 0
+    assert release_count() == expected
+
+
+def test_next_week_yields_exactly_the_added_items(service, site):
+    site.body = read_sample(*WEEK1)
+    service.crawl(message())
+    site.body = read_sample(*WEEK2)
+    added = set(CODE.findall(site.body)) - set(CODE.findall(read_sample(*WEEK1)))
+    outcome = service.crawl(message("2020-02-26T10:00Z"))
+    assert outcome["new"] == len(added) > 0
+
+
+def test_broken_page_degrades_once_keeps_releases_and_recovers(service, site):
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    site.body = read_sample(*WEEK1)
+    service.crawl(message())
+    stored = release_count()
+    state_table = aws.table(get_settings().state_table)
+
+    site.body, site.content_type = b"<html><body>We moved! New site soon.</body></html>", "text/html"
+    broken = service.crawl(message("2020-02-19T11:00Z"))
+    assert broken["status"] == "degraded"
+    state = state_table.get_item(Key={"pk": "SOURCE#pw", "sk": "STATE"})["Item"]
+    assert state["last_event"]["type"] == "source.degraded"
+    assert state["last_event"]["id"] == "source.degraded:pw:2020-02-19T11:00Z"
+    assert release_count() == stored
+
+    site.body = site.body + b"<p>still broken</p>"  # a second bad crawl: no second alert
+    service.crawl(message("2020-02-19T12:00Z"))
+    state = state_table.get_item(Key={"pk": "SOURCE#pw", "sk": "STATE"})["Item"]
+    assert state["last_event"]["id"] == "source.degraded:pw:2020-02-19T11:00Z"
+
+    site.body, site.content_type = read_sample(*WEEK1), "text/plain"
+    recovered = service.crawl(message("2020-02-19T13:00Z"))
+    assert recovered["status"] == "ok" and recovered["new"] == 0
+    state = state_table.get_item(Key={"pk": "SOURCE#pw", "sk": "STATE"})["Item"]
+    assert state["last_event"]["type"] == "source.recovered"
+    health = {row["name"]: row for row in service.source_health()}
+    assert health["pw"]["status"] == "ok" and health["pw"]["items"] == stored
+
+
+def test_raw_body_stored_once_content_addressed(service, site):
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    site.body = read_sample(*WEEK1)
+    service.crawl(message())
+    # Same body again but forget the fetch state: the raw object is not duplicated.
+    from chalicelib import aws
+
+    aws.table(get_settings().state_table).delete_item(Key={"pk": "SOURCE#pw", "sk": "STATE"})
+    service.crawl(message("2020-02-19T11:00Z"))
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=get_settings().data_bucket, Prefix="raw/")["Contents"]]
+    assert len(keys) == 1
+    snaps = boto3.client("s3").list_objects_v2(Bucket=get_settings().data_bucket, Prefix="snapshots/pw/")["Contents"]
+    assert {o["Key"] for o in snaps} == {"snapshots/pw/latest.json", "snapshots/pw/2020-02-19.json"}
+
+
+def test_dispatch_sends_one_message_per_source_keyed_by_schedule_hour(service):
+    sent = []
+    service.send_message = sent.append
+    result = service.dispatch({"time": "2026-11-22T10:37:12Z"})
+    assert result["dispatched"] == 1
+    assert sent == [{"schema_version": 1, "source": "pw", "scheduled_at": "2026-11-22T10:00Z"}]
