@@ -161,7 +161,7 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
         text=MarkdownTextObject(text=f"*{link(data.get('url'), title)}*"
                                 + (f"\n{mrkdwn(data['series'])}" if data.get("series") and data["series"] != data.get("title") else "")),
         fields=fields or None,
-        accessory=ImageElement(image_url=cover, alt_text=f"cover of {title}"[:2000]) if cover else None,
+        accessory=ImageElement(image_url=cover, alt_text=f"cover of {mrkdwn(title)}"[:2000]) if cover else None,
     )
     context_bits = [f"source: {mrkdwn(data.get('source'))}"] if data.get("source") else []
     if data.get("isbn13"):

@@ -15,7 +15,8 @@ Normalization rules (tested in tests/unit/notify/test_subscription_rules.py):
 * series: the crawlers' `crawlers.normalize.series_key` when that module exists, so follows and
   releases use one function; otherwise `default_series_key`: NFKC (full-width -> ASCII,
   half-width kana -> kana), casefold, drop a trailing volume marker (`108巻`, `第108巻`,
-  `(108)`, `Vol. 3`, `#27`, a bare trailing number), then drop spaces and punctuation.
+  `(108)`, `Vol. 3`, `#27`, a bare trailing number) and a parenthesized start year
+  (`Nailbiter (2014) #1`), then drop spaces and punctuation.
   `ONE PIECE`, `One Piece 108`, `ＯＮＥ　ＰＩＥＣＥ` -> `onepiece`; `ワンピース 108巻`,
   `ワンピース（108）` -> `ワンピース`. There is no transliteration: `ONE PIECE` does not match
   `ワンピース`; follow both to get both editions.
@@ -56,6 +57,7 @@ _VOLUME_TAIL = re.compile(
         \s*[\)\]】]?\s*$""",
     re.VERBOSE,
 )
+_YEAR = re.compile(r"\((?:19|20)\d{2}\)")  # "Nailbiter (2014) #1": the series' start year
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -64,7 +66,7 @@ def _nfkc(text: str) -> str:
 
 
 def default_series_key(text: str) -> str:
-    s = _nfkc(text)
+    s = _YEAR.sub(" ", _nfkc(text))
     stripped = _VOLUME_TAIL.sub("", s)
     if _NON_WORD.sub("", stripped):  # never strip a title down to nothing ("1984", "100")
         s = stripped
