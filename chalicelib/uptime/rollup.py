@@ -1,0 +1,122 @@
+"""Pure aggregation of tick rows into hourly rollups, uptime ratios and latency percentiles.
+
+A tick row (one per target per tick, see `store.encode_rows`) is
+`[code, latency_ms, status, error, condition, tls_expiry]`, code one of `o` ok, `s` slow but
+passing, `f`/`F` failed, `m` in maintenance. Uptime = passes / (passes + fails): maintenance
+and monitoring gaps (expected checks with no tick) count as neither uptime nor downtime.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+BOUNDS_MS = (50, 100, 200, 300, 500, 750, 1000, 2000, 5000, 10000)  # + one overflow bucket
+
+
+@dataclass
+class Rollup:
+    checks: int = 0
+    passes: int = 0
+    fails: int = 0
+    maintenance: int = 0
+    latency_sum_ms: int = 0
+    latency_max_ms: int = 0
+    hist: list[int] = field(default_factory=lambda: [0] * (len(BOUNDS_MS) + 1))
+    expected: int = 0
+
+    @property
+    def gaps(self) -> int:
+        return max(0, self.expected - self.checks)
+
+    def add(self, row: list[Any]) -> None:
+        code, latency = row[0], int(row[1] or 0)
+        self.checks += 1
+        if code == "m":
+            self.maintenance += 1
+            return
+        if code in ("o", "s"):
+            self.passes += 1
+        else:
+            self.fails += 1
+        self.latency_sum_ms += latency
+        self.latency_max_ms = max(self.latency_max_ms, latency)
+        self.hist[bucket(latency)] += 1
+
+    def merge(self, other: "Rollup") -> "Rollup":
+        return Rollup(
+            checks=self.checks + other.checks,
+            passes=self.passes + other.passes,
+            fails=self.fails + other.fails,
+            maintenance=self.maintenance + other.maintenance,
+            latency_sum_ms=self.latency_sum_ms + other.latency_sum_ms,
+            latency_max_ms=max(self.latency_max_ms, other.latency_max_ms),
+            hist=[a + b for a, b in zip(self.hist, other.hist)],
+            expected=self.expected + other.expected,
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "checks": self.checks, "passes": self.passes, "fails": self.fails, "maint": self.maintenance,
+            "lat_sum": self.latency_sum_ms, "lat_max": self.latency_max_ms, "hist": list(self.hist),
+            "expected": self.expected,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "Rollup":
+        hist = [int(x) for x in item.get("hist") or []]
+        hist += [0] * (len(BOUNDS_MS) + 1 - len(hist))
+        return cls(
+            checks=int(item.get("checks", 0)), passes=int(item.get("passes", 0)), fails=int(item.get("fails", 0)),
+            maintenance=int(item.get("maint", 0)), latency_sum_ms=int(item.get("lat_sum", 0)),
+            latency_max_ms=int(item.get("lat_max", 0)), hist=hist, expected=int(item.get("expected", 0)),
+        )
+
+
+def bucket(latency_ms: int) -> int:
+    for index, bound in enumerate(BOUNDS_MS):
+        if latency_ms <= bound:
+            return index
+    return len(BOUNDS_MS)
+
+
+def aggregate(ticks: Iterable[tuple[int, dict[str, list[Any]]]], names: Iterable[str] | None = None) -> dict[str, Rollup]:
+    """Rollups per target from (minute, rows-by-target) pairs."""
+    wanted = set(names) if names is not None else None
+    out: dict[str, Rollup] = {}
+    for _minute, rows in ticks:
+        for name, row in rows.items():
+            if wanted is not None and name not in wanted:
+                continue
+            out.setdefault(name, Rollup()).add(row)
+    return out
+
+
+def uptime(rollup: Rollup | None) -> float | None:
+    if rollup is None or rollup.passes + rollup.fails == 0:
+        return None
+    return round(rollup.passes / (rollup.passes + rollup.fails), 6)
+
+
+def percentile(rollup: Rollup | None, q: float) -> float | None:
+    """Approximate percentile (0 < q <= 1) from the histogram, linear within a bucket."""
+    if rollup is None:
+        return None
+    total = sum(rollup.hist)
+    if total == 0:
+        return None
+    rank, seen = q * total, 0
+    for index, count in enumerate(rollup.hist):
+        if count and seen + count >= rank:
+            low = BOUNDS_MS[index - 1] if index else 0
+            high = BOUNDS_MS[index] if index < len(BOUNDS_MS) else max(rollup.latency_max_ms, low)
+            high = min(high, max(rollup.latency_max_ms, low))
+            return round(low + (high - low) * ((rank - seen) / count), 1)
+        seen += count
+    return float(rollup.latency_max_ms)
+
+
+def merge_all(rollups: Iterable[Rollup]) -> Rollup:
+    total = Rollup()
+    for rollup in rollups:
+        total = total.merge(rollup)
+    return total

@@ -1,0 +1,405 @@
+"""UptimeService: the tick, the archive, status queries and runtime targets.
+
+Sharding. Targets (YAML + runtime) sorted by name are cut into shards of
+`settings.ping_shard_size`. A scheduled event with `detail.shard = i` checks only shard i (deploy
+one EventBridge rule per shard with an InputTransformer that keeps the schedule's `id` and
+`time` and adds `{"detail": {"shard": i}}`); an event without `detail.shard` checks every shard
+in this one invocation (the local stack, and any deployment that fits one invocation). Each
+shard has its own tick item `TICK#<shard>/<minute>`, so duplicates are detected per shard.
+
+Tick (per shard, keyed by the event's `time` truncated to the minute, never the wall clock):
+ 1. GetItem the tick: if it exists, this is a duplicate: reuse its stored rows (no checks).
+ 2. Otherwise check all due targets concurrently and PutItem the tick with
+    attribute_not_exists (one write for all results); losing that race also means duplicate.
+ 3. Apply the rows to the per-target state machines (`decide`); a duplicate re-applies the
+    same rows, which is a no-op for targets already updated (minute already in their window),
+    and finishes the job for a run that crashed half-way.
+ 4. At minute 5 and 20 of each hour, the previous hour's rollups are rebuilt from that hour's
+    tick items and written with PutItem (idempotent: a duplicate writes the same numbers).
+
+Why rollups are not ADDed per tick: 50 targets x 1440 ticks = 72k writes/day ($2.70/month)
+against a $0.50 budget; one PutItem per target per hour (x2 attempts) costs ~$0.09. The current
+hour is read from the tick items instead (bounded Query, last <= 120 minutes).
+
+Grouping. When more than `grouping.share` of a tick's non-maintenance checks fail (and at least
+`grouping.min_targets` were checked), the failed rows are coded `F`; targets that turn DOWN at
+that minute get no per-target down event: one `targets.grouped_down` event on GROUP#uptime lists
+them (id `targets.grouped_down:<shard>:<minute>`). A DOWN of such a tick discovered later (out of
+order) is announced per target, so nothing is lost. The share is measured per shard.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from chalicelib.events import TARGETS_GROUPED_DOWN, Event
+from chalicelib.log import get_logger
+from chalicelib.uptime import decide
+from chalicelib.uptime.checker import Checker, CheckResult
+from chalicelib.uptime.maintenance import in_maintenance
+from chalicelib.uptime.rollup import Rollup, aggregate, merge_all, percentile, uptime
+from chalicelib.uptime.ssrf import AddressPolicy
+from chalicelib.uptime.store import Conflict, UptimeStore, decode_rows
+from chalicelib.uptime.targets import InvalidTarget, Target, TargetsConfig, load_file, parse_target
+
+log = get_logger("uptime")
+ROLLUP_MINUTES = (5, 20)
+_ORDER = {"DOWN": 0, "DEGRADED": 1, "MAINTENANCE": 2, "UNKNOWN": 3, "UP": 4}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class ShardSummary:
+    checked: int = 0
+    up: int = 0
+    down: int = 0
+    duplicate: bool = False
+    events: int = 0
+
+
+class UptimeService:
+    def __init__(self, settings: Any, store: UptimeStore, checker: Checker, *, clock: Callable[[], datetime] = _now):
+        self.settings = settings
+        self.store = store
+        self.checker = checker
+        self.clock = clock
+        self.policy = checker.policy
+        self._config: tuple[float, TargetsConfig] | None = None
+
+    # --- targets -----------------------------------------------------------------------------
+    def config(self) -> TargetsConfig:
+        path = self.settings.targets_file
+        mtime = os.path.getmtime(path) if os.path.exists(path) else 0.0
+        if self._config is None or self._config[0] != mtime:
+            self._config = (mtime, load_file(path, policy=self.policy))
+        return self._config[1]
+
+    def targets(self) -> list[Target]:
+        config = self.config()
+        found = {t.name: t for t in config.targets}
+        for raw in self.store.runtime_targets():
+            try:
+                target = parse_target(raw, config.defaults, source="api", policy=self.policy)
+            except InvalidTarget as exc:
+                log.warning("skipping invalid runtime target", extra={"problem": str(exc)})
+                continue
+            found.setdefault(target.name, target)
+        return sorted(found.values(), key=lambda t: t.name)
+
+    def shards(self, targets: list[Target]) -> list[list[Target]]:
+        size = max(1, int(self.settings.ping_shard_size))
+        return [targets[i : i + size] for i in range(0, len(targets), size)] or [[]]
+
+    def _shard_of(self, name: str, targets: list[Target]) -> int:
+        names = [t.name for t in targets]
+        return names.index(name) // max(1, int(self.settings.ping_shard_size))
+
+    def add_target(self, config: dict) -> dict:
+        target = parse_target(config, self.config().defaults, source="api", policy=self.policy)
+        if any(t.name == target.name for t in self.config().targets):
+            raise InvalidTarget(f"target {target.name!r}: already defined in {self.settings.targets_file.name}")
+        if not self.store.put_runtime_target(target.name, dict(config)):
+            raise InvalidTarget(f"target {target.name!r}: already exists")
+        return target.describe()
+
+    def delete_target(self, name: str) -> bool:
+        return self.store.delete_runtime_target(name)
+
+    def list_targets(self) -> list[dict]:
+        return [t.describe() for t in self.targets()]
+
+    # --- tick --------------------------------------------------------------------------------
+    def run_tick(self, event: dict) -> dict:
+        when = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+        minute = decide.to_minute(when)
+        key = decide.minute_iso(minute)
+        targets = self.targets()
+        shards = self.shards(targets)
+        detail = event.get("detail") or {}
+        wanted = [int(detail["shard"])] if isinstance(detail, dict) and "shard" in detail else list(range(len(shards)))
+        total = ShardSummary()
+        for shard in wanted:
+            if shard >= len(shards):
+                continue
+            summary = self._run_shard(shard, minute, shards[shard])
+            total.checked += summary.checked
+            total.up += summary.up
+            total.down += summary.down
+            total.events += summary.events
+            total.duplicate = total.duplicate or summary.duplicate
+        result = {"tick": key, "shards": wanted, "checked": total.checked, "up": total.up, "down": total.down,
+                  "events": total.events, "duplicate": total.duplicate}
+        log.info("tick", extra=result)
+        return result
+
+    def _run_shard(self, shard: int, minute: int, targets: list[Target]) -> ShardSummary:
+        key = decide.minute_iso(minute)
+        when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minute)
+        due = [t for t in targets if t.due(minute)]
+        rows = self.store.get_tick(shard, key)
+        duplicate = rows is not None
+        if rows is None:
+            rows = self._check(due, when)
+            if not self.store.put_tick(shard, key, rows, int(when.timestamp())):
+                duplicate = True
+                rows = self.store.get_tick(shard, key) or {}
+        summary = ShardSummary(duplicate=duplicate, checked=len(rows))
+        summary.up = sum(1 for r in rows.values() if r[0] in ("o", "s"))
+        summary.down = sum(1 for r in rows.values() if r[0] in ("f", "F"))
+        summary.events = self._apply(shard, minute, rows, {t.name: t for t in targets})
+        if minute % 60 in ROLLUP_MINUTES:
+            self._rollup(shard, minute, targets)
+        return summary
+
+    def _check(self, due: list[Target], when: datetime) -> dict[str, list[Any]]:
+        active = [t for t in due if not in_maintenance(t.maintenance, when)]
+        results: list[CheckResult] = self.checker.run(active) if active else []
+        rows: dict[str, list[Any]] = {t.name: ["m", 0, None, None, None, None] for t in due if t not in active}
+        checked = len(results)
+        failing = sum(1 for r in results if not r.ok)
+        grouping = self.config().grouping
+        mass = checked >= grouping.min_targets and failing / max(1, checked) > grouping.share
+        for r in results:
+            code = ("s" if r.slow else "o") if r.ok else ("F" if mass else "f")
+            rows[r.name] = [code, r.latency_ms, r.status, r.error, (r.condition or r.detail or None) and (r.condition or r.detail)[:200], r.tls_expiry]
+        return rows
+
+    def _apply(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target]) -> int:
+        names = [n for n, r in rows.items() if r[0] != "m" and n in targets]
+        if not names:
+            return 0
+        lo, hi = decide.minute_iso(minute - 8), decide.minute_iso(minute + 8)
+        present = {decide.to_minute(m) for m in self.store.tick_minutes(shard, lo, hi)} | {minute}
+        holes = decide.young_holes(present)
+        states = self.store.get_states(names)
+        grouped: list[str] = []
+        pending: list[tuple[str, dict, list[decide.Transition], dict]] = []
+        for name in names:
+            target = targets[name]
+            target_holes = frozenset(h for h in holes if target.due(h))
+            for attempt in range(3):
+                item = states.get(name)
+                outcome = self._decide(target, item, minute, rows[name], target_holes)
+                if outcome is None:
+                    break
+                new_item, transitions = outcome
+                try:
+                    self.store.put_state(name, new_item, int(item["version"]) if item else 0)
+                except Conflict:
+                    states[name] = self.store.get_state(name)
+                    continue
+                for transition in transitions:
+                    if transition.type == decide.DOWN_EVENT and transition.grouped and transition.minute == minute:
+                        grouped.append(name)
+                    elif transition.alerts:
+                        pending.append((name, new_item, [transition], rows[name]))
+                break
+        events = 0
+        if grouped:
+            group_event = Event(
+                id=f"{TARGETS_GROUPED_DOWN}:{shard}:{decide.minute_iso(minute)}",
+                type=TARGETS_GROUPED_DOWN,
+                occurred_at=decide.minute_iso(minute) + ":00Z",
+                subject="uptime",
+                data={"targets": sorted(grouped), "shard": shard, "failing": sum(1 for r in rows.values() if r[0] == "F"),
+                      "checked": sum(1 for r in rows.values() if r[0] != "m"),
+                      "channels": sorted({c for n in grouped for c in targets[n].alerts}),
+                      "status_page": f"{self.settings.public_base_url}/status"},
+            ).to_dict()
+            events += int(self.store.set_event("GROUP#uptime", group_event))
+        for name, item, transitions, row in pending:
+            for transition in transitions:
+                event = self._event(targets[name], transition, item, row, minute)
+                version = int(item["version"])
+                try:
+                    self.store.set_event(f"TARGET#{name}", event, expected_version=version)
+                    item["version"] = version + 1
+                    events += 1
+                except Conflict:
+                    log.warning("event write lost a race", extra={"target": name, "event_id": event["id"]})
+        return events
+
+    def _decide(self, target: Target, item: dict | None, minute: int, row: list[Any], holes: frozenset[int]):
+        state = decide.TargetState.from_dict((item or {}).get("machine"))
+        state.version = int(item["version"]) if item else 0
+        rules = decide.Rules(target.failure_threshold, target.success_threshold, target.interval_min,
+                             max(1, target.reminder_interval_s // 60))
+        decision = decide.apply(state, target.name, minute, row[0], rules, holes)
+        if not decision.changed:
+            return None
+        new = decision.state
+        machine = new.to_dict()
+        machine.pop("version", None)
+        current = new.current
+        new_item: dict[str, Any] = {
+            "name": target.name, "group": target.group,
+            "status": current.status,
+            "since": decide.minute_iso(current.since) if current.since is not None else None,
+            "version": state.version + 1,
+            "counters": {"fail_run": current.fail_run, "pass_run": current.pass_run},
+            "machine": machine,
+            "incidents": new.incidents,
+            "last_event": (item or {}).get("last_event"),
+            "last_failure": (item or {}).get("last_failure"),
+            "updated_minute": decide.minute_iso(minute),
+        }
+        if row[0] in ("f", "F"):
+            new_item["last_failure"] = {"minute": decide.minute_iso(minute), "error": row[3], "condition": row[4], "status": row[2]}
+        return {k: v for k, v in new_item.items() if v is not None}, list(decision.new)
+
+    def _event(self, target: Target, transition: decide.Transition, item: dict, row: list[Any], minute: int) -> dict:
+        failure = item.get("last_failure") or {}
+        data = {
+            "target": target.name, "group": target.group, "url": target.url,
+            "state": transition.state, "previous_state": transition.previous,
+            "condition": failure.get("condition"), "error": failure.get("error"),
+            "status_page": f"{self.settings.public_base_url}/status/{target.name}",
+            "channels": list(target.alerts), "tick": decide.minute_iso(minute),
+        }
+        if transition.duration_s is not None:
+            data["duration_s"] = transition.duration_s
+        return Event(
+            id=transition.event_id(target.name), type=transition.type,
+            occurred_at=decide.minute_iso(transition.minute) + ":00Z", subject=target.name, data=data,
+        ).to_dict()
+
+    # --- rollups -----------------------------------------------------------------------------
+    def _rollup(self, shard: int, minute: int, targets: list[Target]) -> None:
+        hour_start = minute - minute % 60 - 60
+        hour = decide.minute_iso(hour_start)[:13]
+        ticks = self.store.ticks(shard, decide.minute_iso(hour_start), decide.minute_iso(hour_start + 59))
+        rollups = aggregate(((decide.to_minute(m), rows) for m, rows in ticks), [t.name for t in targets])
+        for target in targets:
+            rollup = rollups.setdefault(target.name, Rollup())
+            rollup.expected = sum(1 for m in range(hour_start, hour_start + 60) if target.due(m))
+        self.store.put_rollups({n: (hour, r.to_item()) for n, r in rollups.items()}, (hour_start + 60) * 60)
+
+    # --- archive -----------------------------------------------------------------------------
+    def archive_expired(self, event: dict) -> dict:
+        import json as _json
+
+        from chalicelib.batch import deserialize_image, stream_batch
+
+        groups: dict[str, list[str]] = {}
+        first_index: dict[str, int] = {}
+        records = event.get("Records", [])
+
+        def handle(record: dict) -> None:
+            if record.get("eventName") != "REMOVE":
+                return
+            old = deserialize_image(record.get("dynamodb", {}).get("OldImage")) or {}
+            pk, sk = str(old.get("pk", "")), str(old.get("sk", ""))
+            if not pk.startswith("TICK#"):
+                return
+            shard = pk[len("TICK#"):]
+            day, hhmm = sk[:10], sk[11:16].replace(":", "")
+            prefix = f"archive/ticks/{day}/{shard}-"
+            key = next((k for k in groups if k.startswith(prefix)), None) or f"{prefix}{hhmm}.ndjson"
+            first_index.setdefault(key, records.index(record))
+            for name, row in sorted(decode_rows(old.get("r")).items()):
+                groups.setdefault(key, []).append(_json.dumps(
+                    {"tick": sk, "shard": int(shard) if shard.isdigit() else shard, "target": name, "code": row[0],
+                     "ok": row[0] in ("o", "s"), "latency_ms": row[1], "status": row[2], "error": row[3],
+                     "condition": row[4], "tls_expiry": row[5]}, separators=(",", ":")))
+            groups.setdefault(key, [])
+
+        response = stream_batch(event, handle)
+        failed_from = len(records) - len(response["batchItemFailures"])
+        for key, lines in groups.items():
+            try:
+                self.store.put_object(key, ("\n".join(sorted(lines)) + "\n").encode() if lines else b"")
+            except Exception:
+                log.exception("archive put failed", extra={"key": key})
+                failed_from = min(failed_from, first_index[key])
+        failures = [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records[failed_from:]]
+        return {"batchItemFailures": failures}
+
+    # --- queries -----------------------------------------------------------------------------
+    def _display(self, target: Target, item: dict | None, now: datetime) -> str:
+        if in_maintenance(target.maintenance, now):
+            return "MAINTENANCE"
+        return (item or {}).get("status", "UP" if item is None else "UNKNOWN")
+
+    def status_summary(self) -> dict:
+        now = self.clock()
+        targets = self.targets()
+        states = self.store.get_states([t.name for t in targets]) if targets else {}
+        latest: dict[str, tuple[str, list[Any]]] = {}
+        for shard, _ in enumerate(self.shards(targets)):
+            found = self.store.latest_tick(shard)
+            if found:
+                for name, row in found[1].items():
+                    latest[name] = (found[0], row)
+        day_ago = (now - timedelta(hours=24)).strftime("%Y-%m-%dT%H")
+        out = []
+        for target in targets:
+            item = states.get(target.name)
+            tick = latest.get(target.name)
+            status = self._display(target, item, now)
+            if item is None and tick is None and status != "MAINTENANCE":
+                status = "UNKNOWN"
+            day = merge_all(Rollup.from_item(r) for r in self.store.rollups(target.name, day_ago))
+            out.append({
+                "name": target.name, "group": target.group, "state": status,
+                "last_check": tick[0] if tick else None, "latency_ms": tick[1][1] if tick else None,
+                "uptime_24h": uptime(day),
+            })
+        out.sort(key=lambda r: (_ORDER.get(r["state"], 9), r["name"]))
+        return {"targets": out, "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    def target_status(self, name: str) -> dict | None:
+        now = self.clock()
+        targets = self.targets()
+        target = next((t for t in targets if t.name == name), None)
+        if target is None:
+            return None
+        item = self.store.get_state(name)
+        shard = self._shard_of(name, targets)
+        now_min = decide.to_minute(now)
+        ticks = self.store.ticks(shard, decide.minute_iso(now_min - 120), decide.minute_iso(now_min))
+        mine = [(decide.to_minute(m), rows[name]) for m, rows in ticks if name in rows]
+        hourly = {r["sk"]: Rollup.from_item(r) for r in self.store.rollups(name, (now - timedelta(days=30)).strftime("%Y-%m-%dT%H"))}
+        for minute, row in mine:  # hours not rolled up yet come from the raw ticks
+            hour = decide.minute_iso(minute)[:13]
+            if hour not in hourly or hourly[hour].checks == 0:
+                hourly.setdefault(f"~{hour}", Rollup()).add(row)
+        last_hour = Rollup()
+        for minute, row in mine:
+            if minute > now_min - 60:
+                last_hour.add(row)
+
+        def window(hours: int) -> Rollup:
+            start = (now - timedelta(hours=hours)).strftime("%Y-%m-%dT%H")
+            return merge_all(r for k, r in hourly.items() if k.lstrip("~") >= start)
+
+        windows = {"1h": last_hour, "24h": window(24), "7d": window(24 * 7), "30d": window(24 * 30)}
+        return {
+            "name": name, "group": target.group, "url": target.url,
+            "state": self._display(target, item, now),
+            "since": (item or {}).get("since"),
+            "uptime": {k: uptime(v) for k, v in windows.items()},
+            "latency_ms": {k: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)} for k, v in windows.items()},
+            "incidents": list((item or {}).get("incidents") or [])[-10:],
+            "last_event": (item or {}).get("last_event"),
+            "last_checks": [
+                {"tick": decide.minute_iso(m), "ok": r[0] in ("o", "s"), "code": r[0], "latency_ms": r[1], "status": r[2],
+                 "error": r[3], "condition": r[4], "tls_expiry": r[5]}
+                for m, r in sorted(mine, reverse=True)[:10]
+            ],
+            "maintenance": [w.describe() for w in target.maintenance],
+        }
+
+
+def build(settings: Any, *, checker: Checker | None = None, clock: Callable[[], datetime] = _now) -> UptimeService:
+    policy = AddressPolicy(allow_private=bool(settings.allow_private_targets))
+    checker = checker or Checker(policy, user_agent=settings.user_agent)
+    store = UptimeStore(settings.state_table, settings.checks_table, settings.data_bucket)
+    return UptimeService(settings, store, checker, clock=clock)

@@ -1,0 +1,182 @@
+"""DynamoDB/S3 adapter for uptime. Items and access patterns (see chalicelib/resources.py):
+
+STATE table
+  TARGET#<name> / STATE   status, since, version (conditional), counters, last_event (set only
+                          on a transition/reminder), last_failure, machine (decide.TargetState)
+  GROUP#uptime / STATE    last_event of type targets.grouped_down
+  TARGETS / <name>        runtime-added target config (JSON)
+CHECKS table
+  TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
+  ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, TTL 90 days
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib import aws
+
+TICK_TTL_S = 48 * 3600
+ROLLUP_TTL_S = 90 * 86400
+
+
+class Conflict(Exception):
+    """A conditional write lost: someone else wrote first."""
+
+
+def encode_rows(rows: dict[str, list[Any]]) -> bytes:
+    return zlib.compress(json.dumps(rows, separators=(",", ":"), sort_keys=True).encode(), 6)
+
+
+def decode_rows(blob: Any) -> dict[str, list[Any]]:
+    if blob is None:
+        return {}
+    raw = getattr(blob, "value", blob)
+    return json.loads(zlib.decompress(bytes(raw)))
+
+
+def _conditional(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class UptimeStore:
+    def __init__(self, state_table: str, checks_table: str, bucket: str):
+        self.state_name, self.checks_name, self.bucket = state_table, checks_table, bucket
+
+    @property
+    def state(self) -> Any:
+        return aws.table(self.state_name)
+
+    @property
+    def checks(self) -> Any:
+        return aws.table(self.checks_name)
+
+    # --- ticks -------------------------------------------------------------------------------
+    def get_tick(self, shard: int, minute: str) -> dict[str, list[Any]] | None:
+        item = self.checks.get_item(Key={"pk": f"TICK#{shard}", "sk": minute}, ConsistentRead=True).get("Item")
+        return None if item is None else decode_rows(item.get("r"))
+
+    def put_tick(self, shard: int, minute: str, rows: dict[str, list[Any]], epoch_s: int) -> bool:
+        try:
+            self.checks.put_item(
+                Item={"pk": f"TICK#{shard}", "sk": minute, "r": encode_rows(rows), "n": len(rows),
+                      "expires_at": epoch_s + TICK_TTL_S, "v": 1},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except ClientError as exc:
+            if _conditional(exc):
+                return False
+            raise
+
+    def tick_minutes(self, shard: int, start: str, end: str) -> set[str]:
+        out: set[str] = set()
+        for item in self._query(self.checks, Key("pk").eq(f"TICK#{shard}") & Key("sk").between(start, end),
+                                ProjectionExpression="sk", ConsistentRead=True):
+            out.add(item["sk"])
+        return out
+
+    def ticks(self, shard: int, start: str, end: str) -> list[tuple[str, dict[str, list[Any]]]]:
+        items = self._query(self.checks, Key("pk").eq(f"TICK#{shard}") & Key("sk").between(start, end))
+        return [(item["sk"], decode_rows(item.get("r"))) for item in items]
+
+    def latest_tick(self, shard: int) -> tuple[str, dict[str, list[Any]]] | None:
+        items = self.checks.query(KeyConditionExpression=Key("pk").eq(f"TICK#{shard}"), ScanIndexForward=False, Limit=1)["Items"]
+        return (items[0]["sk"], decode_rows(items[0].get("r"))) if items else None
+
+    # --- rollups -----------------------------------------------------------------------------
+    def put_rollups(self, rollups: dict[str, tuple[str, dict[str, Any]]], epoch_s: int) -> None:
+        with self.checks.batch_writer() as batch:
+            for name, (hour, fields) in rollups.items():
+                batch.put_item(Item={"pk": f"ROLLUP#{name}", "sk": hour, **fields, "expires_at": epoch_s + ROLLUP_TTL_S})
+
+    def rollups(self, name: str, start_hour: str) -> list[dict[str, Any]]:
+        return self._query(self.checks, Key("pk").eq(f"ROLLUP#{name}") & Key("sk").gte(start_hour))
+
+    # --- state -------------------------------------------------------------------------------
+    def get_states(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        client = aws.resource("dynamodb")
+        for start in range(0, len(names), 100):
+            keys = [{"pk": f"TARGET#{n}", "sk": "STATE"} for n in names[start : start + 100]]
+            request = {self.state_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.state_name, []):
+                    out[item["pk"][len("TARGET#"):]] = item
+                request = response.get("UnprocessedKeys") or None
+        return out
+
+    def get_state(self, name: str) -> dict[str, Any] | None:
+        return self.state.get_item(Key={"pk": f"TARGET#{name}", "sk": "STATE"}, ConsistentRead=True).get("Item")
+
+    def put_state(self, name: str, item: dict[str, Any], expected_version: int) -> None:
+        condition = "attribute_not_exists(pk)" if expected_version == 0 else "version = :v"
+        kwargs: dict[str, Any] = {"ConditionExpression": condition}
+        if expected_version:
+            kwargs["ExpressionAttributeValues"] = {":v": expected_version}
+        try:
+            self.state.put_item(Item={"pk": f"TARGET#{name}", "sk": "STATE", **item}, **kwargs)
+        except ClientError as exc:
+            if _conditional(exc):
+                raise Conflict(name) from None
+            raise
+
+    def set_event(self, pk: str, event: dict[str, Any], expected_version: int | None = None) -> bool:
+        """Set last_event (+1 version). For the group item: conditional on a different id."""
+        if expected_version is None:
+            condition, values = "attribute_not_exists(last_event) OR last_event.id <> :id", {":id": event["id"], ":e": event, ":one": 1}
+        else:
+            condition, values = "version = :v", {":v": expected_version, ":e": event, ":one": 1}
+        try:
+            self.state.update_item(
+                Key={"pk": pk, "sk": "STATE"},
+                UpdateExpression="SET last_event = :e ADD version :one",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _conditional(exc):
+                if expected_version is None:
+                    return False
+                raise Conflict(pk) from None
+            raise
+
+    # --- runtime targets ---------------------------------------------------------------------
+    def runtime_targets(self) -> list[dict[str, Any]]:
+        return [json.loads(i["config"]) for i in self._query(self.state, Key("pk").eq("TARGETS"))]
+
+    def put_runtime_target(self, name: str, config: dict[str, Any]) -> bool:
+        try:
+            self.state.put_item(Item={"pk": "TARGETS", "sk": name, "config": json.dumps(config)},
+                                ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if _conditional(exc):
+                return False
+            raise
+
+    def delete_runtime_target(self, name: str) -> bool:
+        old = self.state.delete_item(Key={"pk": "TARGETS", "sk": name}, ReturnValues="ALL_OLD").get("Attributes")
+        return old is not None
+
+    # --- archive -----------------------------------------------------------------------------
+    def put_object(self, key: str, body: bytes) -> None:
+        aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+
+    @staticmethod
+    def _query(table: Any, condition: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        items, start = [], None
+        while True:
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = table.query(KeyConditionExpression=condition, **kwargs)
+            items.extend(response["Items"])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return items

@@ -1,0 +1,319 @@
+"""Monitoring targets: the config model, validation, and YAML loading (Gatus style).
+
+    defaults:                 # optional, applied to every endpoint
+      interval: 1m
+      timeout: 10s
+      failure-threshold: 3
+      success-threshold: 2
+      reminder-interval: 1h
+      alerts: [console]
+    grouping:                 # one grouped alert when more than `share` of a tick's checks fail
+      share: 0.5
+      min-targets: 4
+    endpoints:
+      - name: api
+        group: core
+        url: https://api.example.com/health
+        method: GET
+        headers: {Accept: application/json}
+        conditions: ["[STATUS] == 200", "[BODY].status == up", "[RESPONSE_TIME] < 800"]
+        degraded-response-time: 500       # passing but slower than this -> DEGRADED
+        alerts: [slack, webhook]
+        maintenance: [...]                # see maintenance.py
+
+URL schemes: http, https, tcp://host:port, dns://hostname. Keys may be kebab- or snake_case.
+Every problem raises `InvalidTarget("target 'api': ...")` naming the target.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalicelib.uptime import conditions as cond
+from chalicelib.uptime.maintenance import Window, WindowError, parse_window
+from chalicelib.uptime.ssrf import AddressPolicy
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+CHANNELS = frozenset({"slack", "x", "webhook", "console"})
+SCHEMES = frozenset({"http", "https", "tcp", "dns"})
+_ALLOWED_PLACEHOLDERS = {
+    "http": {"STATUS", "RESPONSE_TIME", "BODY", "IP"},
+    "https": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "CERTIFICATE_EXPIRATION"},
+    "tcp": {"CONNECTED", "RESPONSE_TIME", "IP"},
+    "dns": {"DNS_RCODE", "BODY", "IP", "RESPONSE_TIME"},
+}
+_DEFAULT_CONDITIONS = {
+    "http": ("[STATUS] == 200",),
+    "https": ("[STATUS] == 200",),
+    "tcp": ("[CONNECTED] == true",),
+    "dns": ("[DNS_RCODE] == NOERROR",),
+}
+_KNOWN_KEYS = {
+    "name", "group", "url", "method", "headers", "body", "interval", "timeout", "conditions",
+    "alerts", "failure_threshold", "success_threshold", "reminder_interval", "maintenance",
+    "degraded_response_time", "max_body_bytes", "enabled",
+}
+DEFAULT_MAX_BODY = 256 * 1024
+
+
+class InvalidTarget(ValueError):
+    """A target configuration that cannot be checked; the message names target and problem."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    group: str = "default"
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    interval_s: int = 60
+    timeout_s: float = 10.0
+    conditions: tuple[cond.Condition, ...] = ()
+    alerts: tuple[str, ...] = ("console",)
+    failure_threshold: int = 3
+    success_threshold: int = 2
+    reminder_interval_s: int = 3600
+    maintenance: tuple[Window, ...] = ()
+    degraded_ms: float | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    source: str = "config"  # "config" (YAML) | "api" (runtime)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or {"https": 443, "http": 80, "dns": 53}.get(parts.scheme, 0)
+
+    @property
+    def interval_min(self) -> int:
+        return max(1, self.interval_s // 60)
+
+    def due(self, epoch_minute: int) -> bool:
+        """Deterministic from the tick's minute (a duplicate tick picks the same targets);
+        targets with longer intervals are spread by a stable per-name offset."""
+        n = self.interval_min
+        return n == 1 or epoch_minute % n == zlib.crc32(self.name.encode()) % n
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "group": self.group,
+            "url": self.url,
+            "method": self.method,
+            "interval_s": self.interval_s,
+            "timeout_s": self.timeout_s,
+            "conditions": [c.text for c in self.conditions],
+            "alerts": list(self.alerts),
+            "failure_threshold": self.failure_threshold,
+            "success_threshold": self.success_threshold,
+            "reminder_interval_s": self.reminder_interval_s,
+            "maintenance": [w.describe() for w in self.maintenance],
+            "degraded_response_time_ms": self.degraded_ms,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Grouping:
+    share: float = 0.5
+    min_targets: int = 4
+
+
+@dataclass(frozen=True)
+class TargetsConfig:
+    targets: tuple[Target, ...]
+    grouping: Grouping = Grouping()
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def _norm(raw: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).replace("-", "_"): v for k, v in raw.items()}
+
+
+def _seconds(value: Any, what: str, name: str) -> float:
+    if isinstance(value, bool):
+        raise InvalidTarget(f"target {name!r}: {what} {value!r} is not a duration")
+    if isinstance(value, (int, float)):
+        return float(value)
+    ms = cond.duration_ms(str(value))
+    if ms is None:
+        raise InvalidTarget(f"target {name!r}: {what} {value!r} is not a duration like 30s, 5m, 1h")
+    return ms / 1000.0
+
+
+def _int(value: Any, what: str, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise InvalidTarget(f"target {name!r}: {what} {value!r} must be a whole number")
+    number = int(value)
+    if not low <= number <= high:
+        raise InvalidTarget(f"target {name!r}: {what} {number} must be between {low} and {high}")
+    return number
+
+
+def parse_target(
+    raw: Any,
+    defaults: dict[str, Any] | None = None,
+    *,
+    source: str = "config",
+    policy: AddressPolicy | None = None,
+) -> Target:
+    """Validate one endpoint mapping. `policy` (when given) refuses IP-literal/localhost URLs
+    that the stage does not allow, at creation time rather than at the first check."""
+    if not isinstance(raw, dict):
+        raise InvalidTarget(f"target {raw!r}: must be a mapping")
+    data = {**_norm(defaults or {}), **_norm(raw)}
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise InvalidTarget(f"target {name!r}: name must be 1-64 characters of letters, digits, '.', '_' or '-'")
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise InvalidTarget(f"target {name!r}: unknown field(s) {', '.join(unknown)}")
+    url = data.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidTarget(f"target {name!r}: url is required")
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidTarget(f"target {name!r}: invalid url {url!r} ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise InvalidTarget(f"target {name!r}: url {url!r} must start with http://, https://, tcp:// or dns://")
+    if not parts.hostname:
+        raise InvalidTarget(f"target {name!r}: url {url!r} has no host")
+    if parts.username or parts.password:
+        raise InvalidTarget(f"target {name!r}: url {url!r} must not carry credentials (use headers)")
+    if scheme == "tcp" and not port:
+        raise InvalidTarget(f"target {name!r}: tcp url {url!r} needs a port (tcp://host:port)")
+    if policy is not None and scheme != "dns":
+        reason = policy.refusal_for_host(parts.hostname)
+        if reason:
+            raise InvalidTarget(f"target {name!r}: url {url!r} refused: {reason}")
+    method = str(data.get("method") or "GET").upper()
+    if method not in METHODS:
+        raise InvalidTarget(f"target {name!r}: method {method!r} not one of {', '.join(sorted(METHODS))}")
+    headers = data.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(k, str) for k in headers):
+        raise InvalidTarget(f"target {name!r}: headers must be a mapping of name to value")
+    body = data.get("body")
+    if body is not None and not isinstance(body, str):
+        raise InvalidTarget(f"target {name!r}: body must be a string")
+    interval = _seconds(data.get("interval", 60), "interval", name)
+    if interval < 60 or interval % 60 or interval > 86400:
+        raise InvalidTarget(f"target {name!r}: interval must be whole minutes between 1m and 24h")
+    timeout = _seconds(data.get("timeout", 10), "timeout", name)
+    if not 0 < timeout <= 50:
+        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and 50s")
+    raw_conditions = data.get("conditions") or list(_DEFAULT_CONDITIONS[scheme])
+    if not isinstance(raw_conditions, list):
+        raise InvalidTarget(f"target {name!r}: conditions must be a list")
+    parsed = []
+    for text in raw_conditions:
+        try:
+            condition = cond.parse(text)
+        except cond.ConditionError as exc:
+            raise InvalidTarget(f"target {name!r}: {exc}") from None
+        wrong = condition.placeholders - _ALLOWED_PLACEHOLDERS[scheme]
+        if wrong:
+            raise InvalidTarget(
+                f"target {name!r}: condition {condition.text!r} uses [{', '.join(sorted(wrong))}], "
+                f"which a {scheme}:// target does not have"
+            )
+        parsed.append(condition)
+    alerts_raw = data.get("alerts", ["console"]) or []
+    alerts = []
+    for alert in alerts_raw if isinstance(alerts_raw, list) else [alerts_raw]:
+        channel = alert.get("type") if isinstance(alert, dict) else alert
+        if channel not in CHANNELS:
+            raise InvalidTarget(f"target {name!r}: alert channel {channel!r} not one of {', '.join(sorted(CHANNELS))}")
+        alerts.append(channel)
+    windows = []
+    for window in data.get("maintenance") or []:
+        try:
+            windows.append(parse_window(window))
+        except WindowError as exc:
+            raise InvalidTarget(f"target {name!r}: {exc}") from None
+    degraded = data.get("degraded_response_time")
+    degraded_ms = None
+    if degraded is not None:
+        degraded_ms = float(degraded) if isinstance(degraded, (int, float)) and not isinstance(degraded, bool) else cond.duration_ms(str(degraded))
+        if not degraded_ms or degraded_ms <= 0:
+            raise InvalidTarget(f"target {name!r}: degraded-response-time {degraded!r} must be ms or a duration")
+    group = str(data.get("group") or "default")
+    return Target(
+        name=name,
+        url=url,
+        group=group,
+        method=method,
+        headers=tuple((str(k), str(v)) for k, v in headers.items()),
+        body=body,
+        interval_s=int(interval),
+        timeout_s=timeout,
+        conditions=tuple(parsed),
+        alerts=tuple(dict.fromkeys(alerts)),
+        failure_threshold=_int(data.get("failure_threshold", 3), "failure-threshold", name, 1, 20),
+        success_threshold=_int(data.get("success_threshold", 2), "success-threshold", name, 1, 20),
+        reminder_interval_s=int(_seconds(data.get("reminder_interval", 3600), "reminder-interval", name)),
+        maintenance=tuple(windows),
+        degraded_ms=degraded_ms,
+        max_body_bytes=_int(data.get("max_body_bytes", DEFAULT_MAX_BODY), "max-body-bytes", name, 1, 8 * 1024 * 1024),
+        source=source,
+        raw=dict(raw),
+    )
+
+
+def parse_config(data: Any, *, policy: AddressPolicy | None = None, origin: str = "targets") -> TargetsConfig:
+    if not isinstance(data, dict):
+        raise InvalidTarget(f"{origin}: top level must be a mapping with 'endpoints'")
+    defaults = data.get("defaults") or {}
+    endpoints = data.get("endpoints") or []
+    if not isinstance(endpoints, list):
+        raise InvalidTarget(f"{origin}: 'endpoints' must be a list")
+    targets, seen = [], set()
+    for raw in endpoints:
+        target = parse_target(raw, defaults, policy=policy)
+        if target.name in seen:
+            raise InvalidTarget(f"target {target.name!r}: defined twice in {origin}")
+        seen.add(target.name)
+        if (raw or {}).get("enabled", True) is not False:
+            targets.append(target)
+    grouping_raw = _norm(data.get("grouping") or {})
+    try:
+        grouping = Grouping(
+            share=float(grouping_raw.get("share", 0.5)), min_targets=int(grouping_raw.get("min_targets", 4))
+        )
+    except (TypeError, ValueError):
+        raise InvalidTarget(f"{origin}: grouping needs share (0..1) and min-targets (integer)") from None
+    if not 0 < grouping.share <= 1:
+        raise InvalidTarget(f"{origin}: grouping share must be in (0, 1]")
+    return TargetsConfig(targets=tuple(targets), grouping=grouping, defaults=dict(defaults))
+
+
+def load_file(path: Path | str, *, policy: AddressPolicy | None = None) -> TargetsConfig:
+    """Read the YAML file (with ${ENV} substitution); a missing file is an empty config."""
+    from chalicelib.configfile import ConfigError, load_yaml
+
+    path = Path(path)
+    if not path.exists():
+        return TargetsConfig(targets=())
+    try:
+        data = load_yaml(path)
+    except ConfigError as exc:
+        raise InvalidTarget(str(exc)) from None
+    return parse_config(data, policy=policy, origin=str(path))
