@@ -31,6 +31,7 @@ class DlqAdmin:
     def _receive(self, channel: str, limit: int, visibility: int) -> list[dict[str, Any]]:
         url = self.dlq_urls[channel]
         out: list[dict[str, Any]] = []
+        seen: set[str] = set()
         while len(out) < limit:
             page = self.sqs.receive_message(
                 QueueUrl=url,
@@ -40,9 +41,11 @@ class DlqAdmin:
                 MessageAttributeNames=["All"],
                 AttributeNames=["All"],
             ).get("Messages", [])
-            if not page:
+            fresh = [m for m in page if m["MessageId"] not in seen]
+            if not fresh:
                 break
-            out += page
+            seen.update(m["MessageId"] for m in fresh)
+            out += fresh
         return out
 
     def list_messages(self, channel: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

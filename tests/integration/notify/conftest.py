@@ -45,6 +45,7 @@ class Peer:
         self.requests: list[Request] = []
         self.script: list[Reply] = []
         self.default = default or Reply(200, {"ok": True})
+        self.responder: Any = None  # optional: Request -> Reply | None, consulted first
         self.lock = threading.Lock()
         peer = self
 
@@ -52,11 +53,12 @@ class Peer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                request = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with peer.lock:
-                    peer.requests.append(
-                        Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
-                    reply = peer.script.pop(0) if peer.script else peer.default
+                    peer.requests.append(request)
+                    reply = peer.responder(request) if peer.responder else None
+                    if reply is None:
+                        reply = peer.script.pop(0) if peer.script else peer.default
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if isinstance(reply.body, (dict, list)):
