@@ -1,0 +1,115 @@
+"""Real HTTP/TLS/TCP peers on 127.0.0.1 (port 0), started in threads by the tests."""
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+HUGE_BYTES = 20 * 1024 * 1024
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "peer/1"
+    flaky_fail = threading.Event()
+    hits: dict[str, int] = {}
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):  # noqa: N802
+        path = self.path.split("?")[0]
+        Handler.hits[path] = Handler.hits.get(path, 0) + 1
+        if path == "/healthy":
+            return self._send(200, json.dumps({"status": "up", "items": [1, 2]}).encode())
+        if path == "/down":
+            return self._send(500, b'{"status":"down"}')
+        if path == "/slow":
+            time.sleep(0.6)
+            return self._send(200, b'{"status":"up"}')
+        if path == "/hang":
+            time.sleep(20)
+            return None
+        if path == "/keyword":
+            return self._send(200, b"everything is terrible", "text/plain")
+        if path == "/invalid-json":
+            return self._send(200, b"{status: up", "application/json")
+        if path == "/flaky":
+            return self._send(500 if Handler.flaky_fail.is_set() else 200, b'{"status":"?"}')
+        if path == "/huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(HUGE_BYTES))
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                for _ in range(HUGE_BYTES // len(chunk)):
+                    self.wfile.write(chunk)
+            except OSError:
+                Handler.hits["/huge-aborted"] = 1
+            return None
+        return self._send(404, b"{}")
+
+    do_HEAD = do_GET
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+def _serve(server: Server) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture(scope="session")
+def peer():
+    server = Server(("127.0.0.1", 0), Handler)
+    _serve(server)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def tls_peer():
+    """HTTPS on 127.0.0.1 with a certificate expiring in 2 days; yields (url, client context)."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost", not_after=datetime.now(timezone.utc) + timedelta(days=2))
+    server = Server(("127.0.0.1", 0), Handler)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_context)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    _serve(server)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    yield f"https://localhost:{server.server_address[1]}", client_context
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def refused_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
