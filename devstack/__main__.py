@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_api:
         api = subprocess.Popen(
             [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(args.port),
-             "--stage", STAGE],
+             "--stage", STAGE, "--no-autoreload"],
             cwd=ROOT,
             env={**os.environ},
         )
