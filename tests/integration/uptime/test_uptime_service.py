@@ -1,0 +1,208 @@
+"""UptimeService end to end on moto (`aws` fixture) with real HTTP peers on 127.0.0.1."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from chalicelib.uptime.targets import InvalidTarget
+
+from conftest import Handler  # noqa: E402  (tests/integration/uptime/conftest.py)
+
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+def tick(minute: int, second: int = 0) -> dict:
+    at = T0 + timedelta(minutes=minute, seconds=second)
+    return {"id": f"ev-{minute}-{second}", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": {}}
+
+
+@pytest.fixture
+def make_service(aws, peer, tmp_path, monkeypatch):
+    def make(endpoints: str, grouping: str = "") -> object:
+        path = tmp_path / "targets.yaml"
+        path.write_text(f"defaults:\n  timeout: 2s\n{grouping}endpoints:\n{endpoints}".replace("PEER", peer))
+        monkeypatch.setenv("NEWBOOKS_TARGETS_FILE", str(path))
+        monkeypatch.setenv("NEWBOOKS_ALLOW_PRIVATE_TARGETS", "1")
+        monkeypatch.setenv("NEWBOOKS_PUBLIC_URL", "https://status.example")
+        from chalicelib.settings import get_settings
+        from chalicelib.uptime.service import build
+
+        get_settings.cache_clear()
+        service = build(get_settings(), clock=lambda: T0 + timedelta(minutes=70))
+        service.events = []
+        original = service.store.set_event
+
+        def spy(pk, event, expected_version=None):
+            done = original(pk, event, expected_version)
+            if done:
+                service.events.append(event)
+            return done
+
+        service.store.set_event = spy
+        return service
+
+    return make
+
+
+FLAKY = """  - name: flaky
+    group: web
+    url: PEER/flaky
+    alerts: [slack, console]
+  - name: healthy
+    url: PEER/healthy
+    conditions: ["[BODY].status == up"]
+"""
+
+
+def deliver(service, script: dict[int, bool], order: list[int]) -> list[tuple]:
+    """Deliver tick events in `order`; before the first delivery of a minute the peer is set to
+    that minute's scripted outcome (a duplicate reuses the stored tick and checks nothing)."""
+    done = set()
+    for minute in order:
+        if minute not in done:
+            (Handler.flaky_fail.clear if script[minute] else Handler.flaky_fail.set)()
+            done.add(minute)
+        service.run_tick(tick(minute, second=random.choice([0, 1, 59 - 59])))
+    Handler.flaky_fail.clear()
+    return [(e["type"], e["subject"], e["occurred_at"], e["data"].get("duration_s")) for e in service.events]
+
+
+def test_one_failure_then_success_no_alert(make_service):
+    service = make_service(FLAKY)
+    assert deliver(service, {0: True, 1: False, 2: True, 3: True}, [0, 1, 2, 3]) == []
+    state = service.store.get_state("flaky")
+    assert state["status"] == "UP"
+
+
+def test_three_failures_one_down_two_successes_one_recovered(make_service):
+    service = make_service(FLAKY)
+    script = {0: True, 1: False, 2: False, 3: False, 4: False, 5: True, 6: True, 7: True}
+    events = deliver(service, script, sorted(script))
+    assert events == [
+        ("target.down", "flaky", "2026-11-22T10:03:00Z", None),
+        ("target.recovered", "flaky", "2026-11-22T10:06:00Z", 240),
+    ]
+    down = service.events[0]
+    assert down["id"] == "target.down:flaky:2026-11-22T10:03"
+    assert down["data"]["error"] == "status" and "[STATUS]" in down["data"]["condition"]
+    assert down["data"]["status_page"] == "https://status.example/status/flaky"
+    assert down["data"]["channels"] == ["slack", "console"] and down["data"]["previous_state"] == "UP"
+    state = service.store.get_state("flaky")
+    assert state["status"] == "UP" and state["last_event"]["type"] == "target.recovered"
+    assert state["incidents"][-1]["duration_s"] == 240
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_duplicated_and_shuffled_ticks_give_the_same_alerts(make_service, seed):
+    script = {0: True, 1: False, 2: True, 3: False, 4: False, 5: False, 6: False, 7: True, 8: True, 9: True}
+    ordered = deliver(make_service(FLAKY), script, sorted(script))
+    assert [e[0] for e in ordered] == ["target.down", "target.recovered"]
+    rng = random.Random(seed)
+    order = sorted(list(script) * 2, key=lambda m: m + rng.uniform(0, 2.0))
+    assert order != sorted(list(script) * 2)
+    shuffled_service = make_service(FLAKY.replace("flaky\n", "flaky\n", 1))
+    # fresh tables per service are not needed: use a different target set by clearing ticks
+    for table in (shuffled_service.store.checks, shuffled_service.store.state):
+        for item in table.scan()["Items"]:
+            table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+    assert deliver(shuffled_service, script, order) == ordered
+
+
+def test_duplicate_tick_is_reported_and_checks_nothing(make_service):
+    service = make_service(FLAKY)
+    first = service.run_tick(tick(0))
+    hits = Handler.hits.get("/flaky", 0)
+    second = service.run_tick(tick(0, second=30))
+    assert first["duplicate"] is False and first["checked"] == 2 and first["tick"] == "2026-11-22T10:00"
+    assert second["duplicate"] is True and Handler.hits.get("/flaky", 0) == hits
+
+
+def test_grouped_alert_instead_of_one_per_target(make_service):
+    endpoints = "".join(f"  - name: d{i}\n    url: PEER/down\n" for i in range(4)) + "  - name: ok\n    url: PEER/healthy\n"
+    service = make_service(endpoints, grouping="grouping:\n  share: 0.5\n  min-targets: 4\n")
+    for minute in range(3):
+        service.run_tick(tick(minute))
+    assert [e["type"] for e in service.events] == ["targets.grouped_down"]
+    assert service.events[0]["data"]["targets"] == ["d0", "d1", "d2", "d3"]
+    assert service.store.get_state("d0")["status"] == "DOWN"
+    summary = service.status_summary()["targets"]
+    assert [t["state"] for t in summary][:4] == ["DOWN"] * 4 and summary[-1]["name"] == "ok"
+
+
+def test_maintenance_suppresses_alerts_and_shows_maintenance(make_service):
+    endpoints = """  - name: m
+    url: PEER/down
+    maintenance:
+      - start: "2026-11-22T11:00"
+        end: "2026-11-22T13:00"
+        timezone: Europe/Berlin
+"""
+    service = make_service(endpoints)
+    for minute in range(5):
+        service.run_tick(tick(minute))
+    assert service.events == []
+    assert service.status_summary()["targets"][0]["state"] == "MAINTENANCE"
+    detail = service.target_status("m")
+    assert detail["last_checks"][0]["code"] == "m" and detail["uptime"]["1h"] is None
+
+
+def test_status_rollups_uptime_and_percentiles(make_service):
+    service = make_service(FLAKY)
+    for minute in list(range(8)) + [65]:  # 10:00-10:07, then 11:05 rolls up hour 10
+        Handler.flaky_fail.set() if minute in (1, 2, 3, 4) else Handler.flaky_fail.clear()
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    rollup = service.store.rollups("flaky", "2026-11-22T10")
+    assert len(rollup) == 1 and int(rollup[0]["checks"]) == 8 and int(rollup[0]["passes"]) == 4
+    assert int(rollup[0]["expected"]) == 60  # 52 missed ticks are gaps, not downtime
+    detail = service.target_status("flaky")
+    assert detail["uptime"]["24h"] == pytest.approx(5 / 9, abs=1e-3)
+    assert detail["uptime"]["1h"] == 1.0
+    p = detail["latency_ms"]["24h"]
+    assert p["p50"] is not None and p["p50"] <= p["p95"]
+    assert detail["incidents"][0]["duration_s"] == 240 and detail["state"] == "UP"
+    assert len(detail["last_checks"]) == 9 and detail["last_checks"][0]["tick"] == "2026-11-22T11:05"
+    assert service.target_status("nope") is None
+    summary = service.status_summary()["targets"]
+    assert {t["name"] for t in summary} == {"flaky", "healthy"}
+    assert summary[0]["uptime_24h"] == pytest.approx(4 / 8)
+
+
+def test_archive_expired_writes_ndjson_per_day_idempotently(make_service):
+    service = make_service(FLAKY)
+    service.run_tick(tick(0))
+    service.run_tick(tick(1))
+    raw = boto3.client("dynamodb").scan(TableName=service.store.checks_name)["Items"]
+    records = [
+        {"eventID": str(i), "eventName": "REMOVE", "userIdentity": {"type": "Service"},
+         "dynamodb": {"OldImage": item, "SequenceNumber": str(100 + i)}}
+        for i, item in enumerate(sorted(raw, key=lambda x: x["sk"]["S"])) if item["pk"]["S"].startswith("TICK#")
+    ]
+    assert service.archive_expired({"Records": records}) == {"batchItemFailures": []}
+    assert service.archive_expired({"Records": records}) == {"batchItemFailures": []}
+    s3 = boto3.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=service.store.bucket)["Contents"]]
+    assert keys == ["archive/ticks/2026-11-22/0-1000.ndjson"]
+    lines = s3.get_object(Bucket=service.store.bucket, Key=keys[0])["Body"].read().decode().splitlines()
+    assert len(lines) == 4 and '"target":"flaky"' in lines[0]
+
+
+def test_runtime_targets_validated_added_listed_deleted(make_service, monkeypatch):
+    service = make_service(FLAKY)
+    with pytest.raises(InvalidTarget, match=r"target 'bad'.*unknown placeholder \[STAUS\]"):
+        service.add_target({"name": "bad", "url": "http://127.0.0.1/", "conditions": ["[STAUS] == 200"]})
+    with pytest.raises(InvalidTarget, match=r"target 'nourl'.*must start with http"):
+        service.add_target({"name": "nourl", "url": "ftp://example.com/"})
+    with pytest.raises(InvalidTarget, match="already defined"):
+        service.add_target({"name": "flaky", "url": "http://127.0.0.1/"})
+    added = service.add_target({"name": "api", "url": "http://127.0.0.1:9/x", "alerts": ["webhook"]})
+    assert added["name"] == "api" and added["source"] == "api"
+    assert "api" in [t["name"] for t in service.list_targets()]
+    assert service.delete_target("api") is True and service.delete_target("api") is False
+    service.policy = type(service.policy)(allow_private=False)
+    with pytest.raises(InvalidTarget, match=r"target 'meta'.*metadata"):
+        service.add_target({"name": "meta", "url": "http://169.254.169.254/"})
