@@ -71,7 +71,7 @@ def get_settings() -> Settings:
         targets_file=Path(_env("NEWBOOKS_TARGETS_FILE", str(_CONFIG_DIR / "targets.yaml"))),
         user_agent_contact=_env("NEWBOOKS_CONTACT_URL", "https://github.com/newbooks/newbooks"),
         public_base_url=_env("NEWBOOKS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-        allow_private_targets=_flag("NEWBOOKS_ALLOW_PRIVATE_TARGETS", stage == "local"),
+        allow_private_targets=_flag("NEWBOOKS_ALLOW_PRIVATE_TARGETS", False),
         ping_shard_size=int(_env("NEWBOOKS_PING_SHARD_SIZE", "500")),
         ssm_prefix=_env("NEWBOOKS_SSM_PREFIX", f"/newbooks/{stage}/"),
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/"),

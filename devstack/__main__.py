@@ -41,8 +41,18 @@ def wait_http(url: str, timeout_s: float) -> bool:
     return False
 
 
+def stage_env() -> dict[str, str]:
+    """The stage's environment from .chalice/config.json: `chalice local` applies it to the API,
+    and the runner applies it to itself, so every handler sees what it would see on Lambda."""
+    import json
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}), **config["stages"][STAGE].get("environment_variables", {})}
+
+
 def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
     return {
+        **stage_env(),
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -39,9 +39,20 @@ def dump(data_dir: Path, stage: str) -> dict[str, int]:
             counts["objects"] += 1
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = data_dir / "state.json.tmp"
-    tmp.write_text(json.dumps(snapshot))
+    tmp.write_text(json.dumps(snapshot, default=_encode_bytes))
     os.replace(tmp, data_dir / "state.json")  # atomic: a kill mid-dump keeps the previous file
     return counts
+
+
+def _encode_bytes(value: Any) -> Any:
+    """Binary attributes (DynamoDB "B" / "BS") survive as {"__b64__": ...}."""
+    if isinstance(value, (bytes, bytearray)):
+        return {"__b64__": base64.b64encode(value).decode()}
+    raise TypeError(f"cannot save {type(value).__name__}")
+
+
+def _decode_bytes(obj: dict) -> Any:
+    return base64.b64decode(obj["__b64__"]) if set(obj) == {"__b64__"} else obj
 
 
 def restore(data_dir: Path, stage: str) -> dict[str, int]:
@@ -50,7 +61,7 @@ def restore(data_dir: Path, stage: str) -> dict[str, int]:
     path = data_dir / "state.json"
     if not path.exists():
         return {"items": 0, "objects": 0}
-    snapshot = json.loads(path.read_text())
+    snapshot = json.loads(path.read_text(), object_hook=_decode_bytes)
     ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
     counts = {"items": 0, "objects": 0}
     for short, items in snapshot.get("tables", {}).items():
