@@ -25,6 +25,7 @@ from chalicelib.uptime import conditions as cond
 from chalicelib.uptime.ssrf import AddressPolicy, is_localhost_name, parse_literal
 from chalicelib.uptime.targets import Target
 
+POOL_SIZE = 25
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
@@ -136,15 +137,26 @@ class Checker:
         pins: dict[str, str] = {}
         resolutions: dict[str, asyncio.Task] = {}
         semaphore = asyncio.Semaphore(self.max_concurrency)
-        limits = httpx.Limits(max_connections=self.max_concurrency)
-        transport = PinnedTransport(pins, self.ssl_context, self.max_concurrency)
-        async with httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False, limits=limits) as client:
+        # httpcore's pool scans all its connections for every request (quadratic in pool size),
+        # so the batch is spread over several small clients instead of one pool of 1000.
+        size = max(1, min(self.max_concurrency, POOL_SIZE))
+        chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
 
-            async def one(target: Target) -> CheckResult:
-                async with semaphore:
-                    return await self.check(target, client, pins, resolutions)
+        async def run_chunk(chunk: list[Target]) -> list[CheckResult]:
+            transport = PinnedTransport(pins, self.ssl_context, size)
+            limits = httpx.Limits(max_connections=size)
+            async with httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False, limits=limits) as client:
 
-            return list(await asyncio.gather(*(one(t) for t in targets)))
+                async def one(target: Target) -> CheckResult:
+                    async with semaphore:
+                        return await self.check(target, client, pins, resolutions)
+
+                return list(await asyncio.gather(*(one(t) for t in chunk)))
+
+        out: list[CheckResult] = []
+        for part in await asyncio.gather(*(run_chunk(c) for c in chunks)):
+            out.extend(part)
+        return out
 
     async def _vetted_address(self, host: str, port: int, resolutions: dict[str, asyncio.Task]) -> str:
         literal = parse_literal(host)

@@ -103,7 +103,7 @@ class UptimeStore:
         client = aws.resource("dynamodb")
         for start in range(0, len(names), 100):
             keys = [{"pk": f"TARGET#{n}", "sk": "STATE"} for n in names[start : start + 100]]
-            request = {self.state_name: {"Keys": keys, "ConsistentRead": True}}
+            request = {self.state_name: {"Keys": keys, "ConsistentRead": False}}  # stale -> version conflict -> re-read
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.state_name, []):
