@@ -12,8 +12,9 @@ A subscription routes events to one destination (see `model`). Kinds and what th
 
 Normalization rules (tested in tests/unit/notify/test_subscription_rules.py):
 
-* series: the crawlers' `crawlers.normalize.series_key` when that module exists, so follows and
-  releases use one function; otherwise `default_series_key`: NFKC (full-width -> ASCII,
+* series: the crawlers' `extract_volume` + `series_key` (crawlers/normalize.py), so follows and
+  releases go through one pipeline; `default_series_key` (same rules, used when the crawlers
+  package is absent and tested to agree with it): NFKC (full-width -> ASCII,
   half-width kana -> kana), casefold, drop a trailing volume marker (`108巻`, `第108巻`,
   `(108)`, `Vol. 3`, `#27`, a bare trailing number) and a parenthesized start year
   (`Nailbiter (2014) #1`), then drop spaces and punctuation.
@@ -74,12 +75,18 @@ def default_series_key(text: str) -> str:
 
 
 def resolve_series_key() -> SeriesKeyFn:
-    """The crawlers' series key function when present, else the local default."""
+    """The crawlers' pipeline when present (`extract_volume` then `series_key`: what a crawled
+    title goes through), so a follow and a release meet on one key; else the local default."""
     try:
-        from crawlers.normalize import series_key  # type: ignore[import-not-found]
+        from crawlers.normalize import extract_volume, series_key  # type: ignore[import-not-found]
     except ImportError:
         return default_series_key
-    return series_key
+
+    def crawler_series_key(text: str) -> str:
+        series, _volume = extract_volume(text)
+        return series_key(series or text)
+
+    return crawler_series_key
 
 
 def publisher_key(text: str) -> str:

@@ -1,0 +1,202 @@
+"""Fan-out against moto: stream records -> events -> subscriptions -> queue messages / digests."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from chalicelib.events import UnsupportedEvent
+from chalicelib.notify import digest as dg
+from chalicelib.notify.fanout import Enqueuer, FanoutService, Router, event_from_record
+from chalicelib.notify.subscriptions import StaticSubscriptions, Subscription, SubscriptionStore
+
+_ser = TypeSerializer()
+
+
+def image(item):
+    return {k: _ser.serialize(v) for k, v in item.items()}
+
+
+def release_record(release_id="isbn:9784088820000", event="INSERT", sk="META", seq="1", **fields):
+    item = {"pk": f"REL#{release_id}", "sk": sk, "id": release_id, "source": "openbd", "title": "ONE PIECE 108",
+            "series": "ONE PIECE", "volume": "108", "publisher": "集英社", "release_date": "2026-11-04",
+            "first_seen": "2026-11-22T10:00:00Z", "flags": [], "gsi1pk": "MONTH#2026-11", **fields}
+    return {"eventID": seq, "eventName": event,
+            "dynamodb": {"Keys": image({"pk": item["pk"], "sk": sk}), "NewImage": image(item), "SequenceNumber": seq}}
+
+
+def state_record(pk, new_event, old_event=None, event="MODIFY"):
+    new = {"pk": pk, "sk": "STATE", "status": "down", "version": 3}
+    if new_event:
+        new["last_event"] = new_event
+    old = {"pk": pk, "sk": "STATE", "status": "up", "version": 2}
+    if old_event:
+        old["last_event"] = old_event
+    return {"eventID": "s", "eventName": event,
+            "dynamodb": {"Keys": image({"pk": pk, "sk": "STATE"}), "NewImage": image(new), "OldImage": image(old),
+                         "SequenceNumber": "9"}}
+
+
+class Env:
+    def __init__(self, env):
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.state = boto3.resource("dynamodb", region_name="us-east-1").Table(env["STATE_TABLE"])
+        self.urls = {c: env[f"NOTIFY_{c.upper()}_QUEUE_URL"] for c in ("slack", "x", "webhook", "console")}
+        self.store = SubscriptionStore(self.state)
+
+    def fanout(self, static=(), burst_limit=10, now=datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)):
+        router = Router([self.store, StaticSubscriptions(list(static))])
+        return FanoutService(router, Enqueuer(self.sqs, self.urls), dg.DigestStore(self.state),
+                             clock=lambda: now.timestamp(), burst_limit=burst_limit)
+
+    def messages(self, channel):
+        out = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.urls[channel], MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            for m in got:
+                out.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.urls[channel], ReceiptHandle=m["ReceiptHandle"])
+
+
+@pytest.fixture
+def env(aws):
+    return Env(aws)
+
+
+def test_release_insert_goes_to_every_matching_destination_once(env):
+    for sub in (
+        Subscription.create("slack:CSERIES", "series", "ワンピース"),  # other script: no match
+        Subscription.create("slack:CSERIES", "series", "ONE PIECE 107"),  # same key as ONE PIECE
+        Subscription.create("slack:CSERIES", "keyword", "piece"),  # same destination: still one message
+        Subscription.create("slack-user:U1", "publisher", "株式会社集英社"),
+        Subscription.create("webhook:ops", "source", "openbd"),
+        Subscription.create("x:default", "keyword", "one piece"),
+        Subscription.create("slack:CNO", "series", "NARUTO"),
+        Subscription.create("slack:CNO", "source", "ndl"),
+    ):
+        env.store.put(sub)
+    fanout = env.fanout(static=[Subscription.create("console:", "series", "One Piece")])
+    fanout.handle_record(release_record())
+    slack = env.messages("slack")
+    assert sorted(m["destination"] for m in slack) == ["slack-user:U1", "slack:CSERIES"]
+    assert [m["destination"] for m in env.messages("webhook")] == ["webhook:ops"]
+    assert [m["destination"] for m in env.messages("x")] == ["x:default"]
+    (console,) = env.messages("console")
+    assert console["v"] == 1 and console["destination"] == "console:"
+    event = console["event"]
+    assert event["id"] == "release.new:isbn:9784088820000" and event["type"] == "release.new"
+    assert event["occurred_at"] == "2026-11-22T10:00:00Z" and event["data"]["title"] == "ONE PIECE 108"
+    assert "gsi1pk" not in event["data"] and "pk" not in event["data"]
+
+
+def test_records_without_events_are_ignored(env):
+    env.store.put(Subscription.create("console:", "series", "ONE PIECE"))
+    fanout = env.fanout()
+    fanout.handle_record(release_record(event="MODIFY"))
+    fanout.handle_record(release_record(sk="REF#ndl:1"))
+    fanout.handle_record(state_record("TARGET#api", None))
+    fanout.handle_record(state_record("TARGET#api", {"id": "target.down:api:t1", "type": "target.down"},
+                                      {"id": "target.down:api:t1", "type": "target.down"}))
+    assert env.messages("console") == []
+
+
+def test_state_change_routes_uptime_and_ops_events(env):
+    env.store.put(Subscription.create("slack:CAPI", "target", "api"))
+    env.store.put(Subscription.create("slack:CALL", "target", "*"))
+    env.store.put(Subscription.create("slack:COPS", "ops", "*"))
+    env.store.put(Subscription.create("slack:CWEB", "target", "web"))
+    fanout = env.fanout()
+    down = {"id": "target.down:api:2026-11-22T10:03", "type": "target.down", "occurred_at": "2026-11-22T10:03:00Z",
+            "data": {"target": "api", "condition": "[STATUS] == 200"}, "schema_version": 1}
+    fanout.handle_record(state_record("TARGET#api", down, {"id": "target.recovered:api:x", "type": "target.recovered"}))
+    got = env.messages("slack")
+    assert sorted(m["destination"] for m in got) == ["slack:CALL", "slack:CAPI"]
+    assert got[0]["event"]["subject"] == "api" and got[0]["event"]["data"]["condition"] == "[STATUS] == 200"
+    fanout.handle_record(state_record("SOURCE#ndl", {"id": "source.degraded:ndl:1", "type": "source.degraded"}))
+    assert [m["destination"] for m in env.messages("slack")] == ["slack:COPS"]
+
+
+def test_unknown_event_type_fails_the_record(env):
+    with pytest.raises(UnsupportedEvent):
+        event_from_record(state_record("TARGET#api", {"id": "x:1", "type": "target.exploded"}))
+    with pytest.raises(UnsupportedEvent):
+        event_from_record(state_record("TARGET#api", {"id": "x:1", "type": "target.down", "schema_version": 9}))
+
+
+def test_a_burst_of_200_releases_becomes_one_digest(env):
+    env.store.put(Subscription.create("slack:CDIGEST", "publisher", "Image Comics", digest="daily", tz="+09:00"))
+    fanout = env.fanout()
+    records = [release_record(f"previews:NOV26{i:04d}", title=f"Nailbiter #{i}", series="Nailbiter",
+                              publisher="Image Comics", seq=str(i)) for i in range(200)]
+    for record in records:
+        fanout.handle_record(record)
+    fanout.handle_record(records[7])  # a duplicated stream record
+    assert env.messages("slack") == []
+    # 10:00Z = 19:00 JST on the 22nd -> due at 09:00 JST on the 23rd = 00:00Z
+    assert fanout.flush_digests(datetime(2026, 11, 22, 23, 59, tzinfo=timezone.utc)) == 0
+    assert fanout.flush_digests(datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)) == 1
+    (digest,) = env.messages("slack")
+    assert digest["destination"] == "slack:CDIGEST" and digest["event"]["type"] == "release.digest"
+    assert digest["event"]["data"]["count"] == 200 and digest["event"]["data"]["period"] == "2026-11-22"
+    assert fanout.flush_digests(datetime(2026, 11, 24, tzinfo=timezone.utc)) == 0  # nothing left
+
+
+def test_instant_follows_are_capped_per_hour_and_the_rest_is_digested(env):
+    env.store.put(Subscription.create("console:", "series", "Nailbiter"))
+    fanout = env.fanout(burst_limit=5)
+    records = [release_record(f"previews:X{i:04d}", title=f"Nailbiter #{i}", series="Nailbiter", seq=str(i))
+               for i in range(50)]
+    for record in records:
+        fanout.handle_record(record)
+    for record in records[:8]:  # retried records decide the same way
+        fanout.handle_record(record)
+    instant = env.messages("console")
+    assert sorted(m["event"]["subject"] for m in instant) == sorted(
+        [f"previews:X{i:04d}" for i in range(5)] + [f"previews:X{i:04d}" for i in range(5)])  # retries re-enqueue
+    assert len({m["event"]["id"] for m in instant}) == 5
+    assert fanout.flush_digests(datetime(2026, 11, 22, 11, 0, tzinfo=timezone.utc)) == 1
+    (digest,) = env.messages("console")
+    assert digest["event"]["data"]["count"] == 45
+
+
+def test_quiet_hours_hold_releases_but_not_alerts(env):
+    env.store.put(Subscription.create("console:", "series", "ONE PIECE", quiet_hours="18:00-08:00", tz="Asia/Tokyo"))
+    env.store.put(Subscription.create("console:", "target", "api", quiet_hours="00:00-23:59"))
+    fanout = env.fanout()
+    fanout.handle_record(release_record())  # 10:00Z = 19:00 JST: quiet
+    fanout.handle_record(state_record("TARGET#api", {"id": "target.down:api:1", "type": "target.down"}))
+    assert [m["event"]["type"] for m in env.messages("console")] == ["target.down"]
+    assert fanout.flush_digests(datetime(2026, 11, 22, 22, 59, tzinfo=timezone.utc)) == 0
+    assert fanout.flush_digests(datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc)) == 1  # 08:00 JST
+    (held,) = env.messages("console")
+    assert held["event"]["id"] == "release.new:isbn:9784088820000"  # a single held event goes as itself
+
+
+def test_flush_keeps_the_bucket_open_when_events_arrive_meanwhile(env):
+    store = dg.DigestStore(env.state)
+    sub = Subscription.create("console:", "series", "x", digest="weekly")
+    from chalicelib.events import Event
+
+    def ev(i):
+        return Event(id=f"release.new:w{i}", type="release.new", occurred_at="2026-11-22T10:00:00Z", subject=f"w{i}",
+                     data={"title": f"w{i}"})
+
+    at = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+    bucket, due = dg.bucket_for(sub, at)
+    assert bucket == "weekly-2026-W47" and due == datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    store.hold("console:", bucket, due, ev(1))
+    sent = []
+
+    def enqueue(event, destination):
+        sent.append(event)
+        store.hold("console:", bucket, due, ev(2))  # the fan-out adds one while we flush
+
+    assert dg.flush(store, enqueue, due + timedelta(minutes=1)) == 1
+    assert dg.flush(store, lambda e, d: sent.append(e), due + timedelta(minutes=2)) == 1
+    assert [e.data.get("event_ids") for e in sent] == [["release.new:w1"], ["release.new:w2"]]
+    assert dg.flush(store, lambda e, d: sent.append(e), due + timedelta(minutes=3)) == 0
