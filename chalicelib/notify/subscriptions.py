@@ -343,3 +343,37 @@ def load_yaml(path: Any, series_key: SeriesKeyFn = default_series_key) -> list[S
         options = {k: entry[k] for k in ("digest", "quiet_hours", "tz") if k in entry}
         out.append(Subscription.create(entry["destination"], entry["kind"], str(entry.get("match", "*")), series_key, **options))
     return out
+
+
+class SubscriptionService:
+    """What the API and the Slack command call: follow / unfollow / list, with validation
+    (`InvalidSubscription` / `BadDestination` are ValueErrors -> HTTP 400). Each call is one
+    PutItem, DeleteItem or Query."""
+
+    def __init__(self, store: SubscriptionStore, series_key: SeriesKeyFn = default_series_key) -> None:
+        self.store = store
+        self.series_key = series_key
+
+    def follow(self, destination: str, kind: str, text: str, **options: Any) -> Subscription:
+        from datetime import datetime, timezone
+
+        allowed = {k: v for k, v in options.items() if k in ("digest", "quiet_hours", "tz") and v is not None}
+        sub = Subscription.create(
+            destination, kind, text, self.series_key,
+            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **allowed,
+        )
+        self.store.put(sub)
+        return sub
+
+    def unfollow(self, destination: str, kind: str, text: str) -> None:
+        self.store.delete(destination, kind, normalize_key(kind, text, self.series_key))
+
+    def list(self, destination: str) -> list[Subscription]:
+        split_destination(destination)
+        return self.store.for_destination(destination)
+
+
+def build(settings: Any) -> SubscriptionService:
+    from chalicelib import aws
+
+    return SubscriptionService(SubscriptionStore(aws.table(settings.state_table)), resolve_series_key())
