@@ -144,8 +144,9 @@ CHECKS = Table(
     ttl_attribute="expires_at",
     access_patterns=(
         "ping: PutItem TICK#<shard>/<minute> with attribute_not_exists (one write per tick)",
-        "ping: UpdateItem ADD on ROLLUP#<target>/<hour> per target per tick "
-        "(guarded by the tick's conditional put, so a duplicate tick adds nothing)",
+        "ping: PutItem ROLLUP#<target>/<hour> once per hour (minutes 5 and 20), rebuilt from the "
+        "hour's TICK items (idempotent)",
+        "ping: Query TICK#<shard> sk between minute+-8 (keys only) for missing-tick detection",
         "API GET /status/{t}: Query ROLLUP#<t> sk between (now-30d, now) (<= 720 items, paged)",
         "API GET /status/{t}: Query TICK#<shard> last N minutes for recent checks",
         "archive: stream REMOVE (TTL) of TICK#* -> s3://bucket/archive/ticks/<day>/...ndjson",

@@ -35,6 +35,8 @@ class Peers:
         self.samples = samples_dir()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
+        # A TCP check connects and hangs up without a request: not worth a traceback.
+        self.server.handle_error = lambda request, client_address: None
         self.thread = threading.Thread(target=self.server.serve_forever, name="peers", daemon=True)
 
     @property
