@@ -25,7 +25,6 @@ for `default`); outgoing webhook URLs are `NEWBOOKS_WEBHOOK_<NAME>_URL` (or secr
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -240,5 +239,3 @@ def build(settings: Any) -> DeliveryService:
         alert=alert,
     )
 
-
-__all__ = ["DeliveryService", "Senders", "build", "json"]

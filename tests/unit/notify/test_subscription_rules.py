@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.notify.subscriptions import (
-    InvalidSubscription,
     Subscription,
     default_series_key,
     event_match_pks,
