@@ -216,13 +216,15 @@ def senders_from_config(settings: Any) -> Senders:
 
 def build(settings: Any) -> DeliveryService:
     from chalicelib import aws
-    from chalicelib.notify.fanout import Enqueuer, Router, static_subscriptions
+    from chalicelib.notify.fanout import Enqueuer, Router, alert_routes, static_subscriptions
     from chalicelib.notify.subscriptions import SubscriptionStore, resolve_series_key
 
     sqs = aws.client("sqs")
     series_key = resolve_series_key()
     router = Router(
-        [SubscriptionStore(aws.table(settings.state_table)), static_subscriptions(settings, series_key)], series_key
+        [SubscriptionStore(aws.table(settings.state_table)), static_subscriptions(settings, series_key)],
+        series_key,
+        alert_routes(settings),
     )
     enqueue = Enqueuer(sqs, settings.notify_queue_urls)
 

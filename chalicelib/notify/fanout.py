@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Protocol
 from chalicelib import events as ev
 from chalicelib.log import get_logger
 from chalicelib.notify import digest as dg
-from chalicelib.notify.model import channel_of, message
+from chalicelib.notify.model import UPTIME_TYPES, channel_of, message
 from chalicelib.notify.subscriptions import (
     SeriesKeyFn,
     StaticSubscriptions,
@@ -129,11 +129,22 @@ class Enqueuer:
 
 
 class Router:
-    """Which destinations (and through which subscription) an event goes to."""
+    """Which destinations (and through which subscription) an event goes to.
 
-    def __init__(self, sources: Iterable[SubscriptionSource], series_key: SeriesKeyFn = default_series_key) -> None:
+    Uptime events also carry the target's configured alert channels (`data.channels`, from
+    targets.yaml `alerts: [slack, webhook]`); each is a destination string, or a channel name
+    resolved through `alert_routes` (e.g. {"slack": "slack:C0ALERTS"}). A channel name with no
+    route goes to the console, so a misconfigured alert is printed rather than lost."""
+
+    def __init__(
+        self,
+        sources: Iterable[SubscriptionSource],
+        series_key: SeriesKeyFn = default_series_key,
+        alert_routes: dict[str, str] | None = None,
+    ) -> None:
         self.sources = list(sources)
         self.series_key = series_key
+        self.alert_routes = {"console": "console:", **(alert_routes or {})}
 
     def _query(self, match_pk: str) -> list[Subscription]:
         return [s for source in self.sources for s in source.by_match(match_pk)]
@@ -144,7 +155,27 @@ class Router:
             found = [s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)]
         else:
             found = [s for pk in event_match_pks(event.type, event.subject, event.data) for s in self._query(pk)]
+            if event.type in UPTIME_TYPES:
+                found += self._configured_alerts(event)
         return select(found)
+
+    def _configured_alerts(self, event: ev.Event) -> list[Subscription]:
+        channels = event.data.get("channels") or []
+        if isinstance(channels, str):
+            channels = [channels]
+        out = []
+        for channel in channels:
+            channel = str(channel).strip()
+            destination = channel if ":" in channel else self.alert_routes.get(channel)
+            if destination is None:
+                log.warning("no alert route for channel; using the console", extra={"channel": channel})
+                destination = "console:"
+            try:
+                out.append(Subscription(destination, "target", str(event.data.get("target") or event.subject or "*"),
+                                        label="targets.yaml alerts"))
+            except ValueError as exc:
+                log.warning("bad alert destination", extra={"channel": channel, "error": str(exc)})
+        return out
 
 
 class FanoutService:
@@ -216,12 +247,33 @@ class FanoutService:
 def static_subscriptions(settings: Any, series_key: SeriesKeyFn) -> StaticSubscriptions:
     """Configured routes: the file named by NEWBOOKS_SUBSCRIPTIONS_FILE; on the local stage the
     sample chalicelib/config/subscriptions.yaml when the variable is unset."""
+    path = _subscriptions_path(settings)
+    return StaticSubscriptions(load_yaml(path, series_key) if path else [])
+
+
+def _subscriptions_path(settings: Any) -> str | None:
     path = os.environ.get("NEWBOOKS_SUBSCRIPTIONS_FILE")
     if not path and settings.stage == "local":
         path = str(Path(__file__).resolve().parent.parent / "config" / "subscriptions.yaml")
-    if not path or not Path(path).exists():
-        return StaticSubscriptions([])
-    return StaticSubscriptions(load_yaml(path, series_key))
+    return path if path and Path(path).exists() else None
+
+
+def alert_routes(settings: Any) -> dict[str, str]:
+    """Channel name -> destination for targets' `alerts:` lists: the `alert_routes:` mapping of
+    the subscriptions file, overridden by NEWBOOKS_ALERT_<CHANNEL> (e.g. NEWBOOKS_ALERT_SLACK=
+    slack:C0ALERTS)."""
+    routes: dict[str, str] = {}
+    path = _subscriptions_path(settings)
+    if path:
+        import yaml
+
+        with open(path, encoding="utf-8") as fh:
+            routes.update({str(k): str(v) for k, v in ((yaml.safe_load(fh) or {}).get("alert_routes") or {}).items()})
+    for channel in ("console", "slack", "x", "webhook"):
+        value = os.environ.get(f"NEWBOOKS_ALERT_{channel.upper()}")
+        if value:
+            routes[channel] = value
+    return routes
 
 
 def build(settings: Any) -> FanoutService:
@@ -229,7 +281,8 @@ def build(settings: Any) -> FanoutService:
 
     series_key = resolve_series_key()
     table = aws.table(settings.state_table)
-    router = Router([SubscriptionStore(table), static_subscriptions(settings, series_key)], series_key)
+    router = Router([SubscriptionStore(table), static_subscriptions(settings, series_key)], series_key,
+                    alert_routes(settings))
     return FanoutService(
         router=router,
         enqueue=Enqueuer(aws.client("sqs"), settings.notify_queue_urls),

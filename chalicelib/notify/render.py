@@ -93,7 +93,8 @@ def duration_text(data: dict[str, Any], occurred_at: str = "") -> str | None:
 
 
 def failing_condition(data: dict[str, Any]) -> str | None:
-    found = data.get("failing_condition") or data.get("condition") or data.get("conditions") or data.get("error")
+    found = (data.get("failing_condition") or data.get("condition") or data.get("conditions") or data.get("error")
+             or data.get("reason"))
     if isinstance(found, (list, tuple)):
         found = ", ".join(str(c) for c in found)
     return str(found) if found else None
@@ -218,7 +219,9 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
     subject = str(data.get("target") or data.get("source") or event.subject)
     state = str(data.get("state") or data.get("status") or state)
     is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED)
-    page = status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
+    page = safe_url(data.get("status_page")) or (
+        status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
+    )
     lines = f"{emoji} *{link(page, subject)}* is *{mrkdwn(state)}*"
     if event.type == ev.TARGETS_GROUPED_DOWN and data.get("targets"):
         lines += "\n" + mrkdwn(", ".join(str(t) for t in data["targets"]))

@@ -200,3 +200,14 @@ def test_flush_keeps_the_bucket_open_when_events_arrive_meanwhile(env):
     assert dg.flush(store, lambda e, d: sent.append(e), due + timedelta(minutes=2)) == 1
     assert [e.data.get("event_ids") for e in sent] == [["release.new:w1"], ["release.new:w2"]]
     assert dg.flush(store, lambda e, d: sent.append(e), due + timedelta(minutes=3)) == 0
+
+
+def test_uptime_events_also_go_to_the_targets_configured_alert_channels(env):
+    router = Router([env.store], alert_routes={"slack": "slack:C0ALERTS"})
+    fanout = FanoutService(router, Enqueuer(env.sqs, env.urls), dg.DigestStore(env.state))
+    down = {"id": "target.down:api:1", "type": "target.down",
+            "data": {"target": "api", "channels": ["slack", "console", "webhook:pager", "pigeon"]}}
+    fanout.handle_record(state_record("TARGET#api", down))
+    assert [m["destination"] for m in env.messages("slack")] == ["slack:C0ALERTS"]
+    assert [m["destination"] for m in env.messages("console")] == ["console:"]  # console + unrouted "pigeon": once
+    assert [m["destination"] for m in env.messages("webhook")] == ["webhook:pager"]

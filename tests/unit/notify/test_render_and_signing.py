@@ -185,3 +185,19 @@ def test_webhook_signature_known_answer():
     assert verify("secret", "1700000000", body, expected, now=1_700_000_100)
     assert not verify("secret", "1700000000", body + b" ", expected, now=1_700_000_100)
     assert not verify("secret", "not-a-time", body, expected)
+
+
+def test_uptime_event_as_the_uptime_service_writes_it():
+    event = Event(id="target.recovered:api:2026-11-22T11:10", type="target.recovered",
+                  occurred_at="2026-11-22T11:10:00Z", subject="api",
+                  data={"target": "api", "group": "core", "url": "https://api.example/health", "state": "up",
+                        "previous_state": "down", "condition": None, "error": None, "duration_s": 3900,
+                        "status_page": "https://n.example/status/api", "channels": ["console"]})
+    message = render.slack_message(event, "https://other.example")
+    text = json.dumps(message)
+    assert "https://n.example/status/api" in text and "other.example" not in text
+    assert "*Duration*\\n1h 5m" in text
+    assert render.console_line(event, "console:", "x") == "[newbooks] target.recovered -> console: | api is up (1h 5m)"
+    source = Event(id="source.degraded:ndl:t", type="source.degraded", occurred_at="t", subject="ndl",
+                   data={"source": "ndl", "reason": "the crawl yielded no items", "items": 0})
+    assert "the crawl yielded no items" in json.dumps(render.slack_message(source, "https://n.example"))
