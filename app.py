@@ -26,6 +26,13 @@ def ping(event):
     return uptime_service().run_tick(event.to_dict())
 
 
+@app.schedule("rate(5 minutes)", name="digest_flush")
+def digest_flush(event):
+    from chalicelib.bootstrap import fanout_service
+
+    return {"sent": fanout_service().flush_digests()}
+
+
 # --- queues and streams (mappings with ReportBatchItemFailures live in the merge template) ----
 
 

@@ -97,6 +97,18 @@ def test_local_stack_crawls_serves_notifies_and_persists(stack_dirs):
         by_name = wait_for(crawled, 90, "previewsworld crawled ok on /sources")
         assert by_name["previewsworld"]["items"] > 100
 
+        def checked():
+            status, body = get_json(stack.base + "/status")
+            rows = body.get("targets", []) if status == 200 else []
+            return rows if rows and all(t["last_check"] for t in rows) else None
+
+        targets = {t["name"]: t for t in wait_for(checked, 90, "check results for every sample target on /status")}
+        assert targets["peers-healthy"]["state"] == "UP"
+
+        notified = wait_for(lambda: "[newbooks] release.new" in log_path.read_text(errors="replace"), 90,
+                            "a release notification line on the console")
+        assert notified
+
         status, problem = get_json(stack.base + "/releases?limit=0")
         assert status == 400 and problem["param"] == "limit"
     finally:
