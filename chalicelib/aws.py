@@ -53,6 +53,18 @@ def _cached(kind: str, service: str) -> Any:
         return _clients[key]
 
 
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError ("ConditionalCheckFailedException",
+    "NoSuchKey", "404", ...), or None for any other exception."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
+def is_conditional_failure(exc: BaseException) -> bool:
+    """A conditional write lost: the idempotency primitive's "already done" answer."""
+    return error_code(exc) == "ConditionalCheckFailedException"
+
+
 def reset() -> None:
     """Forget cached clients (tests switch endpoints/credentials between cases)."""
     with _lock:

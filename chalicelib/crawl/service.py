@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
-from chalicelib import events
 from chalicelib.crawl import health
 from chalicelib.crawl.sources_config import SourceConfig, load_sources
 from chalicelib.crawl.store import BlobStore, ReleaseStore, SourceStateStore, release_item
@@ -219,4 +218,4 @@ def build(settings: Settings) -> CrawlService:
     )
 
 
-__all__ = ["CrawlService", "build", "scheduled_hour", "UnknownSource", "events"]
+__all__ = ["CrawlService", "build", "scheduled_hour", "UnknownSource"]

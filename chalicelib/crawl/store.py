@@ -7,14 +7,6 @@ from typing import Any
 
 from chalicelib import aws
 
-_CONDITIONAL_FAILED = "ConditionalCheckFailedException"
-
-
-def _is_conditional_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") == _CONDITIONAL_FAILED
-
-
 def release_item(release: dict[str, Any], *, series_key: str, first_seen: str) -> dict[str, Any]:
     """The META item of a release: the record plus the keys of both indexes."""
     date = release.get("release_date") or "0000-00"
@@ -44,7 +36,7 @@ class ReleaseStore:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
             return True
         except Exception as exc:
-            if _is_conditional_failure(exc):
+            if aws.is_conditional_failure(exc):
                 return False
             raise
 
@@ -56,7 +48,7 @@ class ReleaseStore:
             )
             return True
         except Exception as exc:
-            if _is_conditional_failure(exc):
+            if aws.is_conditional_failure(exc):
                 return False
             raise
 
@@ -82,7 +74,7 @@ class SourceStateStore:
             else:
                 self._table.put_item(Item=item, ConditionExpression="version = :v", ExpressionAttributeValues={":v": previous})
         except Exception as exc:
-            if _is_conditional_failure(exc):
+            if aws.is_conditional_failure(exc):
                 return False
             raise
         name = state["pk"].split("#", 1)[1]
@@ -117,8 +109,7 @@ class BlobStore:
             self._s3.head_object(Bucket=self._bucket, Key=key)
             return key
         except Exception as exc:
-            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
-            if code not in {"404", "NoSuchKey", "NotFound"}:
+            if aws.error_code(exc) not in {"404", "NoSuchKey", "NotFound"}:
                 raise
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type or "application/octet-stream")
         return key
@@ -135,8 +126,7 @@ class BlobStore:
         try:
             body = self._s3.get_object(Bucket=self._bucket, Key=f"snapshots/{source}/latest.json")["Body"].read()
         except Exception as exc:
-            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
-            if code in {"NoSuchKey", "404"}:
+            if aws.error_code(exc) in {"NoSuchKey", "404"}:
                 return None
             raise
         return json.loads(body)["releases"]

@@ -39,10 +39,6 @@ def decode_rows(blob: Any) -> dict[str, list[Any]]:
     return json.loads(zlib.decompress(bytes(raw)))
 
 
-def _conditional(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 class UptimeStore:
     def __init__(self, state_table: str, checks_table: str, bucket: str):
         self.state_name, self.checks_name, self.bucket = state_table, checks_table, bucket
@@ -69,7 +65,7 @@ class UptimeStore:
             )
             return True
         except ClientError as exc:
-            if _conditional(exc):
+            if aws.is_conditional_failure(exc):
                 return False
             raise
 
@@ -122,7 +118,7 @@ class UptimeStore:
         try:
             self.state.put_item(Item={"pk": f"TARGET#{name}", "sk": "STATE", **item}, **kwargs)
         except ClientError as exc:
-            if _conditional(exc):
+            if aws.is_conditional_failure(exc):
                 raise Conflict(name) from None
             raise
 
@@ -141,7 +137,7 @@ class UptimeStore:
             )
             return True
         except ClientError as exc:
-            if _conditional(exc):
+            if aws.is_conditional_failure(exc):
                 if expected_version is None:
                     return False
                 raise Conflict(pk) from None
@@ -157,7 +153,7 @@ class UptimeStore:
                                 ConditionExpression="attribute_not_exists(pk)")
             return True
         except ClientError as exc:
-            if _conditional(exc):
+            if aws.is_conditional_failure(exc):
                 return False
             raise
 
