@@ -20,6 +20,16 @@ def decode(body: bytes, source: str) -> str:
         return bytes(body).decode("cp1252", errors="replace")
 
 
+def load_json(body: bytes, source: str) -> Any:
+    """Decode and parse a JSON body; malformed JSON is a ParseError (the page changed shape)."""
+    import json
+
+    try:
+        return json.loads(decode(body, source))
+    except json.JSONDecodeError as exc:
+        raise ParseError(source, f"invalid JSON: {exc}") from None
+
+
 def soup(body: bytes | str) -> "BeautifulSoup":
     from bs4 import BeautifulSoup  # lazy: keeps `import crawlers` fast
 

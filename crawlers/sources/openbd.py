@@ -6,10 +6,9 @@ volume comes from the title; `summary.volume` is used only when the title has no
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
-from .._text import decode, opt
+from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
@@ -25,10 +24,7 @@ BATCH = 100  # ISBNs per GET: keeps URLs short; openBD accepts comma-separated l
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
           options: dict | None = None) -> list[Release]:
-    try:
-        data = json.loads(decode(body, NAME))
-    except json.JSONDecodeError as exc:
-        raise ParseError(NAME, f"invalid JSON: {exc}") from None
+    data = load_json(body, NAME)
     if isinstance(data, dict) and data and all(normalize_isbn(k) for k in data):
         entries = list(data.values())
     elif isinstance(data, list):

@@ -6,11 +6,10 @@ so the series comes from the title.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from urllib.parse import urlencode
 
-from .._text import decode, opt
+from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
@@ -29,10 +28,7 @@ COMICS_GENRE = "001001"
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
           options: dict | None = None) -> list[Release]:
-    try:
-        data = json.loads(decode(body, NAME))
-    except json.JSONDecodeError as exc:
-        raise ParseError(NAME, f"invalid JSON: {exc}") from None
+    data = load_json(body, NAME)
     if not isinstance(data, dict) or not isinstance(data.get("Items"), list):
         if isinstance(data, dict) and "error" in data:
             raise ParseError(NAME, f"API error: {data.get('error')}: {data.get('error_description')}")
