@@ -206,7 +206,7 @@ def build(settings: Settings) -> CrawlService:
     def fetcher() -> Any:
         from crawlers.fetcher import Fetcher
 
-        return Fetcher(user_agent="newbooks/1.0", contact_url=settings.user_agent_contact)
+        return Fetcher(user_agent=settings.user_agent)
 
     return CrawlService(
         sources=load_sources(settings.sources_file),
