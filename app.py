@@ -94,6 +94,14 @@ def deliver_console(event, context):
     return _deliver("console", event)
 
 
+@app.lambda_function(name="slack_worker")
+def slack_worker(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import slack_commands
+
+    return sqs_batch(event, lambda body, _record: slack_commands().run_job(body))
+
+
 # --- HTTP API --------------------------------------------------------------------------------
 
 

@@ -46,11 +46,33 @@ def delivery_service() -> Any:
     return build(get_settings())
 
 
+@cache
+def subscription_service() -> Any:
+    from chalicelib.notify.subscriptions import build
+
+    return build(get_settings())
+
+
+@cache
+def dlq_admin() -> Any:
+    from chalicelib.notify.dlq import build
+
+    return build(get_settings())
+
+
+@cache
+def slack_commands() -> Any:
+    from chalicelib.slackbot.service import build
+
+    return build(get_settings())
+
+
 def reset() -> None:
     """Drop every wired service (tests and the dev runner after changing the environment)."""
     from chalicelib import aws, secrets
 
-    for factory in (crawl_service, release_queries, uptime_service, fanout_service, delivery_service):
+    for factory in (crawl_service, release_queries, uptime_service, fanout_service, delivery_service,
+                    subscription_service, dlq_admin, slack_commands):
         factory.cache_clear()
     get_settings.cache_clear()
     aws.reset()

@@ -174,6 +174,9 @@ NOTIFY_X_QUEUE = Queue("NotifyXQueue", "notify-x", "NOTIFY_X_QUEUE_URL")
 NOTIFY_WEBHOOK_QUEUE = Queue("NotifyWebhookQueue", "notify-webhook", "NOTIFY_WEBHOOK_QUEUE_URL")
 NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CONSOLE_QUEUE_URL")
 
+# Slash-command work that does not fit Slack's 3-second budget, answered via response_url.
+SLACK_JOBS_QUEUE = Queue("SlackJobsQueue", "slack-jobs", "SLACK_JOBS_QUEUE_URL", visibility_timeout_s=60, max_receive_count=3)
+
 # Lambda's OnFailure destination for stream mappings whose records exhausted their retries.
 STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL", has_dlq=False)
 
@@ -184,6 +187,7 @@ QUEUES: tuple[Queue, ...] = (
     NOTIFY_X_QUEUE,
     NOTIFY_WEBHOOK_QUEUE,
     NOTIFY_CONSOLE_QUEUE,
+    SLACK_JOBS_QUEUE,
 )
 
 DATA_BUCKET = Bucket(
@@ -223,6 +227,7 @@ MAPPINGS: tuple[Mapping, ...] = (
     Mapping("deliver_x", NOTIFY_X_QUEUE.logical_id, batch_size=5),
     Mapping("deliver_webhook", NOTIFY_WEBHOOK_QUEUE.logical_id, batch_size=10),
     Mapping("deliver_console", NOTIFY_CONSOLE_QUEUE.logical_id, batch_size=10),
+    Mapping("slack_worker", SLACK_JOBS_QUEUE.logical_id, batch_size=1),
 )
 
 

@@ -32,6 +32,7 @@ class Settings:
     ledger_table: str
     data_bucket: str
     crawl_queue_url: str
+    slack_jobs_queue_url: str
     notify_queue_urls: dict[str, str]  # channel type -> queue URL
     sources_file: Path
     targets_file: Path
@@ -61,6 +62,7 @@ def get_settings() -> Settings:
         ledger_table=table(resources.LEDGER),
         data_bucket=_env(resources.DATA_BUCKET.env, resources.physical_name(stage, "data")),
         crawl_queue_url=_env(resources.CRAWL_QUEUE.env),
+        slack_jobs_queue_url=_env(resources.SLACK_JOBS_QUEUE.env),
         notify_queue_urls={
             "slack": _env(resources.NOTIFY_SLACK_QUEUE.env),
             "x": _env(resources.NOTIFY_X_QUEUE.env),
