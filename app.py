@@ -142,12 +142,21 @@ def list_sources():
     return json_response({"sources": crawl_service().source_health()}, app.current_request)
 
 
+# --- API: sources, status, targets, subscriptions, DLQ, OpenAPI (API section) ----------------
+
+
 @app.route("/status", methods=["GET"])
 def status():
     from chalicelib.bootstrap import uptime_service
     from chalicelib.http import json_response
 
     return json_response(uptime_service().status_summary(), app.current_request)
+
+
+# --- Slack slash command (Slack section) ------------------------------------------------------
+
+
+# --- feeds, pages, badges (pages section) -----------------------------------------------------
 
 
 __all__ = ["app", "Response"]
