@@ -174,3 +174,29 @@ def test_dispatch_sends_one_message_per_source_keyed_by_schedule_hour(service):
     result = service.dispatch({"time": "2026-11-22T10:37:12Z"})
     assert result["dispatched"] == 1
     assert sent == [{"schema_version": 1, "source": "pw", "scheduled_at": "2026-11-22T10:00Z"}]
+
+
+# Hand-written: no real feed of releases exists in the samples (their README lists it as a gap);
+# one Atom entry naming an ISBN that the real openBD sample also carries.
+ATOM_WITH_SHARED_ISBN = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>new books</title><id>urn:x</id><updated>2026-11-01T00:00:00Z</updated>
+<entry><title>\xe3\x81\x8a\xe3\x81\xab\xe3\x81\x8e\xe3\x82\x8a\xe3\x83\xac\xe3\x82\xb7\xe3\x83\x94101</title><id>urn:isbn:9784780802047</id>
+<link href="http://127.0.0.1/onigiri"/><updated>2026-11-01T00:00:00Z</updated><summary>ISBN 978-4-7808-0204-7</summary></entry>
+</feed>"""
+
+
+def test_same_isbn_from_two_sources_is_one_release_with_two_refs(service, site):
+    from chalicelib.bootstrap import release_queries
+    from chalicelib.crawl.sources_config import SourceConfig
+
+    service.sources = [SourceConfig("ob", "openbd", (site.url,)), SourceConfig("news", "feed", (site.url,))]
+    site.body, site.content_type = read_sample("openbd", "kawax_laravel-openbd__tests_stubs_get_9784780802047.json"), "application/json"
+    first = service.crawl({"schema_version": 1, "source": "ob", "scheduled_at": "2026-11-01T10:00Z"})
+    site.body, site.content_type = ATOM_WITH_SHARED_ISBN, "application/atom+xml"
+    second = service.crawl({"schema_version": 1, "source": "news", "scheduled_at": "2026-11-01T11:00Z"})
+    assert (first["new"], second["new"]) == (1, 0)
+    assert release_count() == 1
+    stored = release_queries().get("isbn:9784780802047")
+    assert stored["publisher"] == "ポット出版"  # the first sighting's record is kept
+    assert len(stored["source_refs"]) == 2
+    assert any(ref.startswith("openbd:") for ref in stored["source_refs"])
