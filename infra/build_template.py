@@ -89,6 +89,26 @@ def queue_resources(queue: r.Queue, stage: str) -> dict[str, Any]:
     }
 
 
+def dlq_alarm(queue: r.Queue, stage: str) -> dict[str, Any]:
+    """Every DLQ is visible: an alarm as soon as one message sits in it."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": f"{r.physical_name(stage, queue.dlq_short)}-not-empty",
+            "AlarmDescription": f"Messages in the {queue.short} dead-letter queue: inspect with GET /dlq, then redrive",
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{queue.logical_id}Dlq", "QueueName"]}}],
+            "Statistic": "Maximum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+        },
+    }
+
+
 def bucket_resource(stage: str) -> dict[str, Any]:
     return {
         "Type": "AWS::S3::Bucket",
@@ -143,6 +163,8 @@ def merge_template(stage: str) -> dict[str, Any]:
         res[table.logical_id] = table_resource(table, stage)
     for queue in r.QUEUES:
         res.update(queue_resources(queue, stage))
+        if queue.has_dlq:
+            res[f"{queue.logical_id}DlqAlarm"] = dlq_alarm(queue, stage)
     res[r.DATA_BUCKET.logical_id] = bucket_resource(stage)
     for mapping in r.MAPPINGS:
         res[f"{logical_function_id(mapping.function)}{mapping.source}Mapping"] = mapping_resource(mapping)

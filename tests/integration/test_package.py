@@ -47,6 +47,8 @@ def test_template_has_every_resource_and_partial_batch_mappings(built):
     for queue in (q for q in r.QUEUES if q.has_dlq):
         redrive = template[queue.logical_id]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == queue.max_receive_count
+        alarm = template[f"{queue.logical_id}DlqAlarm"]["Properties"]
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Threshold"] == 0
     mappings = [v for v in template.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert len(mappings) == len(r.MAPPINGS)
     assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
