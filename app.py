@@ -156,6 +156,15 @@ def status():
 # --- Slack slash command (Slack section) ------------------------------------------------------
 
 
+@app.route("/slack/commands", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def slack_command():
+    from chalicelib.bootstrap import slack_commands
+
+    request = app.current_request
+    status, body = slack_commands().handle(dict(request.headers), request.raw_body)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
 # --- feeds, pages, badges (pages section) -----------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""`/newbooks` Slack slash command: parsing, verification, Block Kit replies, deferred jobs."""
