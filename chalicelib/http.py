@@ -22,13 +22,27 @@ def dumps(body: Any) -> str:
     return json.dumps(body, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
-def json_response(body: Any, request: Any = None, *, max_age: int = 30, status: int = 200) -> Response:
+def json_response(body: Any, request: Any = None, *, max_age: int = 30, status: int = 200,
+                  cache_control: str | None = None) -> Response:
+    """`cache_control` overrides the public max-age default (e.g. "private, no-store" for
+    answers behind the API key)."""
     text = dumps(body)
     etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-    headers = {"Content-Type": "application/json", "ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    if request is not None and etag in _if_none_match(request):
+    headers = {"Content-Type": "application/json", "ETag": etag,
+               "Cache-Control": cache_control or f"public, max-age={max_age}"}
+    if request is not None and _if_none_match(request) & {etag, "*"}:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=text, status_code=status, headers=headers)
+
+
+def text_response(body: str, content_type: str, request: Any = None, *, max_age: int = 60,
+                  status: int = 200) -> Response:
+    """A text body (HTML, Atom/RSS, iCalendar, SVG) with ETag/Cache-Control and 304 on a match."""
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    headers = {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    if request is not None and status == 200 and etag in _if_none_match(request):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=body, status_code=status, headers=headers)
 
 
 def _if_none_match(request: Any) -> set[str]:
@@ -36,7 +50,15 @@ def _if_none_match(request: Any) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in raw.split(",") if tag.strip()}
 
 
-def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response:
+def problem_response(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None,
+                     **extra: Any) -> Response:
+    """`extra` fields (e.g. `param`) go into the body; `headers` (e.g. WWW-Authenticate) are added."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    return Response(body=dumps(body), status_code=status, headers={"Content-Type": "application/problem+json"})
+    all_headers = {**(headers or {}), "Content-Type": "application/problem+json", "Cache-Control": "no-store"}
+    return Response(body=dumps(body), status_code=status, headers=all_headers)
+
+
+def no_content() -> Response:
+    """204 for a successful DELETE (no body, not cacheable)."""
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
