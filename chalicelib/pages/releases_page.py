@@ -1,0 +1,93 @@
+"""The releases page: this week's and next week's releases as cards with covers, plus what was
+seen most recently. Pure: everything scraped is escaped; covers are `<img loading=lazy>` only for
+http(s) URLs (anything else gets a lettered placeholder)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from chalicelib.pages.feeds import is_web_url
+from chalicelib.pages.template import layout
+
+MAX_CARDS = 96  # per section; the rest is one link to the JSON API away
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _initials(text: str) -> str:
+    words = [w for w in text.split() if w[:1].isalnum()]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def card(release: dict[str, Any]) -> str:
+    title = str(release.get("title") or release.get("series") or release.get("id") or "")
+    volume = release.get("volume")
+    if volume not in (None, "") and str(volume) not in title:
+        title = f"{title} #{volume}"
+    cover_url = release.get("cover_url")
+    if is_web_url(cover_url):
+        cover = (f'<img loading="lazy" decoding="async" referrerpolicy="no-referrer" src="{escape(str(cover_url))}" '
+                 f'alt="{escape(title)}">')
+    else:
+        cover = f'<span aria-hidden="true">{escape(_initials(title))}</span>'
+    url = release.get("url")
+    heading = (f'<a class="card-title" href="{escape(str(url))}" rel="noopener nofollow">{escape(title)}</a>'
+               if is_web_url(url) else f'<span class="card-title">{escape(title)}</span>')
+    details = []
+    if release.get("publisher"):
+        details.append(f'<span class="muted">{escape(str(release["publisher"]))}</span>')
+    line = [escape(str(release["release_date"]))] if release.get("release_date") else []
+    if release.get("price") not in (None, ""):
+        line.append(escape(f"{release.get('currency') or ''} {release['price']}".strip()))
+    if line:
+        details.append(f"<span>{' · '.join(line)}</span>")
+    if release.get("source"):
+        details.append(f'<span class="muted">{escape(str(release["source"]))}</span>')
+    return (f'<article class="card release" data-id="{escape(str(release.get("id") or ""))}">'
+            f'<div class="cover">{cover}</div><div class="card-body">{heading}{"".join(details)}</div></article>')
+
+
+def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str) -> str:
+    shown = releases[:MAX_CARDS]
+    if shown:
+        cards = '<div class="cards">' + "".join(card(r) for r in shown) + "</div>"
+    else:
+        cards = f'<p class="empty">{escape(empty)}</p>'
+    more = ""
+    if len(releases) > len(shown) and more_href:
+        more = f'<p class="muted">and {len(releases) - len(shown)} more: <a href="{escape(more_href)}">all as JSON</a></p>'
+    count = f' <span class="muted">({len(releases)})</span>' if releases else ""
+    return f'<section class="releases" id="{escape(key)}"><h2>{escape(heading)}{count}</h2>{cards}{more}</section>'
+
+
+def _span(start: date) -> str:
+    end = start + timedelta(days=6)
+    return f"{start.strftime('%b %d')} – {end.strftime('%b %d, %Y')}"
+
+
+def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], recent: list[dict[str, Any]], *,
+           start: date, today: date, generated_at: datetime) -> str:
+    start = week_start(start)
+    nxt = start + timedelta(days=7)
+    order = lambda r: (str(r.get("release_date") or ""), str(r.get("title") or ""))  # noqa: E731
+    api = lambda a, b: f"/releases?from={a.isoformat()}&to={b.isoformat()}&limit=200"  # noqa: E731
+    heading = "This week" if start == week_start(today) else "Week of"
+    nav = (f'<nav class="weeknav"><a href="?week={quote((start - timedelta(days=7)).isoformat())}">← previous week</a>'
+           + ('<a href="/pages/releases">this week</a>' if start != week_start(today) else "")
+           + f'<a href="?week={quote(nxt.isoformat())}">next week →</a></nav>')
+    body = (
+        '<h1>Releases</h1>' + nav
+        + section("this-week", f"{heading} · {_span(start)}", sorted(this_week, key=order),
+                  api(start, start + timedelta(days=6)), "No releases known for this week yet.")
+        + section("next-week", f"Next week · {_span(nxt)}", sorted(next_week, key=order),
+                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.")
+        + section("recent", "Just added", recent, "/releases", "Nothing new in the last 7 days.")
+        + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
+        '<a href="/feeds/releases.atom">Atom</a> · <a href="/feeds/releases.rss">RSS</a></p>'
+    )
+    return layout("Releases · newbooks", body, current="/pages/releases",
+                  head='<link rel="alternate" type="application/atom+xml" title="New releases" href="/feeds/releases.atom">')

@@ -1,0 +1,206 @@
+"""Data for the feeds, pages and badges, read through the existing services with bounded calls
+(no Scan), handed to the pure renderers. Each method returns a `Page` (body, content type,
+status, max-age); `Page.response` adds the ETag/Cache-Control of `chalicelib.http`.
+
+Calls per request:
+  /feeds/releases.{atom,rss}            ReleaseQueries.list by_seen (<= 12 Queries)
+  /feeds/{destination}/releases.atom    1 Query (the destination's follows) + 1 list per followed
+                                        series, at most MAX_SERIES (by_series) + by_seen (<= 12)
+  /feeds/{destination}/upcoming.ics     1 Query + 1 by_series list per followed series
+  /pages/releases                       by_month for two weeks (<= 3 pages of 200) + by_seen (24)
+  /pages/status                         status_summary + BatchGet states + 1 tick Query per shard
+                                        (last 120 min) + 1 rollup Query per target (90 days of
+                                        hourly items: see the report for a daily rollup item)
+  /badges/{target}/*.svg                UptimeService.target_status (GetItem + 2 Queries)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
+from urllib.parse import quote, unquote
+
+from chalicelib.pages import badges, feeds, releases_page, status_page
+from chalicelib.pages.status_page import DAYS
+from chalicelib.notify.subscriptions import default_series_key, release_keys
+from chalicelib.queries import BadQuery
+
+HTML_TYPE = "text/html; charset=utf-8"
+MAX_SERIES = 20  # followed series read per feed request
+WEEK_PAGES = 3  # pages of 200 read for the two weeks of the releases page
+UPTIME_WINDOWS = ("1h", "24h", "7d", "30d")
+
+
+@dataclass(frozen=True)
+class Page:
+    body: str
+    content_type: str
+    status: int = 200
+    max_age: int = 60
+
+    def response(self, request: Any = None) -> Any:
+        from chalicelib.http import text_response
+
+        return text_response(self.body, self.content_type, request, max_age=self.max_age, status=self.status)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _only(params: dict[str, str] | None, allowed: set[str]) -> dict[str, str]:
+    params = dict(params or {})
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise BadQuery(unknown[0], f"unknown parameter {unknown[0]!r}")
+    return params
+
+
+class PagesService:
+    def __init__(self, queries: Any, uptime: Any, follows: Callable[[str], list[Any]], base_url: str,
+                 clock: Callable[[], datetime] = _now, series_key: Callable[[str], str] = default_series_key):
+        self.series_key = series_key
+        self.queries = queries
+        self.uptime = uptime
+        self.follows = follows  # destination -> subscriptions (stored + configured)
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+
+    # --- feeds -------------------------------------------------------------------------------
+    def releases_feed(self, kind: str) -> Page:
+        rows = self.queries.list({"limit": "50"})["releases"]
+        url = f"{self.base_url}/feeds/releases.{kind}"
+        if kind == "rss":
+            return Page(feeds.rss(rows, title="newbooks: new releases", self_url=url, base_url=self.base_url), feeds.RSS_TYPE, max_age=300)
+        return Page(feeds.atom(rows, feed_id="urn:newbooks:feed:releases", title="newbooks: new releases", self_url=url,
+                               base_url=self.base_url), feeds.ATOM_TYPE, max_age=300)
+
+    def destination_feed(self, destination: str) -> Page:
+        destination = unquote(destination)
+        keys = self._series_keys(destination)
+        since = (self.clock().date() - timedelta(days=365)).isoformat()
+        found = {str(r.get("id")): r for r in self._followed(keys, since)}
+        for release in self.queries.list({"limit": "200"})["releases"]:  # first seen in the last 7 days
+            if release_keys(release, self.series_key).series in keys:
+                found.setdefault(str(release.get("id")), release)
+        rows = sorted(found.values(), key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
+        url = f"{self.base_url}/feeds/{quote(destination, safe=':')}/releases.atom"
+        body = feeds.atom(rows, feed_id=f"urn:newbooks:feed:{quote(destination, safe=':')}",
+                          title=f"newbooks: releases followed by {destination}", self_url=url, base_url=self.base_url)
+        return Page(body, feeds.ATOM_TYPE, max_age=300)
+
+    def upcoming_ics(self, destination: str) -> Page:
+        destination = unquote(destination)
+        rows = self._followed(self._series_keys(destination), self.clock().date().isoformat())
+        return Page(feeds.ical(rows, name=f"newbooks: {destination}", base_url=self.base_url, generated_at=self.clock()),
+                    feeds.ICAL_TYPE, max_age=900)
+
+    def _series_keys(self, destination: str) -> set[str]:
+        return set(sorted({s.key for s in self.follows(destination) if s.kind == "series"})[:MAX_SERIES])
+
+    def _followed(self, keys: set[str], since: str) -> list[dict[str, Any]]:
+        """Releases of the followed series dated `since` or later (one by_series list each)."""
+        found: dict[str, dict[str, Any]] = {}
+        for key in sorted(keys):
+            try:
+                page = self.queries.list({"series": key, "from": since, "limit": "100"})
+            except BadQuery:
+                continue
+            for release in page["releases"]:
+                found.setdefault(str(release.get("id")), release)
+        return list(found.values())
+
+    # --- pages -------------------------------------------------------------------------------
+    def releases_html(self, params: dict[str, str] | None = None) -> Page:
+        params = _only(params, {"week"})
+        today = self.clock().date()
+        try:
+            chosen = date.fromisoformat(params["week"]) if params.get("week") else today
+        except ValueError:
+            raise BadQuery("week", f"'week' must be YYYY-MM-DD, got {params['week']!r}") from None
+        start = releases_page.week_start(chosen)
+        middle, end = start + timedelta(days=7), start + timedelta(days=13)
+        rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200"}, WEEK_PAGES)
+        this_week = [r for r in rows if str(r.get("release_date") or "") < middle.isoformat()]
+        next_week = [r for r in rows if str(r.get("release_date") or "") >= middle.isoformat()]
+        recent = self.queries.list({"limit": "24"})["releases"]
+        body = releases_page.render(this_week, next_week, recent, start=start, today=today, generated_at=self.clock())
+        return Page(body, HTML_TYPE, max_age=300)
+
+    def _pages(self, params: dict[str, str], pages: int) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for _ in range(pages):
+            page = self.queries.list(params)
+            rows += page["releases"]
+            if not page.get("next_cursor"):
+                break
+            params = {**params, "cursor": page["next_cursor"]}
+        return rows
+
+    def status_html(self) -> Page:
+        now = self.clock()
+        return Page(status_page.render(self.status_rows(now), now), HTML_TYPE, max_age=60)
+
+    def status_rows(self, now: datetime) -> list[dict[str, Any]]:
+        svc = self.uptime
+        summary = svc.status_summary()["targets"]
+        targets = svc.targets()
+        states = svc.store.get_states([t.name for t in targets]) if targets else {}
+        live: dict[str, list[tuple[str, list[Any]]]] = {}
+        start = (now - timedelta(minutes=120)).strftime("%Y-%m-%dT%H:%M")
+        end = now.strftime("%Y-%m-%dT%H:%M")
+        for shard, members in enumerate(svc.shards(targets)):
+            if not members:
+                continue
+            for minute, rows in svc.store.ticks(shard, start, end):
+                for name, row in rows.items():
+                    live.setdefault(name, []).append((minute, row))
+        first_hour = (now.date() - timedelta(days=DAYS - 1)).isoformat() + "T00"
+        out = []
+        for entry in summary:
+            name = entry["name"]
+            days = status_page.daily_bars(svc.store.rollups(name, first_hour), live.get(name, []), now.date())
+            out.append({**entry, "days": days, "incidents": list((states.get(name) or {}).get("incidents") or [])})
+        return out
+
+    # --- badges ------------------------------------------------------------------------------
+    def status_badge(self, target: str) -> Page:
+        found = self.uptime.target_status(target)
+        if found is None:
+            return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
+        return Page(badges.status_badge(target, found["state"]), badges.SVG_TYPE, max_age=60)
+
+    def uptime_badge(self, target: str, params: dict[str, str] | None = None) -> Page:
+        window = _only(params, {"window"}).get("window") or "30d"
+        if window not in UPTIME_WINDOWS:
+            raise BadQuery("window", f"'window' must be one of {', '.join(UPTIME_WINDOWS)}")
+        found = self.uptime.target_status(target)
+        if found is None:
+            return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
+        return Page(badges.uptime_badge(target, found["uptime"].get(window), window), badges.SVG_TYPE, max_age=300)
+
+
+def _follows_from(settings: Any) -> Callable[[str], list[Any]]:
+    from chalicelib.bootstrap import subscription_service
+    from chalicelib.notify.fanout import static_subscriptions
+    from chalicelib.notify.subscriptions import resolve_series_key
+
+    def follows(destination: str) -> list[Any]:
+        stored = subscription_service().list(destination)  # validates the destination (400)
+        configured = static_subscriptions(settings, resolve_series_key()).subs
+        return stored + [s for s in configured if s.destination == destination]
+
+    return follows
+
+
+def pages() -> PagesService:
+    """Built per request (cheap) on the composition root's cached services, so
+    `bootstrap.reset()` also resets these."""
+    from chalicelib.bootstrap import release_queries, uptime_service
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    from chalicelib.notify.subscriptions import resolve_series_key
+
+    return PagesService(release_queries(), uptime_service(), _follows_from(settings), settings.public_base_url,
+                        series_key=resolve_series_key())

@@ -1,0 +1,184 @@
+"""The HTML status page: one row per target with a 90-day bar of daily uptime, the current
+state, latency and recent incidents. `daily_bars` is the pure aggregator from hourly rollup items
+(`ROLLUP#<target>/<YYYY-MM-DDTHH>`) plus raw tick rows for hours not rolled up yet; `render`
+turns rows into HTML. Both pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from html import escape
+from typing import Any, Iterable
+
+from chalicelib.pages.template import layout
+from chalicelib.uptime.rollup import Rollup
+
+DAYS = 90
+STATE_ORDER = ("DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP")
+# (minimum uptime ratio, bar class), first match wins; grey ("none"/"maint") when no data
+BAR_CLASSES = ((0.999, "up"), (0.99, "minor"), (0.95, "major"), (0.90, "bad"), (0.0, "down"))
+LEGEND = (("up", "≥ 99.9%"), ("minor", "≥ 99%"), ("major", "≥ 95%"), ("bad", "≥ 90%"), ("down", "< 90%"),
+          ("none", "no data / maintenance"))
+
+
+@dataclass
+class Day:
+    day: date
+    passes: int = 0
+    fails: int = 0
+    maintenance: int = 0
+    checks: int = 0
+
+    @property
+    def uptime(self) -> float | None:
+        judged = self.passes + self.fails
+        return None if judged == 0 else self.passes / judged
+
+    @property
+    def css(self) -> str:
+        ratio = self.uptime
+        if ratio is None:
+            return "maint" if self.maintenance else "none"
+        return next(name for floor, name in BAR_CLASSES if ratio >= floor)
+
+    def add(self, rollup: Rollup) -> None:
+        self.passes += rollup.passes
+        self.fails += rollup.fails
+        self.maintenance += rollup.maintenance
+        self.checks += rollup.checks
+
+
+def daily_bars(hourly: Iterable[dict[str, Any]], live: Iterable[tuple[str, list[Any]]], today: date,
+               days: int = DAYS) -> list[Day]:
+    """`days` Day buckets ending today (oldest first). `hourly`: rollup items with `sk` =
+    `YYYY-MM-DDTHH`; `live`: (`YYYY-MM-DDTHH:MM`, tick row) pairs, counted only for hours that
+    have no rollup with checks yet (the current and the previous hour)."""
+    first = today - timedelta(days=days - 1)
+    out = [Day(first + timedelta(days=n)) for n in range(days)]
+    rolled: set[str] = set()
+    for item in hourly:
+        hour = str(item.get("sk", ""))[:13]
+        rollup = Rollup.from_item(item)
+        if rollup.checks:
+            rolled.add(hour)
+        _bucket(out, first, hour[:10], rollup)
+    pending: dict[str, Rollup] = {}
+    for minute, row in live:
+        if minute[:13] not in rolled:
+            pending.setdefault(minute[:13], Rollup()).add(row)
+    for hour, rollup in pending.items():
+        _bucket(out, first, hour[:10], rollup)
+    return out
+
+
+def _bucket(out: list[Day], first: date, day_text: str, rollup: Rollup) -> None:
+    try:
+        index = (date.fromisoformat(day_text) - first).days
+    except ValueError:
+        return
+    if 0 <= index < len(out):
+        out[index].add(rollup)
+
+
+def overall(days: list[Day]) -> float | None:
+    passes, fails = sum(d.passes for d in days), sum(d.fails for d in days)
+    return None if passes + fails == 0 else passes / (passes + fails)
+
+
+def percent(ratio: float | None) -> str:
+    if ratio is None:
+        return "–"
+    value = ratio * 100
+    return "100%" if value >= 100 else f"{min(value, 99.99):.2f}%"
+
+
+def _duration(seconds: Any) -> str:
+    if seconds in (None, ""):
+        return ""
+    s = int(seconds)
+    if s < 3600:
+        return f"{max(1, s // 60)} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def _incidents(incidents: list[dict[str, Any]]) -> str:
+    if not incidents:
+        return '<p class="muted incidents-none">No incidents recorded.</p>'
+    items = []
+    for incident in list(reversed(incidents))[:5]:
+        start = escape(str(incident.get("start") or "?").replace("T", " "))
+        if incident.get("end"):
+            end = escape(str(incident["end"]).replace("T", " "))
+            text = f"{start} – {end} UTC"
+            length = _duration(incident.get("duration_s"))
+            text += f" ({escape(length)})" if length else ""
+            items.append(f'<li class="incident resolved">{text}</li>')
+        else:
+            items.append(f'<li class="incident ongoing"><b>ongoing</b> since {start} UTC</li>')
+    return '<ul class="incidents">' + "".join(items) + "</ul>"
+
+
+def _bars(days: list[Day]) -> str:
+    spans = []
+    for d in days:
+        ratio = d.uptime
+        label = f"{d.day.isoformat()}: " + (percent(ratio) if ratio is not None else
+                                            ("maintenance" if d.maintenance else "no data"))
+        attr = f' data-uptime="{ratio:.4f}"' if ratio is not None else ""
+        spans.append(f'<span class="bar {d.css}" data-day="{d.day.isoformat()}"{attr} title="{escape(label)}"></span>')
+    return "".join(spans)
+
+
+def render_row(row: dict[str, Any]) -> str:
+    name = str(row.get("name", ""))
+    state = str(row.get("state") or "UNKNOWN").upper()
+    state_css = state if state in STATE_ORDER else "UNKNOWN"
+    days: list[Day] = row.get("days") or []
+    latency = row.get("latency_ms")
+    checked = row.get("last_check")
+    metrics = [
+        f'<span class="latency">Latency <b>{escape(f"{int(latency)} ms") if latency is not None else "–"}</b></span>',
+        f'<span class="uptime-24h">24 h <b>{percent(row.get("uptime_24h"))}</b></span>',
+        f'<span class="uptime-90d">90 days <b>{percent(overall(days))}</b></span>',
+    ]
+    if checked:
+        metrics.append(f'<span class="muted">checked {escape(str(checked).replace("T", " "))} UTC</span>')
+    group = f' <span class="muted">{escape(str(row["group"]))}</span>' if row.get("group") else ""
+    first = days[0].day.isoformat() if days else ""
+    return (
+        f'<section class="target" id="target-{escape(name)}" data-target="{escape(name)}" data-state="{escape(state)}">'
+        f'<div class="target-head"><div><span class="target-name">{escape(name)}</span>{group}</div>'
+        f'<span class="pill state state-{escape(state_css)}">{escape(state)}</span></div>'
+        f'<div class="metrics">{"".join(metrics)}</div>'
+        f'<div class="bars" role="img" aria-label="daily uptime, {len(days)} days">{_bars(days)}</div>'
+        f'<div class="bar-scale"><span>{escape(first)}</span><span>today</span></div>'
+        f"{_incidents(list(row.get('incidents') or []))}</section>"
+    )
+
+
+def render(rows: list[dict[str, Any]], generated_at: datetime) -> str:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[str(row.get("state") or "UNKNOWN")] = counts.get(str(row.get("state") or "UNKNOWN"), 0) + 1
+    if not rows:
+        headline = "No monitoring targets configured."
+    elif counts.get("DOWN"):
+        headline = f"{counts['DOWN']} of {len(rows)} targets down"
+    elif counts.get("DEGRADED"):
+        headline = f"{counts['DEGRADED']} of {len(rows)} targets degraded"
+    else:
+        headline = "All systems operational"
+    pills = "".join(
+        f'<span class="pill state-{s}">{counts[s]} {s.lower()}</span>' for s in STATE_ORDER if counts.get(s)
+    )
+    legend = "".join(f'<span><i class="bar {css}"></i>{escape(text)}</span>' for css, text in LEGEND)
+    body = (
+        f'<h1 id="headline">{escape(headline)}</h1>'
+        f'<div class="summary">{pills}</div>'
+        f'<div class="legend">{legend}</div>'
+        + "".join(render_row(r) for r in rows)
+        + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
+        '<a href="/status">JSON</a></p>'
+    )
+    return layout("Status · newbooks", body, current="/pages/status", refresh_s=60)

@@ -1,0 +1,112 @@
+"""Status and releases page renderers: escaping, 90 bars, state classes, cover rules, and the
+daily aggregator over hourly rollups + live ticks."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from bs4 import BeautifulSoup
+
+from chalicelib.pages import releases_page, status_page
+
+NOW = datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc)
+TODAY = NOW.date()
+
+
+def hour(sk: str, passes: int, fails: int = 0, maint: int = 0) -> dict:
+    return {"sk": sk, "checks": passes + fails + maint, "passes": passes, "fails": fails, "maint": maint,
+            "lat_sum": 0, "lat_max": 0, "hist": [], "expected": 60}
+
+
+def test_daily_bars_aggregates_hours_into_days_and_adds_unrolled_live_ticks():
+    hourly = [hour("2026-11-22T10", 60), hour("2026-11-22T11", 30, 30), hour("2026-11-21T05", 0, 0, 60),
+              hour("2026-08-24T00", 60),  # one day before the 90-day window: ignored
+              hour("2026-08-25T00", 59, 1)]
+    live = [("2026-11-22T11:10", ["f", 5]),  # hour 11 is rolled up already: not counted twice
+            ("2026-11-22T23:01", ["o", 5]), ("2026-11-22T23:02", ["f", 5]), ("2026-11-22T23:03", ["m", 0])]
+    days = status_page.daily_bars(hourly, live, TODAY)
+    assert len(days) == 90 and days[0].day == date(2026, 8, 25) and days[-1].day == TODAY
+    today = days[-1]
+    assert (today.passes, today.fails, today.maintenance) == (91, 31, 1)
+    assert today.css == "down"  # 91/122 = 74.6 %
+    assert days[-2].uptime is None and days[-2].css == "maint"  # maintenance only: grey
+    assert days[-3].css == "none"
+    assert days[0].uptime == 59 / 60 and days[0].css == "major"
+
+
+def test_bar_classes_by_threshold():
+    def css(passes, fails):
+        d = status_page.Day(TODAY, passes=passes, fails=fails)
+        return d.css
+
+    assert css(1000, 0) == "up" and css(999, 1) == "up" and css(995, 5) == "minor"
+    assert css(96, 4) == "major" and css(91, 9) == "bad" and css(1, 1) == "down" and css(0, 0) == "none"
+
+
+def row(name: str, state: str, **extra) -> dict:
+    days = status_page.daily_bars([hour("2026-11-22T01", 60)], [], TODAY)
+    return {"name": name, "group": "local", "state": state, "latency_ms": 12, "uptime_24h": 1.0,
+            "last_check": "2026-11-22T23:29", "days": days, "incidents": [], **extra}
+
+
+def test_status_page_rows_bars_states_and_escaping():
+    incidents = [{"start": "2026-11-20T01:00", "end": "2026-11-20T01:30", "duration_s": 1800},
+                 {"start": "2026-11-22T23:00", "end": None, "duration_s": None}]
+    html = status_page.render([row("api", "UP"), row("<script>x</script>&", "DOWN", incidents=incidents)], NOW)
+    assert "<script>x" not in html
+    soup = BeautifulSoup(html, "html.parser")
+    sections = soup.select("section.target")
+    assert [s["data-target"] for s in sections] == ["api", "<script>x</script>&"]
+    for section in sections:
+        assert len(section.select(".bars .bar")) == 90
+        assert section.select(".bars .bar")[-1]["class"] == ["bar", "up"]
+    down = sections[1]
+    assert down["data-state"] == "DOWN" and "state-DOWN" in down.select_one(".state")["class"]
+    assert down.select_one(".state").get_text() == "DOWN"
+    assert down.select_one(".incident.ongoing") is not None
+    assert "30 min" in down.select_one(".incident.resolved").get_text()
+    assert soup.select_one("#headline").get_text() == "1 of 2 targets down"
+    assert soup.select_one('meta[name="viewport"]') is not None
+
+
+def test_status_page_without_targets():
+    soup = BeautifulSoup(status_page.render([], NOW), "html.parser")
+    assert soup.select("section.target") == [] and "No monitoring" in soup.select_one("#headline").get_text()
+
+
+RELEASE = {"id": "a:1", "title": "<script>alert(1)</script> & Co", "publisher": "P&P", "release_date": "2026-11-25",
+           "price": "3.99", "currency": "USD", "url": "https://example.com/x?a=1&b=2",
+           "cover_url": "https://img.example.com/c.jpg", "source": "src"}
+
+
+def test_release_cards_escape_and_cover_only_for_web_urls():
+    covers = [RELEASE, dict(RELEASE, id="a:2", cover_url="javascript:alert(1)"),
+              dict(RELEASE, id="a:3", cover_url="data:image/png;base64,AAAA"), dict(RELEASE, id="a:4", cover_url=None),
+              dict(RELEASE, id="a:5", cover_url='https://x/"onerror="alert(1)')]
+    html = releases_page.render(covers, [], [], start=date(2026, 11, 23), today=TODAY, generated_at=NOW)
+    assert "<script>alert" not in html and "javascript:" not in html
+    soup = BeautifulSoup(html, "html.parser")
+    cards = soup.select("#this-week article.card")
+    assert len(cards) == 5
+    imgs = soup.select("img")
+    assert len(imgs) == 1 and imgs[0]["loading"] == "lazy" and imgs[0]["src"] == "https://img.example.com/c.jpg"
+    assert cards[0].select_one(".card-title").get_text() == "<script>alert(1)</script> & Co"
+    assert cards[0].select_one("a.card-title")["href"] == "https://example.com/x?a=1&b=2"
+    assert soup.select_one("#next-week .empty") is not None
+
+
+def test_releases_page_weeks_and_navigation():
+    assert releases_page.week_start(date(2026, 11, 22)) == date(2026, 11, 16)  # a Sunday -> its Monday
+    html = releases_page.render([], [RELEASE], [RELEASE], start=date(2026, 11, 25), today=TODAY, generated_at=NOW)
+    soup = BeautifulSoup(html, "html.parser")
+    assert "Nov 23" in soup.select_one("#this-week h2").get_text()
+    assert "Nov 30" in soup.select_one("#next-week h2").get_text()
+    hrefs = [a["href"] for a in soup.select("nav.weeknav a")]
+    assert "?week=2026-11-16" in hrefs and "?week=2026-11-30" in hrefs
+    assert len(soup.select("#recent article.card")) == 1
+
+
+def test_releases_page_caps_cards_per_section():
+    many = [dict(RELEASE, id=f"a:{n}") for n in range(releases_page.MAX_CARDS + 5)]
+    soup = BeautifulSoup(releases_page.render(many, [], [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
+    assert len(soup.select("#this-week article.card")) == releases_page.MAX_CARDS
+    assert "and 5 more" in soup.select_one("#this-week").get_text()
