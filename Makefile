@@ -18,7 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	$(PY) -m devstack
 
-test: venv
+# Headless Chromium for tests/e2e/test_pages_chromium.py (Debian's package; root in CI).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: venv browser
 	$(PY) -m pytest
 
 package: venv
