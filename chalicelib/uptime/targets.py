@@ -29,9 +29,10 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from chalicelib.uptime import conditions as cond
 from chalicelib.uptime.maintenance import Window, WindowError, parse_window
@@ -86,18 +87,27 @@ class Target:
     source: str = "config"  # "config" (YAML) | "api" (runtime)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
+    # URL parts are derived once per Target (frozen: cached_property writes the instance dict)
+    @cached_property
+    def _parts(self) -> SplitResult:
+        return urlsplit(self.url)
+
+    @cached_property
     def scheme(self) -> str:
-        return urlsplit(self.url).scheme
+        return self._parts.scheme
 
-    @property
+    @cached_property
     def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
+        return self._parts.hostname or ""
 
-    @property
+    @cached_property
     def port(self) -> int:
-        parts = urlsplit(self.url)
-        return parts.port or {"https": 443, "http": 80, "dns": 53}.get(parts.scheme, 0)
+        return self._parts.port or {"https": 443, "http": 80, "dns": 53}.get(self._parts.scheme, 0)
+
+    @cached_property
+    def needs_body(self) -> bool:
+        """Some condition reads [BODY] (and the method returns one)."""
+        return self.method != "HEAD" and any("BODY" in c.placeholders for c in self.conditions)
 
     @property
     def interval_min(self) -> int:

@@ -70,6 +70,9 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default listen backlog is 5: twenty checks connecting in the same
+    # millisecond overflow it, the kernel drops SYNs and the client retransmits after 1 s, 3 s...
+    request_queue_size = 128
 
 
 def _serve(server: Server) -> threading.Thread:

@@ -159,5 +159,5 @@ def test_many_targets_run_concurrently(peer):
     targets = [target(f"s{i}", f"{peer}/slow") for i in range(20)]
     started = time.perf_counter()
     results = run(targets)
-    assert all(r.ok for r in results.values())
+    assert all(r.ok for r in results.values()), {n: (r.error, r.detail) for n, r in results.items() if not r.ok}
     assert time.perf_counter() - started < 3.0  # 20 x 0.6 s one after another would be 12 s
