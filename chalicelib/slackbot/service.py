@@ -223,8 +223,8 @@ class SlackCommands:
             self.post(url, message)
         except PermanentPostError as exc:
             log.error("slack job answer refused", extra={"reason": str(exc)})
-            if claim is not None:
-                ledger.mark_failed(claim, str(exc))
+            if claim is not None:  # done for good: a duplicate delivery must not try again
+                ledger.mark_sent(claim, f"refused: {exc}")
             return
         except Exception as exc:
             if claim is not None:

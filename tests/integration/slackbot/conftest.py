@@ -80,14 +80,19 @@ class SlackApp:
         self.app = app
         self.client = Client(app)
         self.responses = response_server
+        self.sequence = 0
+        self.last_response_url = ""
         self.sqs = boto3.client("sqs", region_name="us-east-1")
         self.state = boto3.resource("dynamodb", region_name="us-east-1").Table(env["STATE_TABLE"])
         self.releases = boto3.resource("dynamodb", region_name="us-east-1").Table(env["RELEASES_TABLE"])
 
     def form(self, text: str, channel: str = "C0NEWBOOKS", **extra: str) -> bytes:
+        """A slash-command body; like Slack, every invocation gets its own response_url."""
+        self.sequence += 1
+        self.last_response_url = self.responses.url(f"/commands/T1/{self.sequence}/abc")
         fields = {"token": "unused", "team_id": "T1", "team_domain": "example", "channel_id": channel,
                   "channel_name": "manga", "user_id": "U1", "user_name": "reader", "command": "/newbooks",
-                  "text": text, "api_app_id": "A1", "response_url": self.responses.url(),
+                  "text": text, "api_app_id": "A1", "response_url": self.last_response_url,
                   "trigger_id": "1.2.3"}
         fields.update(extra)
         return urlencode(fields).encode()
@@ -131,7 +136,7 @@ class SlackApp:
         from chalicelib.notify.subscriptions import resolve_series_key
 
         release = {"id": release_id, "source": "openbd", "title": title, "series": series,
-                   "release_date": release_date, **fields}
+                   "release_date": release_date, "source_refs": [f"openbd:{release_id}"], **fields}
         item = release_item(release, series_key=resolve_series_key()(series), first_seen=f"{release_date}T00:00:00Z")
         self.releases.put_item(Item=item)
 

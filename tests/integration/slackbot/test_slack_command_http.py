@@ -178,7 +178,7 @@ def test_long_commands_are_acked_and_queued_with_the_job_schema(slack):
         assert [b["type"] for b in reply["blocks"]] == ["context"]
         assert "Working on it" in reply["blocks"][0]["elements"][0]["text"]
         (job,) = slack.queued()
-        assert job["body"] == {"schema_version": 1, "command": name, "response_url": slack.responses.url(),
+        assert job["body"] == {"schema_version": 1, "command": name, "response_url": slack.last_response_url,
                                "channel_id": "C0NEWBOOKS", "user_id": "U1", "text": text}
     assert slack.responses.requests == []  # nothing is posted before the worker runs
 
