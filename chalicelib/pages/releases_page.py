@@ -29,11 +29,13 @@ def card(release: dict[str, Any]) -> str:
     if volume not in (None, "") and str(volume) not in title:
         title = f"{title} #{volume}"
     cover_url = release.get("cover_url")
+    cover_class = "cover"
     if is_web_url(cover_url):
         cover = (f'<img loading="lazy" decoding="async" referrerpolicy="no-referrer" src="{escape(str(cover_url))}" '
                  f'alt="{escape(title)}">')
     else:
         cover = f'<span aria-hidden="true">{escape(_initials(title))}</span>'
+        cover_class = "cover placeholder"
     url = release.get("url")
     heading = (f'<a class="card-title" href="{escape(str(url))}" rel="noopener nofollow">{escape(title)}</a>'
                if is_web_url(url) else f'<span class="card-title">{escape(title)}</span>')
@@ -48,7 +50,7 @@ def card(release: dict[str, Any]) -> str:
     if release.get("source"):
         details.append(f'<span class="muted">{escape(str(release["source"]))}</span>')
     return (f'<article class="card release" data-id="{escape(str(release.get("id") or ""))}">'
-            f'<div class="cover">{cover}</div><div class="card-body">{heading}{"".join(details)}</div></article>')
+            f'<div class="{cover_class}">{cover}</div><div class="card-body">{heading}{"".join(details)}</div></article>')
 
 
 def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str) -> str:

@@ -41,13 +41,14 @@ color:#fff;background:var(--none);white-space:nowrap}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden;display:flex;flex-direction:column}
 .cover{aspect-ratio:2/3;background:#e6e9ed;display:flex;align-items:center;justify-content:center;overflow:hidden}
 .cover img{width:100%;height:100%;object-fit:cover;display:block}
+.cover.placeholder{aspect-ratio:4/3}
 .cover span{font-size:1.6rem;font-weight:700;color:#8c959f}
 .card-body{padding:.45rem .55rem .6rem;font-size:.82rem;display:flex;flex-direction:column;gap:.15rem}
 .card-title{font-weight:600;font-size:.86rem;line-height:1.25;overflow-wrap:anywhere}
 .empty{color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:1rem}
 footer{max-width:64rem;margin:0 auto;padding:1rem;color:var(--muted);font-size:.8rem}
 @media (max-width:480px){main{padding:.6rem}.cards{grid-template-columns:1fr;gap:.5rem}
-.card{flex-direction:row}.cover{flex:0 0 64px;width:64px;align-self:flex-start}.cover span{font-size:1.1rem}
+.card{flex-direction:row}.cover,.cover.placeholder{flex:0 0 64px;width:64px;aspect-ratio:2/3;align-self:flex-start}.cover span{font-size:1.1rem}
 .bars{height:24px}.metrics{gap:.6rem;font-size:.85rem}}
 """
 

@@ -1,0 +1,227 @@
+"""The status and releases pages in a real browser: the local stack runs as a subprocess,
+headless Chromium (Debian's `chromium`, installed by `make test`) loads the pages, the test checks
+the rendered DOM (rows, 90 bars, states matching /status, release cards) and saves screenshots to
+artifacts/screenshots/ (phone 390x844 and desktop 1280x900) for CI to keep.
+
+Without Chromium the test skips locally and FAILS under CI=true."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from devstack.samples import samples_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+PHONE, DESKTOP = (390, 844), (1280, 900)
+COLOURED = {"up", "minor", "major", "bad", "down"}
+pytestmark = pytest.mark.e2e
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    message = "chromium not found: `make test` installs it (apt-get install chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def _json(url: str) -> dict:
+    status, _, body = _get(url)
+    assert status == 200, (url, status, body[:300])
+    return json.loads(body)
+
+
+def _wait(predicate, timeout_s: float, what: str):
+    deadline, last = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, ValueError, AssertionError):
+            pass
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+
+
+class Browser:
+    def __init__(self, binary: str, profile: Path):
+        self.binary, self.profile = binary, profile
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        self.profile.mkdir(parents=True, exist_ok=True)
+        command = [self.binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   "--hide-scrollbars", f"--user-data-dir={self.profile}", *args]
+        return subprocess.run(command, capture_output=True, timeout=90, env={**os.environ, "HOME": str(self.profile)})
+
+    def dom(self, url: str) -> BeautifulSoup:
+        done = self._run("--dump-dom", url)
+        assert done.returncode == 0 and done.stdout, done.stderr.decode(errors="replace")[-2000:]
+        return BeautifulSoup(done.stdout.decode(), "html.parser")
+
+    def screenshot(self, url: str, path: Path, size: tuple[int, int]) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        done = self._run(f"--screenshot={path}", f"--window-size={size[0]},{size[1]}", url)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"no PNG written to {path}"
+        return path
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Browser:
+    return Browser(_chromium(), tmp_path_factory.mktemp("chromium") / "profile")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The local stack on a free port, with its own data directory; stopped with SIGINT."""
+    if samples_dir() is None:
+        pytest.skip("shared samples folder not found: the local stack serves them as its sources")
+    base = tmp_path_factory.mktemp("pages-stack")
+    port = _free_port()
+    log_path = base / "stack.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "--port", str(port), "--data-dir", str(base / "data")],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _json(url + "/releases?limit=5")["releases"], 120, "releases on /releases")
+        _wait(lambda: (lambda t: t and all(r["last_check"] for r in t))(_json(url + "/status")["targets"]), 120,
+              "a check result for every target on /status")
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _states(url: str) -> dict[str, str]:
+    return {t["name"]: t["state"] for t in _json(url + "/status")["targets"]}
+
+
+def test_status_page_in_chromium(stack, browser):
+    # states move while the stack runs (peers-down turns DOWN after its failure threshold): the
+    # rendered page must match a /status snapshot taken right before or right after it
+    today = _json(stack + "/status")["generated_at"][:10]
+    for _attempt in range(5):
+        before = _states(stack)
+        soup = browser.dom(stack + "/pages/status")
+        after = _states(stack)
+        rows = soup.select("section.target")
+        rendered = {row["data-target"]: row["data-state"] for row in rows}
+        if rendered in (before, after):
+            break
+    assert rendered in (before, after), (rendered, before, after)
+    assert len(rows) == len(before) >= 4
+    assert {"peers-healthy", "peers-down", "peers-slow", "peers-flaky"} <= set(rendered)
+    for row in rows:
+        name = row["data-target"]
+        bars = row.select(".bars > .bar")
+        assert len(bars) == 90, name
+        days = [bar["data-day"] for bar in bars]
+        assert days == sorted(days) and days[-1] >= today, (name, days[-1], today)  # oldest first, ends today (UTC)
+        assert date.fromisoformat(days[-1]) - date.fromisoformat(days[0]) == timedelta(days=89)
+        state = row.select_one(".state")
+        assert state.get_text(strip=True) == rendered[name]
+        assert f"state-{rendered[name]}" in state["class"]
+        assert row.select_one(".latency b").get_text(strip=True).endswith("ms"), name
+        if rendered[name] != "MAINTENANCE":  # today's bar comes from the live ticks
+            assert set(bars[-1]["class"]) & COLOURED, (name, bars[-1]["class"])
+        assert row.select_one(".incidents, .incidents-none") is not None
+    headline = soup.select_one("#headline").get_text()
+    assert headline and soup.select_one('meta[name="viewport"]') is not None
+
+    browser.screenshot(stack + "/pages/status", SCREENSHOTS / "status-phone.png", PHONE)
+    browser.screenshot(stack + "/pages/status", SCREENSHOTS / "status-desktop.png", DESKTOP)
+
+
+def test_releases_page_in_chromium(stack, browser):
+    seen = _json(stack + "/releases?limit=50")["releases"]
+    dated = next(r for r in seen if len(r.get("release_date") or "") == 10)
+    day = date.fromisoformat(dated["release_date"])
+    monday = day - timedelta(days=day.weekday())
+    url = f"{stack}/pages/releases?week={monday.isoformat()}"
+
+    soup = browser.dom(url)
+    cards = soup.select("#this-week article.card")
+    assert cards, soup.select_one("#this-week")
+    for card in cards:
+        assert card["data-id"]
+        assert card.select_one(".card-title").get_text(strip=True)
+        assert card.select_one(".cover img, .cover span") is not None
+        shown = next(s.get_text() for s in card.select(".card-body span") if s.get_text()[:4].isdigit())
+        assert monday.isoformat() <= shown[:10] <= (monday + timedelta(days=6)).isoformat()
+    for img in soup.select("img"):
+        assert img["loading"] == "lazy" and img["src"].startswith(("http://", "https://"))
+    assert soup.select_one("#next-week") is not None
+    assert soup.select("#recent article.card"), "the last 7 days' releases (by_seen) are listed"
+    assert len(soup.select("nav.weeknav a")) == 3
+
+    this_week = browser.dom(stack + "/pages/releases")
+    assert this_week.select("#recent article.card") and this_week.select_one("#this-week h2")
+
+    browser.screenshot(url, SCREENSHOTS / "releases-phone.png", PHONE)
+    browser.screenshot(url, SCREENSHOTS / "releases-desktop.png", DESKTOP)
+
+
+def test_feeds_and_badges_over_http(stack):
+    status, headers, body = _get(stack + "/feeds/releases.atom")
+    assert status == 200 and headers["Content-Type"].startswith("application/atom+xml")
+    entries = ET.fromstring(body).findall("{http://www.w3.org/2005/Atom}entry")
+    assert entries
+    again = _get(stack + "/feeds/releases.atom", {"If-None-Match": headers["ETag"]})
+    assert again[0] in (200, 304)  # 304 unless a crawl landed in between
+    status, headers, body = _get(stack + "/feeds/releases.rss")
+    assert status == 200 and ET.fromstring(body).find("channel/item") is not None
+    status, headers, body = _get(stack + "/feeds/console:/upcoming.ics")
+    assert status == 200 and headers["Content-Type"].startswith("text/calendar")
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n")
+    status, headers, body = _get(stack + "/feeds/console:/releases.atom")
+    assert status == 200 and ET.fromstring(body).tag == "{http://www.w3.org/2005/Atom}feed"
+    assert _get(stack + "/feeds/nowhere/releases.atom")[0] == 400
+    for kind in ("status", "uptime"):
+        status, headers, body = _get(f"{stack}/badges/peers-healthy/{kind}.svg")
+        assert status == 200 and headers["Content-Type"].startswith("image/svg+xml"), (kind, status)
+        assert ET.fromstring(body).tag == "{http://www.w3.org/2000/svg}svg"
+        assert "max-age" in headers["Cache-Control"] and headers["ETag"]
+    assert _get(stack + "/badges/no-such-target/status.svg")[0] == 404
