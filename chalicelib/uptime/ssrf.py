@@ -24,6 +24,7 @@ METADATA = frozenset(
     for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # Linux connects 0.x.x.x to the local host
 _NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
 
 
@@ -64,7 +65,7 @@ def category(address: IPAddress) -> str | None:
     address = _unwrap(address)
     if address in METADATA:
         return "metadata"
-    if address.is_unspecified:
+    if address.is_unspecified or (isinstance(address, ipaddress.IPv4Address) and address in _THIS_NETWORK):
         return "unspecified"
     if address.is_loopback:
         return "loopback"
@@ -72,11 +73,13 @@ def category(address: IPAddress) -> str | None:
         return "link-local"
     if address.is_multicast:
         return "multicast"
+    if address.is_reserved:  # before is_private, which also covers 240.0.0.0/4
+        return "reserved"
     if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
         return "private"
     if address.is_private:
         return "private"
-    if address.is_reserved or not address.is_global:
+    if not address.is_global:
         return "reserved"
     return None
 
