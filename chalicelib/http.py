@@ -23,14 +23,17 @@ def dumps(body: Any) -> str:
 
 
 def json_response(body: Any, request: Any = None, *, max_age: int = 30, status: int = 200,
-                  cache_control: str | None = None) -> Response:
+                  cache_control: str | None = None, etag_of: Any = None) -> Response:
     """`cache_control` overrides the public max-age default (e.g. "private, no-store" for
-    answers behind the API key)."""
+    answers behind the API key). `etag_of`: what the ETag is computed from when the body carries
+    a part that changes on every call (a `generated_at` time); the ETag is then weak (W/)."""
     text = dumps(body)
-    etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    etag = '"' + hashlib.sha256((text if etag_of is None else dumps(etag_of)).encode()).hexdigest()[:32] + '"'
+    if etag_of is not None:
+        etag = "W/" + etag
     headers = {"Content-Type": "application/json", "ETag": etag,
                "Cache-Control": cache_control or f"public, max-age={max_age}"}
-    if request is not None and _if_none_match(request) & {etag, "*"}:
+    if request is not None and _if_none_match(request) & {etag.removeprefix("W/"), "*"}:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=text, status_code=status, headers=headers)
 

@@ -50,18 +50,21 @@ class NotConfigured(ApiError):
 
 
 def guarded(request: Callable[[], Any], *, protected: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for a route: checks the API key first when `protected`, and turns any
-    `ApiError` the route raises into its problem response."""
+    """Decorator for a route: checks the API key first when `protected`, percent-decodes the
+    path parameters (`chalice local` hands them over raw: `webhook:https:%2F%2Fh.example%2Fx`,
+    UTF-8 series keys), and turns any `ApiError` the route raises into its problem response."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from urllib.parse import unquote
+
             try:
                 if protected:
                     from chalicelib.api.auth import require_api_key
 
                     require_api_key(request().headers)
-                return view(*args, **kwargs)
+                return view(*args, **{k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()})
             except ApiError as exc:
                 return exc.response()
 

@@ -250,7 +250,7 @@ _ERROR_TEXT = {
     415: "The body is not application/json",
     503: "No API key is configured for this stage: protected routes fail closed",
 }
-_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "pattern": '^"[0-9a-f]{32}"$'}}
+_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{32}"$'}}
 _SECURITY = [{"ApiKey": []}, {"Bearer": []}]
 
 
