@@ -11,6 +11,13 @@
 
 A check inside a window still runs and is stored (flagged `maintenance`), but it never moves
 the state machine, never alerts, and counts neither as uptime nor as downtime.
+
+Time zones and DST. A recurring window starts at its local wall-clock time on each matching day
+and lasts `duration` of real (elapsed) time; instants are compared in UTC. On the autumn
+fall-back day a start time that occurs twice means its first occurrence; on the spring-forward
+day a start time that does not exist is read with the offset before the change (PEP 495,
+fold=0: 02:30 in a 02:00->03:00 gap starts at 03:30 local). A one-off window's local start and
+end are read the same way.
 """
 from __future__ import annotations
 
@@ -38,16 +45,17 @@ class Window:
     days: frozenset[int] = frozenset(range(7))
 
     def active(self, when: datetime) -> bool:
-        zone = ZoneInfo(self.tz)
+        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
         if self.start is not None and self.end is not None:
-            return self.start <= when < self.end
-        local = when.astimezone(zone)
-        for back in (0, 1, 2):
-            day = local.date() - timedelta(days=back)
+            return self.start.astimezone(timezone.utc) <= when < self.end.astimezone(timezone.utc)
+        zone = ZoneInfo(self.tz)
+        local_day = when.astimezone(zone).date()
+        for back in range(self.duration.days + 2):  # windows that began on an earlier day
+            day = local_day - timedelta(days=back)
             if day.weekday() not in self.days:
                 continue
-            begin = datetime.combine(day, self.at, zone)
-            if begin <= local < begin + self.duration:
+            begin = datetime.combine(day, self.at, zone).astimezone(timezone.utc)
+            if begin <= when < begin + self.duration:
                 return True
         return False
 
