@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from chalicelib.pages.template import layout
 from chalicelib.uptime.rollup import Rollup
@@ -68,6 +68,17 @@ def daily_bars(hourly: Iterable[dict[str, Any]], live: Iterable[tuple[str, list[
     for hour, rollup in pending.items():
         _bucket(out, first, hour[:10], rollup)
     return out
+
+
+def hours_from_day_items(items: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Day items (`DAY#<target>/<YYYY-MM-DD>` with `h00`..`h23` = [passes, fails, maint, checks],
+    the bounded item proposed for chalicelib/uptime) as hourly rollup items for `daily_bars`."""
+    for item in items:
+        day = str(item.get("sk", ""))[:10]
+        for key, values in sorted(item.items()):
+            if len(key) == 3 and key[0] == "h" and key[1:].isdigit() and isinstance(values, (list, tuple)):
+                passes, fails, maint, checks = (int(v) for v in (list(values) + [0, 0, 0, 0])[:4])
+                yield {"sk": f"{day}T{key[1:]}", "passes": passes, "fails": fails, "maint": maint, "checks": checks}
 
 
 def _bucket(out: list[Day], first: date, day_text: str, rollup: Rollup) -> None:

@@ -110,3 +110,13 @@ def test_releases_page_caps_cards_per_section():
     soup = BeautifulSoup(releases_page.render(many, [], [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
     assert len(soup.select("#this-week article.card")) == releases_page.MAX_CARDS
     assert "and 5 more" in soup.select_one("#this-week").get_text()
+
+
+def test_day_items_give_the_same_bars_as_hourly_items():
+    day_items = [{"pk": "DAY#api", "sk": "2026-11-22", "h10": [60, 0, 0, 60], "h11": [30, 30, 0, 60], "expires_at": 1},
+                 {"pk": "DAY#api", "sk": "2026-11-21", "h05": [0, 0, 60, 60]}]
+    hourly = [hour("2026-11-22T10", 60), hour("2026-11-22T11", 30, 30), hour("2026-11-21T05", 0, 0, 60)]
+    live = [("2026-11-22T11:10", ["f", 5]), ("2026-11-22T23:01", ["o", 5])]
+    from_days = status_page.daily_bars(status_page.hours_from_day_items(day_items), live, TODAY)
+    assert from_days == status_page.daily_bars(hourly, live, TODAY)
+    assert from_days[-1].passes == 91 and from_days[-2].css == "maint"
