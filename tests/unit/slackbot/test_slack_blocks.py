@@ -1,0 +1,118 @@
+"""Pure Block Kit builders: structure, escaping, Slack's limits."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from chalicelib.slackbot import blocks as b
+from chalicelib.slackbot.commands import parse
+
+
+def _validate(reply):
+    """Round-trip through slack_sdk's models: they raise on Block Kit limit violations."""
+    from slack_sdk.models.blocks import Block
+
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"]
+    assert 1 <= len(reply["blocks"]) <= 50
+    for block in reply["blocks"]:
+        Block.parse(block).validate_json()
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+    return reply["blocks"]
+
+
+def test_help_lists_every_subcommand():
+    blocks = _validate(b.help_reply(parse("help")))
+    assert [x["type"] for x in blocks] == ["header", "section", "context"]
+    usage = blocks[1]["text"]["text"].splitlines()
+    assert len(usage) == 8
+    for word in ("today", "search", "follow", "unfollow", "following", "status", "help"):
+        assert any(f" {word}" in line or f"`{word}`" in line for line in usage), word
+
+
+def test_unknown_word_is_escaped_and_cannot_break_out_of_code():
+    blocks = _validate(b.help_reply(parse("<!here>`*x*`")))
+    problem = blocks[1]["text"]["text"]
+    assert problem.startswith(":thinking_face: I don't know `&lt;!here&gt;'*x*'`.")
+
+
+def test_needs_argument_reason():
+    blocks = _validate(b.help_reply(parse("follow")))
+    assert "`follow` needs something after it" in blocks[1]["text"]["text"]
+
+
+RELEASE = {"id": "isbn:9784088837000", "title": "ワンピース 110", "volume": "110", "publisher": "集英社",
+           "release_date": "2026-11-04", "isbn13": "9784088837000", "price": "528", "currency": "JPY",
+           "url": "https://example.com/op?a=1&b=<2>"}
+
+
+def test_release_line_links_only_http_and_escapes():
+    line = b.release_line(RELEASE)
+    assert line == ("*<https://example.com/op?a=1&amp;b=%3C2%3E|ワンピース 110>*\n"
+                    "2026-11-04 · 集英社 · ISBN 9784088837000 · 528 JPY")
+    evil = b.release_line({"title": "<@U123> & <!channel>", "url": "javascript:alert(1)", "diamond_code": "NOV26"})
+    assert evil == "*&lt;@U123&gt; &amp; &lt;!channel&gt;*\nNOV26"
+
+
+def test_releases_reply_caps_at_twenty_and_says_how_many_more():
+    rows = [dict(RELEASE, id=f"x{i}", title=f"T{i}") for i in range(23)]
+    blocks = _validate(b.releases_reply("This week: 2026-11-16 – 2026-11-22", rows, empty="none",
+                                        more_url="http://127.0.0.1:8000/releases?from=2026-11-16"))
+    assert [x["type"] for x in blocks] == ["header"] + ["section"] * 20 + ["context"]
+    assert blocks[-1]["elements"][0]["text"] == ("3 more not shown — "
+                                                 "<http://127.0.0.1:8000/releases?from=2026-11-16|see the full list>.")
+
+
+def test_releases_reply_empty_and_note():
+    blocks = _validate(b.releases_reply("Search results", [], empty="Nothing found.", note="“x” in titles"))
+    assert [x["type"] for x in blocks] == ["header", "context", "section"]
+    assert blocks[2]["text"]["text"] == "Nothing found."
+
+
+def test_working_reply_escapes_the_search_text():
+    blocks = _validate(b.working_reply(parse("search <!channel>")))
+    assert "&lt;!channel&gt;" in blocks[0]["elements"][0]["text"]
+
+
+def _sub(label, kind="series", digest="off"):
+    return SimpleNamespace(label=label, key=label.lower(), kind=kind, digest=digest)
+
+
+def test_following_sorts_series_first_and_escapes():
+    blocks = _validate(b.following_reply([_sub("Saga"), _sub("集英社", "publisher"), _sub("<b>ONE</b>", digest="weekly")]))
+    assert blocks[0]["text"]["text"] == "Following (3)"
+    assert blocks[1]["text"]["text"].splitlines() == ["• *&lt;b&gt;ONE&lt;/b&gt;* · weekly digest", "• *Saga*",
+                                                      "• *集英社* _(publisher)_"]
+
+
+def test_following_many_is_split_into_sections_under_the_limit():
+    blocks = _validate(b.following_reply([_sub(f"series {i} " + "x" * 80) for i in range(200)]))
+    assert len(blocks) > 2
+
+
+def test_status_down_first_with_counts():
+    summary = {"generated_at": "2026-11-22T10:00:00Z", "targets": [
+        {"name": "api", "state": "UP", "uptime_24h": 0.999, "latency_ms": 120, "group": "web"},
+        {"name": "db", "state": "DOWN", "uptime_24h": 0.5, "latency_ms": None, "group": "data"},
+        {"name": "<!channel>", "state": "MAINTENANCE", "uptime_24h": None, "latency_ms": None, "group": None},
+    ]}
+    blocks = _validate(b.status_reply(summary, "http://127.0.0.1:8000/status"))
+    assert [x["type"] for x in blocks] == ["header", "context", "section", "section", "context"]
+    assert blocks[1]["elements"][0]["text"] == (":red_circle: 1 down · :wrench: 1 maintenance · "
+                                                ":large_green_circle: 1 up · as of 2026-11-22T10:00:00Z")
+    not_up = blocks[2]["text"]["text"].splitlines()
+    assert not_up == [":red_circle: *db* DOWN · 50.00% up 24h · data", ":wrench: *&lt;!channel&gt;* MAINTENANCE"]
+    assert blocks[3]["text"]["text"] == ":large_green_circle: *api* UP · 99.90% up 24h · 120 ms · web"
+
+
+def test_status_with_thousands_of_targets_stays_within_fifty_blocks():
+    targets = [{"name": f"target-{i:04d}-" + "n" * 60, "state": "DOWN" if i % 7 == 0 else "UP"} for i in range(3000)]
+    blocks = _validate(b.status_reply({"targets": targets}, None))
+    assert blocks[2]["text"]["text"].startswith(":red_circle: *target-0000-")
+
+
+def test_status_no_targets():
+    blocks = _validate(b.status_reply({"targets": []}))
+    assert blocks[1]["text"]["text"] == "No monitoring targets are configured."
