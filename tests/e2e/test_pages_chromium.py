@@ -195,7 +195,7 @@ def test_releases_page_in_chromium(stack, browser):
         assert img["loading"] == "lazy" and img["src"].startswith(("http://", "https://"))
     assert soup.select_one("#next-week") is not None
     assert soup.select("#recent article.card"), "the last 7 days' releases (by_seen) are listed"
-    assert len(soup.select("nav.weeknav a")) == 3
+    assert len(soup.select("nav.weeknav a")) >= 2  # previous, (this week,) next
 
     this_week = browser.dom(stack + "/pages/releases")
     assert this_week.select("#recent article.card") and this_week.select_one("#this-week h2")
