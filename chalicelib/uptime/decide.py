@@ -110,6 +110,13 @@ class TargetState:
     last_emitted_minute: int | None = None
     incidents: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def quiet(self) -> bool:
+        """UP with no runs, and only passes waiting in the window: another pass cannot change
+        anything observable (no transition, no alert), so the service neither reads nor writes
+        a quiet target's state for a pass (the store's dirty set lists the non-quiet ones)."""
+        return self.current.clean and all(code == "o" for code in self.window.values())
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["window"] = {str(k): v for k, v in sorted(self.window.items())}

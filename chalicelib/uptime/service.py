@@ -176,6 +176,12 @@ class UptimeService:
         names = [n for n, r in rows.items() if r[0] != "m" and n in targets]
         if not names:
             return 0
+        # Only targets that did not pass, or whose state is not quiet (the dirty set), need their
+        # state: a pass of a quiet target changes nothing (see decide.TargetState.quiet).
+        dirty = self.store.dirty_targets()
+        names = [n for n in names if rows[n][0] != "o" or n in dirty]
+        if not names:
+            return 0
         lo, hi = decide.minute_iso(minute - 8), decide.minute_iso(minute + 8)
         present = {decide.to_minute(m) for m in self.store.tick_minutes(shard, lo, hi)} | {minute}
         holes = decide.young_holes(present)
@@ -187,15 +193,23 @@ class UptimeService:
             target_holes = frozenset(h for h in holes if target.due(h))
             for attempt in range(3):
                 item = states.get(name)
+                version = int(item["version"]) if item else 0
                 outcome = self._decide(target, item, minute, rows[name], target_holes)
                 if outcome is None:
+                    if name in dirty and decide.TargetState.from_dict((item or {}).get("machine")).quiet:
+                        self.store.clear_dirty(name, version)  # a stale mark (e.g. after a crash)
                     break
-                new_item, transitions = outcome
+                new_item, transitions, quiet = outcome
+                if not quiet and dirty.get(name, -1) < version + 1:
+                    self.store.mark_dirty(name, version + 1)  # before the state write: never under-marked
+                    dirty[name] = version + 1
                 try:
-                    self.store.put_state(name, new_item, int(item["version"]) if item else 0)
+                    self.store.put_state(name, new_item, version)
                 except Conflict:
                     states[name] = self.store.get_state(name)
                     continue
+                if quiet and name in dirty:
+                    self.store.clear_dirty(name, version + 1)
                 for transition in transitions:
                     if transition.type == decide.DOWN_EVENT and transition.grouped and transition.minute == minute:
                         grouped.append(name)
@@ -253,7 +267,7 @@ class UptimeService:
         }
         if row[0] in ("f", "F"):
             new_item["last_failure"] = {"minute": decide.minute_iso(minute), "error": row[3], "condition": row[4], "status": row[2]}
-        return {k: v for k, v in new_item.items() if v is not None}, list(decision.new)
+        return {k: v for k, v in new_item.items() if v is not None}, list(decision.new), new.quiet
 
     def _event(self, target: Target, transition: decide.Transition, item: dict, row: list[Any], minute: int) -> dict:
         failure = item.get("last_failure") or {}
@@ -273,14 +287,21 @@ class UptimeService:
 
     # --- rollups -----------------------------------------------------------------------------
     def _rollup(self, shard: int, minute: int, targets: list[Target]) -> None:
+        """Roll the previous hour up once: at minute 5 (ROLLUP_MINUTES[0]) from that hour's tick
+        items, recording how many ticks went in (a marker item). Minute 20 (and any duplicate
+        delivery) re-reads the hour's ticks and rewrites only if that count changed, i.e. a tick
+        arrived late or the minute-5 run was missed; normally it writes nothing."""
         hour_start = minute - minute % 60 - 60
         hour = decide.minute_iso(hour_start)[:13]
         ticks = self.store.ticks(shard, decide.minute_iso(hour_start), decide.minute_iso(hour_start + 59))
+        if self.store.rollup_marker(shard, hour) == len(ticks):
+            return
         rollups = aggregate(((decide.to_minute(m), rows) for m, rows in ticks), [t.name for t in targets])
         for target in targets:
             rollup = rollups.setdefault(target.name, Rollup())
             rollup.expected = sum(1 for m in range(hour_start, hour_start + 60) if target.due(m))
         self.store.put_rollups({n: (hour, r.to_item()) for n, r in rollups.items()}, (hour_start + 60) * 60)
+        self.store.put_rollup_marker(shard, hour, len(ticks), (hour_start + 60) * 60)  # last: a crash rewrites
 
     # --- archive -----------------------------------------------------------------------------
     def archive_expired(self, event: dict) -> dict:

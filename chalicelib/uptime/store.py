@@ -22,6 +22,7 @@ from chalicelib import aws
 
 TICK_TTL_S = 48 * 3600
 ROLLUP_TTL_S = 90 * 86400
+DIRTY_KEY = {"pk": "UPTIME", "sk": "DIRTY"}
 
 
 class Conflict(Exception):
@@ -90,6 +91,15 @@ class UptimeStore:
             for name, (hour, fields) in rollups.items():
                 batch.put_item(Item={"pk": f"ROLLUP#{name}", "sk": hour, **fields, "expires_at": epoch_s + ROLLUP_TTL_S})
 
+    def rollup_marker(self, shard: int, hour: str) -> int | None:
+        """How many tick items the stored rollups of (shard, hour) were built from, if any."""
+        item = self.checks.get_item(Key={"pk": f"ROLLUPDONE#{shard}", "sk": hour}).get("Item")
+        return None if item is None else int(item.get("ticks", -1))
+
+    def put_rollup_marker(self, shard: int, hour: str, ticks: int, epoch_s: int) -> None:
+        self.checks.put_item(Item={"pk": f"ROLLUPDONE#{shard}", "sk": hour, "ticks": ticks,
+                                   "expires_at": epoch_s + ROLLUP_TTL_S})
+
     def rollups(self, name: str, start_hour: str) -> list[dict[str, Any]]:
         return self._query(self.checks, Key("pk").eq(f"ROLLUP#{name}") & Key("sk").gte(start_hour))
 
@@ -106,6 +116,31 @@ class UptimeStore:
                     out[item["pk"][len("TARGET#"):]] = item
                 request = response.get("UnprocessedKeys") or None
         return out
+
+    # The dirty set: one item holding `T#<name> = version` for every target whose state may not
+    # be quiet (decide.TargetState.quiet). Invariant: a non-quiet state at version v is only
+    # written after T#<name> >= v is set (mark_dirty, values only grow); a mark is removed only
+    # by a writer of a quiet state at version c, and only if T#<name> <= c. A concurrent writer
+    # of a later non-quiet state has raised the mark above c first, so the removal fails; a mark
+    # left by a crash only costs a read per tick until the target's next state write.
+    def dirty_targets(self) -> dict[str, int]:
+        item = self.state.get_item(Key=DIRTY_KEY, ConsistentRead=True).get("Item") or {}
+        return {k[2:]: int(v) for k, v in item.items() if k.startswith("T#")}
+
+    def mark_dirty(self, name: str, version: int) -> None:
+        self._dirty_update("SET #t = :v", "attribute_not_exists(#t) OR #t < :v", name, version)
+
+    def clear_dirty(self, name: str, version: int) -> None:
+        self._dirty_update("REMOVE #t", "#t <= :v", name, version)
+
+    def _dirty_update(self, expression: str, condition: str, name: str, version: int) -> None:
+        try:
+            self.state.update_item(Key=DIRTY_KEY, UpdateExpression=expression, ConditionExpression=condition,
+                                   ExpressionAttributeNames={"#t": f"T#{name}"},
+                                   ExpressionAttributeValues={":v": version})
+        except ClientError as exc:
+            if not aws.is_conditional_failure(exc):
+                raise
 
     def get_state(self, name: str) -> dict[str, Any] | None:
         return self.state.get_item(Key={"pk": f"TARGET#{name}", "sk": "STATE"}, ConsistentRead=True).get("Item")

@@ -206,3 +206,60 @@ def test_runtime_targets_validated_added_listed_deleted(make_service, monkeypatc
     service.policy = type(service.policy)(allow_private=False)
     with pytest.raises(InvalidTarget, match=r"target 'meta'.*metadata"):
         service.add_target({"name": "meta", "url": "http://169.254.169.254/"})
+
+
+def test_quiet_targets_cost_no_state_reads_and_the_dirty_set_follows_outages(make_service):
+    service = make_service(FLAKY)
+    reads: list[list[str]] = []
+    original = service.store.get_states
+    service.store.get_states = lambda names: reads.append(list(names)) or original(names)
+    for minute in range(3):
+        service.run_tick(tick(minute))
+    assert reads == [] and service.store.dirty_targets() == {}  # all passing: no state read at all
+    Handler.flaky_fail.set()
+    for minute in range(3, 6):
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    assert reads and all(names == ["flaky"] for names in reads)  # only the failing target
+    state = service.store.get_state("flaky")
+    assert state["status"] == "DOWN" and service.store.dirty_targets()["flaky"] <= int(state["version"])
+    for minute in range(6, 16):  # recovers at 10:07, failures leave the window 5 minutes later
+        service.run_tick(tick(minute))
+    assert service.store.get_state("flaky")["status"] == "UP"
+    assert service.store.dirty_targets() == {}
+    reads.clear()
+    service.run_tick(tick(16))
+    assert reads == []
+    assert [e["type"] for e in service.events] == ["target.down", "target.recovered"]
+
+
+def test_dirty_mark_only_grows_and_clears_only_at_or_below_the_written_version(make_service):
+    store = make_service(FLAKY).store
+    store.mark_dirty("a", 3)
+    store.mark_dirty("a", 2)  # a stale writer cannot lower it
+    assert store.dirty_targets() == {"a": 3}
+    store.clear_dirty("a", 2)  # a writer of an older quiet state cannot clear a newer mark
+    assert store.dirty_targets() == {"a": 3}
+    store.clear_dirty("a", 3)
+    assert store.dirty_targets() == {}
+
+
+def test_rollup_is_written_once_per_hour_and_rewritten_only_for_late_ticks(make_service):
+    service = make_service(FLAKY)
+    for minute in (0, 1, 2, 4):  # 10:03 is late
+        service.run_tick(tick(minute))
+    writes: list[int] = []
+    original = service.store.put_rollups
+    service.store.put_rollups = lambda rollups, epoch_s: writes.append(len(rollups)) or original(rollups, epoch_s)
+    service.run_tick(tick(65))  # 11:05: hour 10 rolled up
+    service.run_tick(tick(65, second=30))  # duplicate delivery: nothing rewritten
+    assert writes == [2]
+    assert int(service.store.rollups("healthy", "2026-11-22T10")[0]["checks"]) == 4
+    service.run_tick(tick(80))  # 11:20: same ticks, nothing to do
+    assert writes == [2]
+    service.run_tick(tick(3))  # the late tick of 10:03 arrives
+    service.run_tick(tick(140))  # 12:20 checks hour 11 (new) ...
+    assert writes == [2, 2]
+    service.run_tick({**tick(80, second=1), "id": "again"})  # ... a second 11:20 sees hour 10 changed
+    assert writes == [2, 2, 2]
+    assert int(service.store.rollups("healthy", "2026-11-22T10")[0]["checks"]) == 5
