@@ -28,11 +28,21 @@ def load_json(body: bytes, source: str) -> Any:
         return json.loads(decode(body, source))
     except json.JSONDecodeError as exc:
         raise ParseError(source, f"invalid JSON: {exc}") from None
+    except RecursionError:  # hostile nesting (`[[[[...`) must degrade the source, not crash
+        raise ParseError(source, "invalid JSON: nested too deeply") from None
 
 
-def soup(body: bytes | str) -> "BeautifulSoup":
+# html.parser builds a tree node per tag: a hostile multi-MB page of tiny tags costs minutes of
+# CPU (past the worker's timeout, so the message would retry into the DLQ instead of degrading the
+# source). Real list pages are under 100 KB; refuse anything 20x that as "not the page we know".
+MAX_HTML_BYTES = 2_000_000
+
+
+def soup(body: bytes | str, source: str = "html") -> "BeautifulSoup":
     from bs4 import BeautifulSoup  # lazy: keeps `import crawlers` fast
 
+    if len(body) > MAX_HTML_BYTES:
+        raise ParseError(source, f"HTML body of {len(body)} bytes exceeds {MAX_HTML_BYTES} bytes")
     if isinstance(body, (bytes, bytearray)):
         try:
             body = bytes(body).decode("utf-8")

@@ -32,6 +32,8 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ParseError(NAME, f"invalid JSON: {exc}") from None
+        except RecursionError:  # hostile nesting must degrade the source, not crash the worker
+            raise ParseError(NAME, "invalid JSON: nested too deeply") from None
         if not isinstance(data, dict) or not isinstance(data.get("html"), str):
             raise ParseError(NAME, "episode JSON without an 'html' string")
         if not data["html"].strip():
