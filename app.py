@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from chalice import Chalice, Response
 
-app = Chalice(app_name="newbooks")
+# Our JSON logger (chalicelib.log) owns the "newbooks" logger; Chalice would reset it to ERROR.
+app = Chalice(app_name="newbooks", configure_logs=False)
 app.api.cors = False
 
 
@@ -105,36 +106,63 @@ def slack_worker(event, context):
 # --- HTTP API --------------------------------------------------------------------------------
 
 
-@app.route("/healthz", methods=["GET"])
+# --- API: sources, status, targets, subscriptions, DLQ, OpenAPI (API section) ----------------
+
+
+# Routes: read the request -> validate (chalicelib.api.validate) -> one service call -> map domain
+# errors. `_api` turns ApiError into RFC 9457 problem JSON and checks the API key when protected.
+_ANY = ["*/*"]  # accept any Content-Type, so a wrong one is our 415 problem, not Chalice's
+
+
+def _api(protected: bool = False):
+    from chalicelib.api.errors import guarded
+
+    return guarded(lambda: app.current_request, protected=protected)
+
+
+@app.route("/healthz", methods=["GET"], content_types=_ANY)
 def healthz():
     return {"ok": True}
 
 
-@app.route("/releases", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], content_types=_ANY)
+def openapi_document():
+    from chalicelib.api.openapi import document
+    from chalicelib.http import json_response
+
+    return json_response(document(), app.current_request, max_age=300)
+
+
+@app.route("/releases", methods=["GET"], content_types=_ANY)
+@_api()
 def list_releases():
+    from chalicelib.api import errors, validate
     from chalicelib.bootstrap import release_queries
-    from chalicelib.http import json_response, problem_response
+    from chalicelib.http import json_response
     from chalicelib.queries import BadQuery
 
     try:
-        page = release_queries().list(app.current_request.query_params or {})
+        page = release_queries().list(validate.release_params(app.current_request.query_params))
     except BadQuery as exc:
-        return problem_response(400, "Bad query parameter", str(exc), param=exc.param)
+        raise errors.BadRequest(exc.param, str(exc)) from None
     return json_response(page, app.current_request)
 
 
-@app.route("/releases/{release_id}", methods=["GET"])
+@app.route("/releases/{release_id}", methods=["GET"], content_types=_ANY)
+@_api()
 def get_release(release_id):
+    from chalicelib.api import errors, validate
     from chalicelib.bootstrap import release_queries
-    from chalicelib.http import json_response, problem_response
+    from chalicelib.http import json_response
 
-    found = release_queries().get(release_id)
+    found = release_queries().get(validate.release_id(release_id))
     if found is None:
-        return problem_response(404, "Release not found", f"no release with id {release_id!r}")
+        raise errors.NotFound("release_id", f"no release with id {release_id!r}")
     return json_response(found, app.current_request)
 
 
-@app.route("/sources", methods=["GET"])
+@app.route("/sources", methods=["GET"], content_types=_ANY)
+@_api()
 def list_sources():
     from chalicelib.bootstrap import crawl_service
     from chalicelib.http import json_response
@@ -142,15 +170,131 @@ def list_sources():
     return json_response({"sources": crawl_service().source_health()}, app.current_request)
 
 
-# --- API: sources, status, targets, subscriptions, DLQ, OpenAPI (API section) ----------------
-
-
-@app.route("/status", methods=["GET"])
+@app.route("/status", methods=["GET"], content_types=_ANY)
+@_api()
 def status():
     from chalicelib.bootstrap import uptime_service
     from chalicelib.http import json_response
 
-    return json_response(uptime_service().status_summary(), app.current_request)
+    summary = uptime_service().status_summary()
+    return json_response(summary, app.current_request, etag_of={**summary, "generated_at": None})
+
+
+@app.route("/status/{target}", methods=["GET"], content_types=_ANY)
+@_api()
+def target_status(target):
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import uptime_service
+    from chalicelib.http import json_response
+
+    found = uptime_service().target_status(validate.known_target(target))
+    if found is None:
+        raise errors.NotFound("target", f"no monitoring target named {target!r}")
+    return json_response(found, app.current_request)
+
+
+@app.route("/targets", methods=["GET"], content_types=_ANY)
+@_api(protected=True)
+def list_targets():
+    from chalicelib.bootstrap import uptime_service
+    from chalicelib.http import json_response
+
+    return json_response({"targets": uptime_service().list_targets()}, cache_control="private, no-store")
+
+
+@app.route("/targets", methods=["POST"], content_types=_ANY)
+@_api(protected=True)
+def add_target():
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import uptime_service
+    from chalicelib.http import json_response
+    from chalicelib.uptime.targets import InvalidTarget
+
+    request = app.current_request
+    try:
+        created = uptime_service().add_target(validate.target_config(validate.json_body(request.headers, request.raw_body)))
+    except InvalidTarget as exc:
+        if "already" in str(exc):
+            raise errors.Conflict("name", str(exc)) from None
+        raise errors.BadRequest(validate.target_error_param(str(exc)), str(exc)) from None
+    return json_response(created, status=201, cache_control="no-store")
+
+
+@app.route("/targets/{name}", methods=["DELETE"], content_types=_ANY)
+@_api(protected=True)
+def delete_target(name):
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import uptime_service
+    from chalicelib.http import no_content
+
+    if not uptime_service().delete_target(validate.target_name(name)):
+        raise errors.NotFound("name", f"no runtime-added target named {name!r} (YAML targets live in the file)")
+    return no_content()
+
+
+@app.route("/subscriptions", methods=["POST"], content_types=_ANY)
+@_api(protected=True)
+def follow():
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import subscription_service
+    from chalicelib.http import json_response
+
+    request = app.current_request
+    try:
+        sub = subscription_service().follow(**validate.subscription(validate.json_body(request.headers, request.raw_body)))
+    except ValueError as exc:  # InvalidSubscription, BadDestination
+        raise errors.BadRequest(validate.subscription_error_param(str(exc)), str(exc)) from None
+    return json_response(sub.to_dict(), status=201, cache_control="no-store")
+
+
+@app.route("/subscriptions/{destination}", methods=["GET"], content_types=_ANY)
+@_api(protected=True)
+def list_subscriptions(destination):
+    from chalicelib.api import validate
+    from chalicelib.bootstrap import subscription_service
+    from chalicelib.http import json_response
+
+    subs = subscription_service().list(validate.destination(destination))
+    body = {"destination": destination, "subscriptions": [s.to_dict() for s in subs]}
+    return json_response(body, cache_control="private, no-store")
+
+
+@app.route("/subscriptions/{destination}/{kind}/{match}", methods=["DELETE"], content_types=_ANY)
+@_api(protected=True)
+def unfollow(destination, kind, match):
+    from chalicelib.api import validate
+    from chalicelib.bootstrap import subscription_service
+    from chalicelib.http import no_content
+
+    args = validate.destination(destination), validate.kind(kind), validate.match(match)
+    subscription_service().unfollow(*args)
+    return no_content()
+
+
+@app.route("/dlq", methods=["GET"], content_types=_ANY)
+@_api(protected=True)
+def list_dlq():
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import dlq_admin
+    from chalicelib.http import json_response
+
+    query, admin = app.current_request.query_params or {}, dlq_admin()
+    channel = query.get("channel") and validate.dlq_channel(query["channel"], admin.dlq_urls, missing=errors.BadRequest)
+    messages = admin.list_messages(channel or None, validate.dlq_limit(query.get("limit")))
+    return json_response({"messages": messages}, cache_control="private, no-store")
+
+
+@app.route("/dlq/{channel}/redrive", methods=["POST"], content_types=_ANY)
+@_api(protected=True)
+def redrive_dlq(channel):
+    from chalicelib.api import validate
+    from chalicelib.bootstrap import dlq_admin
+    from chalicelib.http import json_response
+
+    request, admin = app.current_request, dlq_admin()
+    validate.dlq_channel(channel, {c: u for c, u in admin.dlq_urls.items() if u and admin.queue_urls.get(c)})
+    ids = validate.redrive_ids(validate.json_body(request.headers, request.raw_body, required=False))
+    return json_response({"channel": channel, "redriven": admin.redrive(channel, ids)}, cache_control="no-store")
 
 
 # --- Slack slash command (Slack section) ------------------------------------------------------
@@ -166,6 +310,75 @@ def slack_command():
 
 
 # --- feeds, pages, badges (pages section) -----------------------------------------------------
+
+
+def _page(render, *args):
+    """Call a chalicelib.pages.service renderer; map bad input to RFC 9457 problems."""
+    from chalicelib.http import problem_response
+    from chalicelib.queries import BadQuery
+
+    try:
+        return render(*args).response(app.current_request)
+    except BadQuery as exc:
+        return problem_response(400, "Bad query parameter", str(exc), param=exc.param)
+    except ValueError as exc:  # BadDestination, InvalidSubscription
+        return problem_response(400, "Bad request", str(exc))
+
+
+@app.route("/feeds/releases.atom", methods=["GET"])
+def feed_releases_atom():
+    from chalicelib.pages.service import pages
+
+    return _page(pages().releases_feed, "atom")
+
+
+@app.route("/feeds/releases.rss", methods=["GET"])
+def feed_releases_rss():
+    from chalicelib.pages.service import pages
+
+    return _page(pages().releases_feed, "rss")
+
+
+@app.route("/feeds/{destination}/releases.atom", methods=["GET"])
+def feed_destination_atom(destination):
+    from chalicelib.pages.service import pages
+
+    return _page(pages().destination_feed, destination)
+
+
+@app.route("/feeds/{destination}/upcoming.ics", methods=["GET"])
+def feed_destination_ics(destination):
+    from chalicelib.pages.service import pages
+
+    return _page(pages().upcoming_ics, destination)
+
+
+@app.route("/pages/status", methods=["GET"])
+def page_status():
+    from chalicelib.pages.service import pages
+
+    return _page(pages().status_html)
+
+
+@app.route("/pages/releases", methods=["GET"])
+def page_releases():
+    from chalicelib.pages.service import pages
+
+    return _page(pages().releases_html, app.current_request.query_params)
+
+
+@app.route("/badges/{target}/status.svg", methods=["GET"])
+def badge_status(target):
+    from chalicelib.pages.service import pages
+
+    return _page(pages().status_badge, target)
+
+
+@app.route("/badges/{target}/uptime.svg", methods=["GET"])
+def badge_uptime(target):
+    from chalicelib.pages.service import pages
+
+    return _page(pages().uptime_badge, target, app.current_request.query_params)
 
 
 __all__ = ["app", "Response"]

@@ -7,10 +7,13 @@ importing `app` stays cheap on cold start and works where boto3 is absent (packa
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str], Any] = {}
+# Called with (service, botocore client) for every client built here: instrumentation such as
+# request counting in benchmarks or fault injection in the local chaos runs. Empty on Lambda.
+client_hooks: list[Callable[[str, Any], None]] = []
 
 
 def _config() -> Any:
@@ -49,7 +52,10 @@ def _cached(kind: str, service: str) -> Any:
             import boto3
 
             factory = boto3.session.Session().client if kind == "client" else boto3.session.Session().resource
-            _clients[key] = factory(service, config=_config())
+            built = factory(service, config=_config())
+            for hook in client_hooks:
+                hook(service, built if kind == "client" else built.meta.client)
+            _clients[key] = built
         return _clients[key]
 
 

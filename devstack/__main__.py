@@ -13,8 +13,8 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
+import sys
 import time
 from pathlib import Path
 
@@ -113,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not wait_http(f"http://127.0.0.1:{args.port}/healthz", 30):
             log.error("chalice local did not come up")
-    threads = start_runner(stop)
+    # moto starts empty each time, so stream positions of an earlier run mean nothing now.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "checkpoints.json").unlink(missing_ok=True)
+    runner = Supervisor(data_dir, since=time.time(), log=log)
+    runner.start()
 
     def save() -> None:
         try:
@@ -130,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  moto {env['AWS_ENDPOINT_URL']}  peers {peers.url}  data {data_dir}  - Ctrl-C to stop", flush=True)
     last_save = time.monotonic()
     while not stop.wait(1.0):
+        runner.keep_alive()
         if time.monotonic() - last_save >= 15:
             save()
             last_save = time.monotonic()
     print("stopping...", flush=True)
-    for thread in threads:
-        thread.join(timeout=5)
+    runner.stop()
     save()
     if api is not None:
         api.terminate()
@@ -149,43 +153,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def start_runner(stop: threading.Event) -> list[threading.Thread]:
-    """Schedules, queue pollers, stream pollers and the TTL reaper, wired from app.py and the
-    resource declarations."""
-    import app as app_module
+class Supervisor:
+    """Runs `devstack.runner` as a child process and restarts it when it dies, as Lambda
+    replaces a crashed host. `<data dir>/runner.env.json`, when present, is merged into the
+    child's environment at each start: a local stand-in for deploying a new version."""
 
-    from chalicelib import resources as r
-    from devstack import lambda_runtime as rt
+    def __init__(self, data_dir: Path, since: float, log: object):
+        self.data_dir, self.since, self.log = data_dir, since, log
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
 
-    threads: list[threading.Thread] = []
-    ttl_tables = {os.environ[t.env]: t.ttl_attribute for t in r.TABLES if t.ttl_attribute}
-    reaper = rt.TtlReaper(ttl_tables, stop)
-    threads.append(reaper)
-    failure_sink = rt.stream_failure_sink(os.environ[r.STREAM_FAILURES_QUEUE.env])
-    import json
+    def start(self) -> None:
+        import json
 
-    for mapping in r.MAPPINGS:
-        handler = getattr(app_module, mapping.function)
-        source = r.by_logical_id(mapping.source)
-        if isinstance(source, r.Queue):
-            threads.append(rt.QueuePoller(mapping.function, handler, os.environ[source.env], mapping.batch_size, stop))
-        else:
-            filters = [json.loads(p) for p in mapping.filter_patterns]
-            threads.append(rt.StreamPoller(mapping.function, handler, os.environ[source.env], mapping.batch_size,
-                                           filters, mapping.max_retry_attempts, stop, failure_sink, reaper.mark))
-    for thread in threads:
-        thread.start()
-    for thread in threads:  # streams read from LATEST: be listening before anything writes
-        if isinstance(thread, rt.StreamPoller):
-            thread.ready.wait(10)
-    for source in app_module.app.event_sources:
-        expression = getattr(source, "schedule_expression", None)
-        if expression:
-            handler = getattr(app_module, source.handler_string.split(".", 1)[1])
-            scheduler = rt.Scheduler(source.name, str(expression), handler, stop)
-            scheduler.start()
-            threads.append(scheduler)
-    return threads
+        overrides = self.data_dir / "runner.env.json"
+        env = {**os.environ, "NEWBOOKS_STREAMS_SINCE": str(self.since)}
+        if overrides.exists():
+            env.update({k: str(v) for k, v in json.loads(overrides.read_text()).items()})
+        self.process = subprocess.Popen([sys.executable, "-m", "devstack.runner", "--data-dir", str(self.data_dir)],
+                                        cwd=ROOT, env=env)
+
+    def keep_alive(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            self.restarts += 1
+            self.log.warning("runner exited, restarting", extra={"returncode": self.process.returncode,  # type: ignore[attr-defined]
+                                                                 "restarts": self.restarts})
+            self.start()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 if __name__ == "__main__":

@@ -74,9 +74,10 @@ def slot(now: datetime, period_s: int) -> datetime:
 class Scheduler(threading.Thread):
     """Fires `handler` at start, then at every period boundary (aligned like EventBridge)."""
 
-    def __init__(self, name: str, expression: str, handler: Handler, stop: threading.Event, speedup: float = 1.0):
+    def __init__(self, name: str, expression: str, handler: Handler, stop: threading.Event, speedup: float = 1.0,
+                 chaos: Any = None):
         super().__init__(name=f"schedule-{name}", daemon=True)
-        self.rule, self.handler, self.stop_event = name, handler, stop
+        self.rule, self.handler, self.stop_event, self.chaos = name, handler, stop, chaos
         self.period = rate_seconds(expression)
         self.wait_s = self.period / speedup
 
@@ -92,6 +93,13 @@ class Scheduler(threading.Thread):
                 self.fire(now)
 
     def fire(self, now: datetime) -> None:
+        if self.chaos and self.chaos.chance("skip_schedule_rate"):
+            return  # EventBridge may skip a slot
+        self._fire_once(now)
+        if self.chaos and self.chaos.chance("duplicate_schedule_rate"):
+            self._fire_once(now)  # ... or fire twice for the same slot
+
+    def _fire_once(self, now: datetime) -> None:
         event = scheduled_event(self.rule, slot(now, self.period))
         try:
             result = invoke(self.rule, self.handler, event)
@@ -105,8 +113,9 @@ class Scheduler(threading.Thread):
 
 class QueuePoller(threading.Thread):
     def __init__(self, function: str, handler: Handler, queue_url: str, batch_size: int, stop: threading.Event,
-                 visibility_backoff_s: int = 2):
+                 visibility_backoff_s: int = 2, chaos: Any = None):
         super().__init__(name=f"sqs-{function}", daemon=True)
+        self.chaos = chaos
         self.function, self.handler, self.queue_url = function, handler, queue_url
         self.batch_size, self.stop_event, self.backoff = min(batch_size, 10), stop, visibility_backoff_s
 
@@ -130,6 +139,14 @@ class QueuePoller(threading.Thread):
         if not messages:
             return 0
         event = {"Records": [sqs_record(m, arn) for m in messages]}
+        if self.chaos and self.chaos.chance("duplicate_rate"):
+            # At-least-once: the same messages reach another invocation too (result discarded).
+            shuffled = list(event["Records"])
+            self.chaos.random.shuffle(shuffled)
+            try:
+                invoke(self.function, self.handler, {"Records": shuffled})
+            except Exception:
+                pass
         try:
             response = invoke(self.function, self.handler, event) or {}
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
@@ -182,12 +199,18 @@ class StreamPoller(threading.Thread):
 
     def __init__(self, function: str, handler: Handler, table_name: str, batch_size: int, filters: list[dict],
                  max_retry_attempts: int, stop: threading.Event, on_failure: Callable[[list[dict]], None],
-                 mark: Callable[[dict], dict] = lambda r: r):
+                 mark: Callable[[dict], dict] = lambda r: r, checkpoints: Any = None, since: float | None = None,
+                 chaos: Any = None):
         super().__init__(name=f"stream-{function}", daemon=True)
         self.function, self.handler, self.table_name = function, handler, table_name
         self.batch_size, self.filters, self.max_retry_attempts = batch_size, filters, max_retry_attempts
         self.stop_event, self.on_failure, self.mark = stop, on_failure, mark
+        # Like an event source mapping, resume after the last completed batch (checkpoints);
+        # with none yet, read from the start of the stream but skip records older than `since`
+        # (items restored from the data dir at start-up are not news).
+        self.checkpoints, self.since, self.chaos = checkpoints, since, chaos
         self.ready = threading.Event()
+        self._delivered: list[list[dict]] = []
 
     def run(self) -> None:
         import boto3
@@ -195,30 +218,55 @@ class StreamPoller(threading.Thread):
         streams = boto3.client("dynamodbstreams")
         arn = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
         iterators: dict[str, str] = {}
+        shard_of: dict[str, str] = {}
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            done = self.checkpoints.get(arn, shard["ShardId"]) if self.checkpoints else None
+            position: dict[str, str] = {"ShardIteratorType": "LATEST"}
+            if done:
+                position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done}
+            elif self.since is not None:
+                position = {"ShardIteratorType": "TRIM_HORIZON"}
             iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+                StreamArn=arn, ShardId=shard["ShardId"], **position
             )["ShardIterator"]
         self.ready.set()
         pending: list[dict] = []
         while not self.stop_event.is_set():
             try:
+                skipped: dict[str, dict] = {}
                 for shard_id, iterator in list(iterators.items()):
                     page = streams.get_records(ShardIterator=iterator, Limit=1000)
                     iterators[shard_id] = page.get("NextShardIterator") or iterator
                     for record in page.get("Records", []):
                         record = self.mark(record)
                         record["eventSourceARN"] = arn
+                        created = record["dynamodb"].get("ApproximateCreationDateTime")
+                        if self.since is not None and hasattr(created, "timestamp") and created.timestamp() < self.since:
+                            skipped[shard_id] = record
+                            continue
                         if not self.filters or any(matches(f, record) for f in self.filters):
+                            shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
                             pending.append(record)
                 while pending and not self.stop_event.is_set():
                     batch, pending = pending[: self.batch_size], pending[self.batch_size :]
                     self.deliver(batch)
+                    last = {shard_of.pop(r["dynamodb"]["SequenceNumber"], ""): r for r in batch}
+                    for shard_id, record in last.items():
+                        self._checkpoint(arn, shard_id, record)
+                for shard_id, record in skipped.items():
+                    if not any(shard_of.get(p["dynamodb"]["SequenceNumber"]) == shard_id for p in pending):
+                        self._checkpoint(arn, shard_id, record)
             except Exception:
                 log.error("stream poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
             self.stop_event.wait(0.5)
 
+    def _checkpoint(self, arn: str, shard_id: str, record: dict) -> None:
+        if self.checkpoints and shard_id:
+            self.checkpoints.set(arn, shard_id, record["dynamodb"]["SequenceNumber"])
+
     def deliver(self, batch: list[dict]) -> None:
+        if self.chaos:
+            self._chaos_extra_deliveries(batch)
         attempt = 0
         while batch and not self.stop_event.is_set():
             try:
@@ -236,6 +284,20 @@ class StreamPoller(threading.Thread):
                 self.on_failure(batch)
                 return
             self.stop_event.wait(min(0.5 * 2 ** attempt, 10))
+
+    def _chaos_extra_deliveries(self, batch: list[dict]) -> None:
+        """Duplicates now, and stale batches again later, out of order (results discarded)."""
+        extra = []
+        if self.chaos.chance("duplicate_rate"):
+            extra.append(list(batch))
+        if self._delivered and self.chaos.chance("late_rate"):
+            extra.append(self.chaos.random.choice(self._delivered))
+        self._delivered = (self._delivered + [list(batch)])[-20:]
+        for records in extra:
+            try:
+                invoke(self.function, self.handler, {"Records": records})
+            except Exception:
+                pass
 
 
 def stream_failure_sink(queue_url: str) -> Callable[[list[dict]], None]:
