@@ -27,7 +27,11 @@ target was a pass (clean passes are not stored), so it is not a hole.
 
 Cheap writes: a clean target (UP, no pending failures) that passes again changes nothing, so
 `apply` reports `changed=False` and the service writes nothing for it. Everything else is
-recorded (failures always; passes while not clean), which is what the replay needs.
+recorded (failures always; passes while not clean), which is what the replay needs. One step
+further, `TargetState.quiet` (clean, and only passes in the window) lets the service skip even
+the read: a pass of a quiet target is neither read nor written (the store's dirty set lists the
+targets that are not quiet). Skipping it leaves that minute out of the window, which the replay
+treats as a gap; after only passes that resets nothing a pass would not have reset.
 """
 from __future__ import annotations
 

@@ -1,5 +1,11 @@
 """Pure aggregation of tick rows into hourly rollups, uptime ratios and latency percentiles.
 
+Rollups are built once per hour from that hour's tick items (see service.py: minute 5, with a
+rewrite at minute 20 only if late ticks arrived), never incremented per tick. Percentiles come
+from a fixed latency histogram (BOUNDS_MS), interpolated linearly inside the bucket and capped
+by the largest latency seen, so they are approximate to a bucket's width; merging hours adds
+histograms, which keeps p50/p95 over 24 h / 7 d / 30 d exact to the same approximation.
+
 A tick row (one per target per tick, see `store.encode_rows`) is
 `[code, latency_ms, status, error, condition, tls_expiry]`, code one of `o` ok, `s` slow but
 passing, `f`/`F` failed, `m` in maintenance. Uptime = passes / (passes + fails): maintenance

@@ -11,15 +11,25 @@ Tick (per shard, keyed by the event's `time` truncated to the minute, never the 
  1. GetItem the tick: if it exists, this is a duplicate: reuse its stored rows (no checks).
  2. Otherwise check all due targets concurrently and PutItem the tick with
     attribute_not_exists (one write for all results); losing that race also means duplicate.
- 3. Apply the rows to the per-target state machines (`decide`); a duplicate re-applies the
-    same rows, which is a no-op for targets already updated (minute already in their window),
-    and finishes the job for a run that crashed half-way.
- 4. At minute 5 and 20 of each hour, the previous hour's rollups are rebuilt from that hour's
-    tick items and written with PutItem (idempotent: a duplicate writes the same numbers).
+ 3. Apply the rows to the per-target state machines (`decide`). Only targets that did not pass,
+    or that are in the dirty set (state not quiet: DOWN, DEGRADED, a pending failure run, or
+    recent failures still in the reorder window), have their state read and written; a pass of
+    a quiet target changes nothing, so on a healthy minute this step is one consistent GetItem
+    of the dirty-set item and nothing else (see store.py for the dirty-set invariant). A
+    duplicate re-applies the same rows, which is a no-op for targets already updated (minute
+    already in their window), and finishes the job for a run that crashed half-way.
+ 4. Rollups, once per hour: at minute 5 the previous hour's rollups are built from that hour's
+    tick items and written with one PutItem per target (BatchWriteItem), followed by a marker
+    item recording how many tick items went in. At minute 20 (and on any duplicate delivery of
+    minute 5 or 20) the hour's ticks are read again and the rollups are rewritten only if that
+    count changed (a tick that arrived late, or a minute-5 run that never happened); normally
+    the second look writes nothing. Rewrites are idempotent: same ticks, same numbers.
 
 Why rollups are not ADDed per tick: 50 targets x 1440 ticks = 72k writes/day ($2.70/month)
-against a $0.50 budget; one PutItem per target per hour (x2 attempts) costs ~$0.09. The current
-hour is read from the tick items instead (bounded Query, last <= 120 minutes).
+against a $0.50 budget; one PutItem per target per hour is 1,200 WRU/day (~$0.045/month). The
+current hour is read from the tick items instead (bounded Query, last <= 120 minutes), so a
+status page is exact for the last two hours and hourly-granular before that. Measured with
+`bench/uptime_cost.py` (capacity units computed from item sizes).
 
 Grouping. When more than `grouping.share` of a tick's non-maintenance checks fail (and at least
 `grouping.min_targets` were checked), the failed rows are coded `F`; targets that turn DOWN at

@@ -1,11 +1,12 @@
 """Which addresses a check may connect to.
 
 Every HTTP/TCP check resolves its host first; the resolved addresses are checked here, and the
-connection is then pinned to the vetted address (`checker.PinnedBackend`), so a DNS answer that
-changes between check and connect (rebinding) cannot reach a refused address.
+socket then connects to that vetted address itself, never to the name (`checker.Checker._http`),
+so a DNS answer that changes between check and connect (rebinding) cannot reach a refused address.
 
 Refused always: link-local (incl. 169.254.169.254 and the other cloud metadata endpoints),
-unspecified, multicast, reserved. Refused unless the stage allows private targets
+unspecified (incl. 0.0.0.0/8, which Linux connects to the local host), multicast, reserved
+(checked before "private": Python's is_private also covers 240.0.0.0/4). Refused unless the stage allows private targets
 (`settings.allow_private_targets`, on for the local stack): loopback, RFC 1918 / ULA private
 ranges, CGNAT. Odd IPv4 spellings (`0x7f000001`, `2130706433`, `0177.0.0.1`, `127.1`) are read
 the way the C resolver would read them, and IPv4-mapped IPv6 is unwrapped, before deciding.

@@ -5,9 +5,13 @@ STATE table
                           on a transition/reminder), last_failure, machine (decide.TargetState)
   GROUP#uptime / STATE    last_event of type targets.grouped_down
   TARGETS / <name>        runtime-added target config (JSON)
+  UPTIME / DIRTY          the dirty set: `T#<name> = version` for targets whose state is not
+                          quiet; ping reads it once per tick (GetItem, consistent) and reads
+                          states only for those and for targets that did not pass
 CHECKS table
   TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
-  ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, TTL 90 days
+  ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, written once per hour, TTL 90 days
+  ROLLUPDONE#<shard> / <YYYY-MM-DDTHH> how many tick items that hour's rollups were built from
 """
 from __future__ import annotations
 
