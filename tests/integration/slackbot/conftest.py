@@ -86,6 +86,10 @@ class SlackApp:
         self.state = boto3.resource("dynamodb", region_name="us-east-1").Table(env["STATE_TABLE"])
         self.releases = boto3.resource("dynamodb", region_name="us-east-1").Table(env["RELEASES_TABLE"])
 
+    @staticmethod
+    def sign(body: bytes, timestamp: str, secret: str = SECRET) -> str:
+        return sign(body, timestamp, secret)
+
     def form(self, text: str, channel: str = "C0NEWBOOKS", **extra: str) -> bytes:
         """A slash-command body; like Slack, every invocation gets its own response_url."""
         self.sequence += 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-from conftest import SECRET, sign  # tests/integration/slackbot/conftest.py
 
 
 def _texts(blocks):
@@ -47,10 +45,10 @@ def test_bad_requests_get_401_and_do_nothing(slack):
             "missing_signature": {"omit": ("X-Slack-Signature",)},
             "missing_timestamp": {"omit": ("X-Slack-Request-Timestamp",)},
             "missing_both": {"omit": ("X-Slack-Signature", "X-Slack-Request-Timestamp")},
-            "tampered_body": {"signature": sign(slack.form("follow NARUTO"), now), "timestamp": now},
+            "tampered_body": {"signature": slack.sign(slack.form("follow NARUTO"), now), "timestamp": now},
             "garbage_signature": {"signature": "v0=deadbeef", "timestamp": now},
-            "text_timestamp": {"timestamp": "yesterday", "signature": sign(body, "yesterday")},
-            "v1_scheme": {"signature": sign(body, now).replace("v0=", "v1="), "timestamp": now},
+            "text_timestamp": {"timestamp": "yesterday", "signature": slack.sign(body, "yesterday")},
+            "v1_scheme": {"signature": slack.sign(body, now).replace("v0=", "v1="), "timestamp": now},
         }[case]
         response = slack.post(body, **kwargs)
         assert response.status_code == 401, case
