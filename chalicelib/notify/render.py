@@ -118,7 +118,9 @@ _UPTIME_HEADERS = {
 
 
 def slack_message(event: ev.Event, public_base_url: str) -> dict[str, Any]:
-    """`{"text": fallback, "blocks": [...]}` for chat.postMessage and incoming webhooks."""
+    """`{"text": fallback, "blocks": [...], "metadata": ...}` for chat.postMessage and incoming
+    webhooks. The message metadata carries the event id, so a posted message can be traced back
+    to its event (and audits can count posts per event)."""
     if event.type == ev.RELEASE_NEW:
         text, blocks = _slack_release(event.data)
     elif event.type == RELEASE_DIGEST:
@@ -127,7 +129,8 @@ def slack_message(event: ev.Event, public_base_url: str) -> dict[str, Any]:
         text, blocks = _slack_failed(event.data)
     else:
         text, blocks = _slack_uptime(event, public_base_url)
-    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+    metadata = {"event_type": "newbooks_event", "event_payload": {"event_id": event.id, "type": event.type}}
+    return {"text": text, "blocks": [b.to_dict() for b in blocks], "metadata": metadata}
 
 
 def _fields(pairs: list[tuple[str, Any]]) -> list[Any]:

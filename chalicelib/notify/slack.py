@@ -71,6 +71,7 @@ class SlackWebApi:
                 channel=channel,
                 text=message.get("text") or "",
                 blocks=message.get("blocks"),
+                metadata=message.get("metadata"),
                 unfurl_links=False,
                 unfurl_media=False,
             )
