@@ -168,3 +168,32 @@ def test_search_isbn_is_one_get_and_text_is_two_bounded_lists():
 ])
 def test_response_url_allow_list(url, private, ok):
     assert response_url_allowed(url, private) is ok
+
+
+def test_replay_store_outage_executes_nothing():
+    from chalicelib.slackbot.verify import ReplayGuard
+
+    class Down:
+        def put_item(self, **kw):
+            raise ConnectionError("dynamodb unreachable")
+
+    subs = Subs()
+    service, jobs, _ = make(subs)
+    service.verifier = Verifier(lambda: SECRET, ReplayGuard(Down(), clock=lambda: NOW), clock=lambda: NOW)
+    for text in ("follow Saga", "week"):
+        status, reply = service.handle(*signed(text))
+        assert status == 200 and ":warning:" in str(reply["blocks"])
+    assert subs.calls == [] and jobs == []
+
+
+def test_job_answer_failure_is_reported_to_the_user_not_retried():
+    class Boom(Releases):
+        def list(self, params):
+            raise RuntimeError("throttled")
+
+    service, _, posts = make()
+    service.releases_fake = Boom()
+    service.run_job({"schema_version": 1, "command": "week", "text": "week", "channel_id": "C1",
+                     "response_url": "https://hooks.slack.com/commands/q"})
+    (url, message), = posts
+    assert message["response_type"] == "ephemeral" and "couldn't get that answer" in message["text"]
