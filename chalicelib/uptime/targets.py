@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from chalicelib.uptime import conditions as cond
+from chalicelib.uptime.http1 import valid_header
 from chalicelib.uptime.maintenance import Window, WindowError, parse_window
 from chalicelib.uptime.ssrf import AddressPolicy
 
@@ -221,6 +222,12 @@ def parse_target(
     headers = data.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(k, str) for k in headers):
         raise InvalidTarget(f"target {name!r}: headers must be a mapping of name to value")
+    for key, value in headers.items():
+        problem = valid_header(key, str(value))
+        if problem:
+            raise InvalidTarget(f"target {name!r}: {problem}")
+    if any(ord(c) < 33 or c == "\x7f" for c in url):
+        raise InvalidTarget(f"target {name!r}: url {url!r} contains whitespace or control characters")
     body = data.get("body")
     if body is not None and not isinstance(body, str):
         raise InvalidTarget(f"target {name!r}: body must be a string")
