@@ -109,8 +109,8 @@ def test_header_injection_is_refused(name, value):
 
 # --- differential: same answer as h11 for any well-formed response, split anywhere ----------
 
-header_name = st.from_regex(r"X-[A-Za-z0-9-]{1,12}", fullmatch=True)
-header_value = st.from_regex(r"[!-~]([ !-~]{0,20}[!-~])?", fullmatch=True)
+header_name = st.sampled_from(["X-A", "X-Trace-Id", "Content-Type", "Cache-Control", "x-lower"])
+header_value = st.text(alphabet="abcXYZ019 -_/;=,.:", min_size=1, max_size=20).map(str.strip).filter(bool)
 statuses = st.sampled_from([200, 201, 204, 301, 304, 404, 500, 503])
 bodies = st.binary(max_size=300)
 
