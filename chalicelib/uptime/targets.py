@@ -29,10 +29,9 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 from chalicelib.uptime import conditions as cond
 from chalicelib.uptime.http1 import valid_header
@@ -88,27 +87,35 @@ class Target:
     source: str = "config"  # "config" (YAML) | "api" (runtime)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    # URL parts are derived once per Target (frozen: cached_property writes the instance dict)
-    @cached_property
-    def _parts(self) -> SplitResult:
-        return urlsplit(self.url)
+    def __post_init__(self) -> None:
+        # URL parts and the body need are derived once per Target (frozen: set through object)
+        parts = urlsplit(self.url)
+        derived = {
+            "_parts": parts,
+            "_scheme": parts.scheme,
+            "_host": parts.hostname or "",
+            "_port": parts.port or {"https": 443, "http": 80, "dns": 53}.get(parts.scheme, 0),
+            "_needs_body": self.method != "HEAD" and any("BODY" in c.placeholders for c in self.conditions),
+        }
+        for key, value in derived.items():
+            object.__setattr__(self, key, value)
 
-    @cached_property
+    @property
     def scheme(self) -> str:
-        return self._parts.scheme
+        return self._scheme
 
-    @cached_property
+    @property
     def host(self) -> str:
-        return self._parts.hostname or ""
+        return self._host
 
-    @cached_property
+    @property
     def port(self) -> int:
-        return self._parts.port or {"https": 443, "http": 80, "dns": 53}.get(self._parts.scheme, 0)
+        return self._port
 
-    @cached_property
+    @property
     def needs_body(self) -> bool:
         """Some condition reads [BODY] (and the method returns one)."""
-        return self.method != "HEAD" and any("BODY" in c.placeholders for c in self.conditions)
+        return self._needs_body
 
     @property
     def interval_min(self) -> int:
