@@ -5,10 +5,12 @@ the time going to httpx/httpcore machinery rather than to the network: httpcore'
 every connection on each request (quadratic in pool size), and its async-library detection
 retried a failing `import sniffio` on every request (~3 s of importlib path scans per 1,000
 checks). h11 alone was then still ~38% of the CPU per check, so the codec is `http1.py`, which
-does only what one request/response on a fresh connection needs. A check: the event loop's
-`create_connection` to the vetted address with an `asyncio.Protocol` that feeds the parser
-(no stream objects, no task per read), the target's own deadline around everything, and a byte
-cap on the body.
+does only what one request/response on a fresh connection needs. A plain-HTTP check is a raw
+non-blocking socket to the vetted address driven by reader/writer callbacks on the running loop
+(`_plain_exchange`); HTTPS uses the loop's `create_connection` with an `asyncio.Protocol` that
+feeds the parser. Both: no stream objects, no task per read, the target's own deadline around
+everything, and a byte cap on the body. CPU per 1,000 loopback checks, this machine:
+httpx 1.6 s -> h11 on transports 0.65 s -> http1.py 0.41 s -> raw sockets 0.37 s.
 
 SSRF: the host is resolved once per host per batch, every answer is checked by the address
 policy (`ssrf.py`), and the socket connects to that exact vetted address (never to the name), so
@@ -22,6 +24,7 @@ Error classes: dns, connect, tls, timeout, status, condition, policy (refused ad
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 import time
@@ -204,29 +207,32 @@ class Checker:
     async def _http(self, target: Target, address: str, ctx: dict, result: CheckResult) -> None:
         https = target.scheme == "https"
         needs_body = target.needs_body
-        loop = asyncio.get_running_loop()
         parser = ResponseParser(head_request=target.method == "HEAD", cap=target.max_body_bytes if needs_body else None)
+        if https:
+            await self._tls_exchange(target, address, parser, ctx, result)
+        else:
+            await _plain_exchange(address, target.port, self._request_bytes(target), parser)
+        result.status = ctx["STATUS"] = parser.status
+        if needs_body:
+            body, truncated = parser.body, parser.truncated
+            if parser.headers.get("content-encoding", "").lower() in ("gzip", "deflate"):
+                body, truncated = _inflate(body, target.max_body_bytes, truncated)
+            result.bytes_read, result.truncated = min(len(body), target.max_body_bytes), truncated
+            ctx["BODY"] = body[: target.max_body_bytes]
+
+    async def _tls_exchange(self, target: Target, address: str, parser: ResponseParser, ctx: dict,
+                            result: CheckResult) -> None:
+        loop = asyncio.get_running_loop()
         exchange = _Exchange(parser, loop.create_future())
         transport, _ = await loop.create_connection(
-            lambda: exchange, address, target.port,
-            ssl=self.ssl_context if https else None,
-            server_hostname=target.host if https else None,
-        )
+            lambda: exchange, address, target.port, ssl=self.ssl_context, server_hostname=target.host)
         try:
             transport.write(self._request_bytes(target))
             await exchange.done
-            result.status = ctx["STATUS"] = parser.status
-            if https:
-                expiry = _peer_expiry(transport.get_extra_info("ssl_object"))
-                if expiry is not None:
-                    result.tls_expiry = expiry.isoformat()
-                    ctx["CERTIFICATE_EXPIRATION"] = (expiry - datetime.now(timezone.utc)).total_seconds() * 1000
-            if needs_body:
-                body, truncated = parser.body, parser.truncated
-                if parser.headers.get("content-encoding", "").lower() in ("gzip", "deflate"):
-                    body, truncated = _inflate(body, target.max_body_bytes, truncated)
-                result.bytes_read, result.truncated = min(len(body), target.max_body_bytes), truncated
-                ctx["BODY"] = body[: target.max_body_bytes]
+            expiry = _peer_expiry(transport.get_extra_info("ssl_object"))
+            if expiry is not None:
+                result.tls_expiry = expiry.isoformat()
+                ctx["CERTIFICATE_EXPIRATION"] = (expiry - datetime.now(timezone.utc)).total_seconds() * 1000
         finally:
             transport.abort()  # one request per connection; no lingering close handshake
 
@@ -259,6 +265,66 @@ class Checker:
             result.ip = ctx["IP"] = ctx["BODY"] = addresses[0]
         else:
             ctx["BODY"] = ""
+
+
+async def _plain_exchange(address: str, port: int, request: bytes, parser: ResponseParser) -> None:
+    """Plain HTTP on a raw non-blocking socket with reader/writer callbacks on the running loop:
+    the same syscalls as a transport, without the transport/protocol/waiter layers (measured:
+    0.41 -> 0.37 CPU seconds per 1,000 checks). TLS keeps `create_connection` (ssl transport).
+    Cancellation (the target's deadline) unregisters and closes the socket."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    fd = sock.fileno()
+    done = loop.create_future()
+    pending = [memoryview(request)]
+
+    def finish(exc: BaseException | None = None) -> None:
+        loop.remove_writer(fd)
+        loop.remove_reader(fd)
+        if not done.done():
+            done.set_exception(exc) if exc is not None else done.set_result(None)
+
+    def writable() -> None:
+        try:
+            error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error:
+                raise OSError(error, os.strerror(error))
+            sent = sock.send(pending[0])
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            return finish(exc)
+        pending[0] = pending[0][sent:]
+        if not pending[0]:
+            loop.remove_writer(fd)
+            loop.add_reader(fd, readable)
+
+    def readable() -> None:
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            return finish(exc)
+        try:
+            parser.feed(data) if data else parser.eof()
+        except ProtocolFailure as exc:
+            return finish(exc)
+        if parser.done:
+            finish()
+
+    try:
+        try:
+            sock.connect((address, port))
+        except (BlockingIOError, InterruptedError):
+            pass
+        loop.add_writer(fd, writable)
+        await done
+    finally:
+        loop.remove_writer(fd)
+        loop.remove_reader(fd)
+        sock.close()
 
 
 class _Exchange(asyncio.Protocol):
