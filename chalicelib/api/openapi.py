@@ -30,6 +30,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 _STR = {"type": "string"}
+_DESTINATION = "^(slack|x|webhook):[^\\s]+$|^console:"
 _NUM_OR_NULL = _nullable("number")
 _OBJ = {"type": "object"}
 
@@ -175,7 +176,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["destination", "kind", "match"],
         "additionalProperties": False,
         "properties": {
-            "destination": {"type": "string", "minLength": 1, "maxLength": 500,
+            "destination": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": _DESTINATION,
                             "description": "slack:<channel>, x:<handle>, webhook:<url> or console:<name>"},
             "kind": {"enum": KINDS},
             "match": {"type": "string", "minLength": 1, "maxLength": 200, "description": "series, keyword, publisher, source or target; '*' for ops"},
@@ -289,7 +290,7 @@ def _paths() -> dict[str, Any]:
         _query("cursor", {"type": "string", "maxLength": 2048}, "next_cursor of the previous page"),
         _IF_NONE_MATCH,
     ]
-    destination = _path("destination", {"type": "string", "minLength": 1, "maxLength": 500},
+    destination = _path("destination", {"type": "string", "minLength": 1, "maxLength": 500, "pattern": _DESTINATION},
                         "slack:<channel>, x:<handle>, webhook:<url-encoded url> or console:<name>")
     return {
         "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness", "responses": {
@@ -323,7 +324,8 @@ def _paths() -> dict[str, Any]:
             "post": _protected({
                 "operationId": "addTarget", "summary": "Add a runtime target", "requestBody": _json_body("TargetConfig"),
                 "responses": {"201": {"description": "created", "content": {"application/json": {"schema": _ref("Target")}}},
-                              "400": _problem("Invalid target; `param` names the field (or `body`)")}}, body=True),
+                              "400": _problem("Invalid target; `param` names the field (or `body`)"),
+                              "409": _problem("A target of that name exists already (`param`: name)")}}, body=True),
         },
         "/targets/{name}": {"delete": _protected({
             "operationId": "deleteTarget", "summary": "Delete a runtime-added target",
