@@ -48,6 +48,24 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, b"everything is terrible", "text/plain")
         if path == "/invalid-json":
             return self._send(200, b"{status: up", "application/json")
+        if path == "/gzip":  # sent compressed although the checker asks for identity
+            import gzip
+
+            self.send_response(200)
+            body = gzip.compress(json.dumps({"status": "up", "pad": "x" * 5000}).encode())
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
+        if path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b'{"status":', b'"up"}'):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+            return None
         if path == "/flaky":
             return self._send(500 if Handler.flaky_fail.is_set() else 200, b'{"status":"?"}')
         if path == "/huge":

@@ -161,3 +161,36 @@ def test_many_targets_run_concurrently(peer):
     results = run(targets)
     assert all(r.ok for r in results.values()), {n: (r.error, r.detail) for n, r in results.items() if not r.ok}
     assert time.perf_counter() - started < 3.0  # 20 x 0.6 s one after another would be 12 s
+
+
+def test_gzip_and_chunked_bodies_are_decoded_and_capped(peer):
+    results = run([
+        target("gz", f"{peer}/gzip", ['[BODY].status == "up"']),
+        target("gzcap", f"{peer}/gzip", ["[BODY] == pat(*status*)"], **{"max-body-bytes": 100}),
+        target("chunked", f"{peer}/chunked", ['[BODY].status == "up"']),
+    ])
+    assert results["gz"].ok and results["gz"].bytes_read > 5000
+    assert results["gzcap"].ok and results["gzcap"].truncated and results["gzcap"].bytes_read == 100
+    assert results["chunked"].ok, results["chunked"]
+
+
+def test_not_http_is_a_connect_error_naming_the_protocol_problem():
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def answer():
+        for _ in range(2):
+            conn, _ = server.accept()
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+            conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    port = server.getsockname()[1]
+    results = run([target("ssh", f"http://127.0.0.1:{port}/"), target("ssh-head", f"http://127.0.0.1:{port}/", method="HEAD")])
+    server.close()
+    for r in results.values():
+        assert r.error == "connect" and "status line" in r.detail, r
