@@ -77,6 +77,7 @@ HELPERS: dict[str, tuple[str, str]] = {
 CLIENT_FACTORIES = {"client", "resource"}  # aws.client("sqs"), boto3.resource("dynamodb")
 TABLE_FACTORIES = {"table", "Table"}  # aws.table(name), resource.Table(name) -> dynamodb
 DEFAULT_SERVICES = ("dynamodb", "s3", "sqs", "ssm")
+LOCALS = " locals"  # scope key (not an identifier): instances bound to local names, for closures
 # Methods of builtin containers: on a receiver of unknown type, `.get(` is a dict's, not a store's.
 BUILTIN_METHODS = frozenset(
     n for t in (dict, list, set, str, bytes, tuple, frozenset) for n in dir(t) if not n.startswith("_")
@@ -285,7 +286,7 @@ class Reach:
             self._reference(base, mod, {}, cls)
         for item in cls.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
-                item.name in {"__init__", "__post_init__", "__call__", "__enter__", "__exit__", "__iter__"}
+                item.name in {"__init__", "__post_init__", "__enter__", "__exit__", "__iter__"}
                 or item.name in self.attributes
             ):
                 self._enqueue(item, mod, {}, cls)
@@ -353,9 +354,32 @@ class Reach:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not fn:
                 local_defs[node.name] = node
         keyword_bound: dict[int, str] = {}
+        local_instances: dict[str, list] = dict(scope.get(LOCALS, {}))  # name -> classes it holds
         for node in body_nodes:
             if isinstance(node, ast.keyword) and node.arg and isinstance(node.value, ast.Name):
                 keyword_bound[id(node.value)] = node.arg
+            elif isinstance(node, ast.keyword) and node.arg and isinstance(node.value, ast.Call):
+                # a callable object handed to a constructor field: its __call__ runs where the
+                # field is called (`FanoutService(enqueue=Enqueuer(...))` ... `self.enqueue(...)`)
+                for klass, kmod in self._class_of(node.value, mod, scope):
+                    for item in klass.body:
+                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__call__":
+                            self.deferred.setdefault(node.arg, []).append((item, kmod, {}, klass))
+                    if node.arg in self.attributes:
+                        self._attribute_again(node.arg)
+            elif (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                  and isinstance(node.value, ast.Call)):
+                found = self._class_of(node.value, mod, scope)
+                if found:
+                    local_instances[node.targets[0].id] = found
+        scope = {**scope, LOCALS: local_instances}
+        for node in body_nodes:  # calling a local instance runs its __call__
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in local_instances and node.func.id not in local_defs):
+                for klass, kmod in local_instances[node.func.id]:
+                    for item in klass.body:
+                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__call__":
+                            self._enqueue(item, kmod, {}, klass)
         for node in body_nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 if node.id in local_defs:
@@ -368,7 +392,7 @@ class Reach:
                         self._enqueue(target, mod, scope, cls)
                 else:
                     self._reference(node, mod, scope, cls)
-            elif isinstance(node, ast.Attribute):
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 base = node.value
                 found = self._resolve(base.id, mod, scope) if isinstance(base, ast.Name) else None
                 if found and self.index.ours(found[0]) and self._is_module(found):
