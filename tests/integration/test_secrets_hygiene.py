@@ -123,6 +123,19 @@ def secrets(aws, peer, tmp_path, monkeypatch):
     bootstrap.reset()
 
 
+def _logs_to_stdout(monkeypatch) -> None:
+    """The newbooks handler keeps the sys.stdout of whenever it was configured (often an earlier
+    test's capture, closed since); point it at this test's captured stdout. Called in the test
+    body: pytest swaps sys.stdout between the setup and call phases."""
+    import logging
+    import sys
+
+    from chalicelib.log import get_logger
+
+    get_logger("hygiene")
+    monkeypatch.setattr(logging.getLogger("newbooks").handlers[0], "stream", sys.stdout)
+
+
 def _stream_insert(item: dict) -> dict:
     from boto3.dynamodb.types import TypeSerializer
 
@@ -197,7 +210,8 @@ def _leaks(values: dict[str, str], haystacks: dict[str, str]) -> list[str]:
                   for name, forms in needles.items() if any(form in text for form in forms))
 
 
-def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd):
+def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd, monkeypatch):
+    _logs_to_stdout(monkeypatch)
     import app
     from chalice.test import Client
 
@@ -236,7 +250,7 @@ def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd):
 
     captured = capfd.readouterr()
     logs = {"stdout": captured.out, "stderr": captured.err}
-    assert '"correlation_id"' in captured.out  # the JSON log lines were captured
+    assert "\"correlation_id\"" in captured.out and '"source crawled"' in captured.out  # the JSON logs were captured
     leaks = _leaks(secrets, {**logs, **api, **_everything_stored(secrets)})
     assert not leaks, "secret values found:\n" + "\n".join(leaks)
 
@@ -251,7 +265,8 @@ def secrets_env(channel: str) -> str:
     "chalicelib/crawl/service.py keys the source's fetch state and raw_keys by URL, so a secret the "
     "API requires in the query string (Rakuten applicationId) is stored in the state table item "
     "SOURCE#<name>/STATE; fix: key them by sha256(url) (diff in the hostile-input report)"))
-def test_secret_in_a_source_url_stays_out_of_dynamodb_and_logs(secrets, peer, capfd):
+def test_secret_in_a_source_url_stays_out_of_dynamodb_and_logs(secrets, peer, capfd, monkeypatch):
+    _logs_to_stdout(monkeypatch)
     import app
 
     from chalicelib import bootstrap as boot
