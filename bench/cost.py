@@ -61,6 +61,8 @@ for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "SLACK_BOT_TOKEN", "X_API_KEY",
 
 from uptime_cost import Capacity  # noqa: E402  (bench/uptime_cost.py: capacity units from item sizes)
 
+os.environ["NEWBOOKS_LOG_LEVEL"] = "INFO"  # as deployed (uptime_cost sets WARNING on import): logs are billed
+
 PRICE = {
     "wru": 1.25 / 1e6, "rru": 0.25 / 1e6, "ddb_gb_month": 0.25,
     "s3_put": 0.005 / 1e3, "s3_get": 0.0004 / 1e3, "s3_gb_month": 0.023,
@@ -566,7 +568,7 @@ def main() -> None:
         total = sum(totals.values())
         out[factor] = (totals, total)
         print(f"\n== {a.targets * factor} targets @ {a.interval_min} min, {a.sources * factor} sources x "
-              f"{a.crawls_per_day}/day ({a.changes_per_day:g} changed), {a.api_per_day * factor} API + "
+              f"{a.crawls_per_day}/day ({a.changes_per_day:.3g} changed), {a.api_per_day * factor} API + "
               f"{a.slack_per_day * factor} Slack requests/day, {a.followers * factor} followers  (x{factor})")
         print("\n".join(table))
         print(f"  {'line':<28} {'USD/month':>10}")
