@@ -60,6 +60,19 @@ class Senders:
         self.webhook = webhook
         self.console = console or ConsoleSender()
 
+    def already_sent(self, destination: str, event: ev.Event, since: float) -> bool:
+        """After an attempt that may have posted: is the message already at the peer? Only the
+        Slack Web API can be asked (message metadata); webhook receivers dedupe on
+        X-Newbooks-Delivery and X refuses duplicate text, so those resend."""
+        scheme, target = split_destination(destination)
+        if scheme != "slack" or self.slack_api is None:
+            return False
+        try:
+            return self.slack_api.posted(target, event.id, since - 60)
+        except Exception as exc:  # cannot tell (scope missing, Slack down): at-least-once wins
+            log.warning("could not check for an earlier post", extra={"error": type(exc).__name__})
+            return False
+
     def send(self, destination: str, event: ev.Event) -> str:
         scheme, target = split_destination(destination)
         if scheme in ("slack", "slack-user") and self.slack_api is not None:
@@ -115,6 +128,10 @@ class DeliveryService:
             raise
         if self.after_claim is not None:
             self.after_claim(key)
+        if claim.uncertain_since is not None and self.senders.already_sent(destination, event, claim.uncertain_since):
+            self.ledger.mark_sent(claim, "reconciled: found at the peer")
+            log.info("delivery reconciled", extra={"key": key})
+            return
         try:
             info = self.senders.send(destination, event)
         except PermanentError as exc:
@@ -122,12 +139,15 @@ class DeliveryService:
             self._dead_letter(channel, record, exc.reason, event, destination)
             return
         except TransientError as exc:
-            self.ledger.release(claim, exc.reason)
+            if exc.ambiguous:
+                self.ledger.mark_uncertain(claim, exc.reason)
+            else:
+                self.ledger.release(claim, exc.reason)
             if exc.retry_after_s:
                 self._hide(channel, record, exc.retry_after_s)
             raise
-        except Exception as exc:
-            self.ledger.release(claim, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # unknown: it may have reached the peer
+            self.ledger.mark_uncertain(claim, f"{type(exc).__name__}: {exc}")
             raise
         if not self.ledger.mark_sent(claim, str(info or "")):
             log.warning("claim went stale during send", extra={"key": key})

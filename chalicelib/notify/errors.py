@@ -13,11 +13,14 @@ class PermanentError(DeliveryError):
 
 
 class TransientError(DeliveryError):
-    """Try again later (5xx, timeout, rate limit); `retry_after_s` when the peer said when."""
+    """Try again later (5xx, timeout, rate limit); `retry_after_s` when the peer said when.
+    `ambiguous`: the request may have reached the peer (timeout, reset mid-response), so the
+    retry must first check whether the message is already there."""
 
-    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after_s: float | None = None, ambiguous: bool = False) -> None:
         super().__init__(reason)
         self.retry_after_s = retry_after_s
+        self.ambiguous = ambiguous
 
 
 def header(headers: dict | None, name: str) -> str | None:

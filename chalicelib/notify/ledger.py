@@ -44,6 +44,9 @@ class InFlight(Exception):
 class Claim:
     key: str
     token: str
+    # Set when an earlier attempt may have reached the peer (its claim went stale, or it ended
+    # `uncertain`): the claimed_at of that attempt, so the deliverer checks before resending.
+    uncertain_since: int | None = None
 
 
 class Ledger:
@@ -63,31 +66,39 @@ class Ledger:
         now = self.clock()
         token = secrets.token_hex(8)
         try:
-            self.table.put_item(
+            old = self.table.put_item(
                 Item={"pk": key, "status": "claimed", "token": token, "claimed_at": int(now), "expires_at": int(now + self.ttl_s)},
-                ConditionExpression="attribute_not_exists(pk) OR #s IN (:released, :failed) "
+                ConditionExpression="attribute_not_exists(pk) OR #s IN (:released, :failed, :uncertain) "
                 "OR (#s = :claimed AND claimed_at < :stale)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":released": "released",
                     ":failed": "failed",
+                    ":uncertain": "uncertain",
                     ":claimed": "claimed",
                     ":stale": int(now - self.stale_after_s),
                 },
-            )
+                ReturnValues="ALL_OLD",
+            ).get("Attributes") or {}
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             item = self.get(key) or {}
             if item.get("status") == "sent":
                 raise AlreadySent(key) from None
             age = now - float(item.get("claimed_at", now))
             raise InFlight(max(1.0, self.stale_after_s - age + 1)) from None
-        return Claim(key, token)
+        uncertain = old.get("status") in ("claimed", "uncertain")
+        return Claim(key, token, int(old.get("claimed_at", now)) if uncertain else None)
 
     def mark_sent(self, claim: Claim, info: str = "") -> bool:
         return self._finish(claim, "sent", {"sent_at": int(self.clock()), "info": info[:500]})
 
     def release(self, claim: Claim, reason: str = "") -> bool:
         return self._finish(claim, "released", {"reason": reason[:500]})
+
+    def mark_uncertain(self, claim: Claim, reason: str) -> bool:
+        """The send failed in a way that may still have posted (timeout): retry at once, but
+        reconcile first. Keeps claimed_at, the earliest moment the message could be there."""
+        return self._finish(claim, "uncertain", {"reason": reason[:500]})
 
     def mark_failed(self, claim: Claim, reason: str) -> bool:
         return self._finish(claim, "failed", {"reason": reason[:500]})

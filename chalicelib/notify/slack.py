@@ -83,9 +83,26 @@ class SlackWebApi:
             raise classify(status, code, headers) from None
         except PermanentError:
             raise
-        except Exception as exc:  # timeouts, connection resets, unparsable bodies
-            raise TransientError(f"slack: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # timeouts, connection resets, unparsable bodies: may have posted
+            raise TransientError(f"slack: {type(exc).__name__}: {exc}", ambiguous=True) from None
         return str(response.get("ts") or "")
+
+    def posted(self, channel: str, event_id: str, oldest: float) -> bool:
+        """Is a message for `event_id` already in `channel` since `oldest`? Our posts carry the
+        event id as message metadata (needs the channels:history / groups:history scope)."""
+        cursor = None
+        for _page in range(5):  # bounded: a stale claim is minutes old, not days
+            response = self.client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in response.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("event_id") == event_id:
+                    return True
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+        return False
 
 
 class SlackWebhookSender:

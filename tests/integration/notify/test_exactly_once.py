@@ -16,7 +16,9 @@ def slack_senders(peer):
 
 
 def channels_posted(peer):
-    return collections.Counter(r.json["channel"] for r in peer.posts() if r.json.get("channel"))
+    """Posts per channel (a stale-claim retry also asks conversations.history first)."""
+    posts = [r for r in peer.posts() if r.path.endswith("chat.postMessage")]
+    return collections.Counter(r.json["channel"] for r in posts if r.json.get("channel"))
 
 
 def test_duplicated_sqs_message_posts_once(stack, slack_peer):
@@ -140,3 +142,56 @@ def stream_insert(release: dict) -> dict:
         "dynamodb": {"Keys": {"pk": image["pk"], "sk": image["sk"]}, "NewImage": image, "SequenceNumber": "100"},
     }
 
+
+
+class DiesAfterPosting(Senders):
+    """The peer accepted the post, then the process died before the ledger said so."""
+
+    def __init__(self, inner: Senders, die: list[bool]):
+        self.__dict__.update(inner.__dict__)
+        self.die = die
+
+    def send(self, destination, event):
+        info = super().send(destination, event)
+        if self.die and self.die.pop(0):
+            raise Crash("after the peer accepted")  # a BaseException: no except-clause runs
+        return info
+
+
+def history_responder(peer):
+    """conversations.history answers from what chat.postMessage really received (metadata)."""
+
+    def respond(request):
+        if not request.path.endswith("conversations.history"):
+            return None
+        # the peer calls responders under its own lock: read its request log directly
+        posted = [r.json for r in peer.requests if r.path.endswith("chat.postMessage")]
+        return Reply(200, {"ok": True, "messages": [{"ts": "1.0", "metadata": p.get("metadata")} for p in posted]})
+
+    return respond
+
+
+def test_killed_after_the_peer_accepted_is_reconciled_not_reposted(stack, slack_peer):
+    slack_peer.responder = history_responder(slack_peer)
+    service = stack.delivery(DiesAfterPosting(slack_senders(slack_peer), [True]), stale_after_s=120)
+    stack.enqueue(release_event(), "slack:C0123")
+    runner = stack.runner("slack", service)
+    assert runner.drain(rounds=1)[0].get("crashed")
+    assert channels_posted(slack_peer) == {"C0123": 1}
+    stack.clock.advance(121)  # the dead attempt's claim goes stale; the message comes back
+    runner.drain()
+    assert channels_posted(slack_peer) == {"C0123": 1}  # found at the peer: not posted again
+    item = stack.ledger_table.get_item(Key={"pk": "release.new:isbn:9784088820000#slack:C0123"})["Item"]
+    assert item["status"] == "sent" and item["info"].startswith("reconciled")
+
+
+def test_timeout_after_posting_is_uncertain_and_reconciled(stack, slack_peer):
+    slack_peer.responder = history_responder(slack_peer)
+    slack_peer.script = [Reply(200, {"ok": True, "channel": "C0123", "ts": "1.1"}, delay_s=3)]  # > 2 s timeout
+    service = stack.delivery(slack_senders(slack_peer))
+    stack.enqueue(release_event(), "slack:C0123")
+    runner = stack.runner("slack", service)
+    runner.drain()
+    assert channels_posted(slack_peer) == {"C0123": 1}
+    item = stack.ledger_table.get_item(Key={"pk": "release.new:isbn:9784088820000#slack:C0123"})["Item"]
+    assert item["status"] == "sent" and item["info"].startswith("reconciled")
