@@ -17,10 +17,13 @@ Schema versions: producers write `SCHEMA_VERSION`; consumers accept every versio
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+# The version this code writes; a rollout sets NEWBOOKS_EVENT_SCHEMA_VERSION on the new functions
+# first (the local chaos run "deploys" 2 mid-stream) while every consumer accepts both.
+SCHEMA_VERSION = int(os.environ.get("NEWBOOKS_EVENT_SCHEMA_VERSION", "1"))
 ACCEPTED_VERSIONS = frozenset({1, 2})
 
 RELEASE_NEW = "release.new"

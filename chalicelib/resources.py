@@ -169,10 +169,12 @@ LEDGER = Table(
 TABLES: tuple[Table, ...] = (RELEASES, STATE, CHECKS, LEDGER)
 
 CRAWL_QUEUE = Queue("CrawlQueue", "crawl", "CRAWL_QUEUE_URL", visibility_timeout_s=360)
-NOTIFY_SLACK_QUEUE = Queue("NotifySlackQueue", "notify-slack", "NOTIFY_SLACK_QUEUE_URL")
-NOTIFY_X_QUEUE = Queue("NotifyXQueue", "notify-x", "NOTIFY_X_QUEUE_URL")
-NOTIFY_WEBHOOK_QUEUE = Queue("NotifyWebhookQueue", "notify-webhook", "NOTIFY_WEBHOOK_QUEUE_URL")
-NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CONSOLE_QUEUE_URL")
+# Peers rate-limit and fail for minutes at a time: ten receives (with growing visibility backoff)
+# before a message counts as poison. Permanent errors skip the count (the deliverer dead-letters).
+NOTIFY_SLACK_QUEUE = Queue("NotifySlackQueue", "notify-slack", "NOTIFY_SLACK_QUEUE_URL", max_receive_count=10)
+NOTIFY_X_QUEUE = Queue("NotifyXQueue", "notify-x", "NOTIFY_X_QUEUE_URL", max_receive_count=10)
+NOTIFY_WEBHOOK_QUEUE = Queue("NotifyWebhookQueue", "notify-webhook", "NOTIFY_WEBHOOK_QUEUE_URL", max_receive_count=10)
+NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CONSOLE_QUEUE_URL", max_receive_count=10)
 
 # Slash-command work that does not fit Slack's 3-second budget, answered via response_url.
 SLACK_JOBS_QUEUE = Queue("SlackJobsQueue", "slack-jobs", "SLACK_JOBS_QUEUE_URL", visibility_timeout_s=60, max_receive_count=3)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
+from chalicelib import events
 from chalicelib.crawl import health
 from chalicelib.crawl.sources_config import SourceConfig, load_sources
 from chalicelib.crawl.store import BlobStore, ReleaseStore, SourceStateStore, release_item
@@ -27,7 +28,7 @@ from chalicelib.settings import Settings
 
 log = get_logger("crawl")
 
-MESSAGE_SCHEMA_VERSION = 1
+MESSAGE_SCHEMA_VERSION = events.SCHEMA_VERSION
 
 
 class UnknownSource(ValueError):
@@ -67,7 +68,7 @@ class CrawlService:
 
     def crawl(self, message: dict[str, Any]) -> dict[str, Any]:
         version = int(message.get("schema_version", 1))
-        if version not in (1, 2):
+        if version not in events.ACCEPTED_VERSIONS:
             raise ValueError(f"crawl message schema_version {version} not supported")
         config = self._source(message["source"])
         scheduled_at = message.get("scheduled_at") or scheduled_hour(None)

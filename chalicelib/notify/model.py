@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib import events as ev
 
-MESSAGE_VERSION = 1
+MESSAGE_VERSION = ev.SCHEMA_VERSION
 RELEASE_DIGEST = "release.digest"
 NOTIFY_FAILED = "notify.failed"
 INTERNAL_TYPES = frozenset({RELEASE_DIGEST, NOTIFY_FAILED})

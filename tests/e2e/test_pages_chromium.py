@@ -9,11 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -24,6 +20,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from devstack.samples import samples_dir
+from tests.e2e.stack import Stack, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -42,12 +39,6 @@ def _chromium() -> str:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -61,19 +52,6 @@ def _json(url: str) -> dict:
     status, _, body = _get(url)
     assert status == 200, (url, status, body[:300])
     return json.loads(body)
-
-
-def _wait(predicate, timeout_s: float, what: str):
-    deadline, last = time.monotonic() + timeout_s, None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, ValueError, AssertionError):
-            pass
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
 
 
 class Browser:
@@ -112,27 +90,15 @@ def stack(tmp_path_factory):
     if samples_dir() is None:
         pytest.skip("shared samples folder not found: the local stack serves them as its sources")
     base = tmp_path_factory.mktemp("pages-stack")
-    port = _free_port()
-    log_path = base / "stack.log"
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "--port", str(port), "--data-dir", str(base / "data")],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING"},
-        )
-    url = f"http://127.0.0.1:{port}"
+    running = Stack(base / "data", base / "stack.log")
+    url = running.base
     try:
-        _wait(lambda: _json(url + "/releases?limit=5")["releases"], 120, "releases on /releases")
-        _wait(lambda: (lambda t: t and all(r["last_check"] for r in t))(_json(url + "/status")["targets"]), 120,
-              "a check result for every target on /status")
+        wait_for(lambda: _json(url + "/releases?limit=5")["releases"], 120, "releases on /releases", running)
+        wait_for(lambda: (lambda t: t and all(r["last_check"] for r in t))(_json(url + "/status")["targets"]), 120,
+                 "a check result for every target on /status", running)
         yield url
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        running.stop()
 
 
 def _states(url: str) -> dict[str, str]:

@@ -1,0 +1,85 @@
+"""Starting and driving the local stack (`python -m devstack`) as a subprocess, for e2e tests."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: "Stack | None" = None) -> Any:
+    """Poll until `predicate` is truthy; fail early with the stack's output if it exited."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        if stack is not None and stack.proc.poll() is not None:
+            raise AssertionError(f"the local stack exited ({stack.proc.returncode}) while waiting for {what}:\n"
+                                 + stack.output()[-3000:])
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, ValueError, AssertionError):  # not up yet, or not there yet
+            pass
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+
+
+class Stack:
+    """The local stack on a free port with its own data dir; output goes to `log_path`."""
+
+    def __init__(self, data_dir: Path, log_path: Path, *, env: dict[str, str] | None = None, rotate_s: int = 30):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data_dir, self.log_path = data_dir, log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "--port", str(self.port), "--data-dir", str(data_dir),
+             "--rotate-s", str(rotate_s)],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING", **(env or {})},
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def moto_url(self) -> str:
+        found = wait_for(lambda: re.search(r"moto (http://127\.0\.0\.1:\d+)", self.output()), 60, "the moto URL")
+        return found.group(1)
+
+    def runner_pid(self) -> int:
+        return int(wait_for(lambda: (self.data_dir / "runner.pid").read_text().strip(), 60, "the runner pid"))
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=60)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.log.close()

@@ -1,0 +1,348 @@
+"""The whole pipeline the way it fails in production, on the local stack.
+
+While crawls, checks and deliveries flow, the stack runs with fault injection on
+(devstack/chaos.py): retryable AWS faults (DynamoDB throughput/throttling, S3 SlowDown/500, SQS
+send 500s), schedules fired twice or skipped, queue and stream batches delivered twice, late and
+out of order. The Slack, X and webhook peers here answer 429 with Retry-After, 500, and hang past
+the client timeout on a fixed rhythm. Mid-stream the runner (Lambda's stand-in) is SIGKILLed and
+comes back as a "new version" writing events with the next schema version.
+
+Afterwards: every new release and every state change reached every subscribed destination exactly
+once (Slack by message metadata; webhook receivers dedupe on X-Newbooks-Delivery and X refuses
+duplicate text, as documented, so their repeats are counted as redeliveries), nothing was lost,
+the poison destination's messages sit in the DLQ with their reason, and the stored releases
+equal a clean parse of the same pages.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from devstack.samples import read_sample, samples_dir
+from tests.e2e.stack import Stack, get_json, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+PAGES = {
+    "nailbiter-series": ("publisher-release-html", "exqir__imagecomics_series_nailbiter__396e9c8.html"),
+    "nailbiter-archive": ("publisher-release-html", "exqir__imagecomics_release-archive_series_nailbiter__396e9c8.html"),
+}
+CHAOS = {"seed": 11, "aws_fault_rate": 0.04, "duplicate_rate": 0.3, "late_rate": 0.2,
+         "duplicate_schedule_rate": 0.3, "skip_schedule_rate": 0.1}
+TOTALS: dict[str, int] = {}
+
+
+class Peers:
+    """Slack Web API, X API v2 and webhook receivers on 127.0.0.1, recording every accepted
+    post. Every 7th request gets 429 (Retry-After: 1), every 11th a 500, every 23rd hangs past
+    the client's 10 s timeout (and is then not counted: the client gave up on it)."""
+
+    def __init__(self, site_pages: dict[str, bytes]):
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.injected = Counter()
+        self.slack: Counter = Counter()  # (channel, event id) -> accepted posts
+        self.tweets: Counter = Counter()  # text -> accepted posts
+        self.webhooks: Counter = Counter()  # delivery id -> processed deliveries
+        self.redeliveries: Counter = Counter()  # refused (X) or deduped (webhook) repeats
+        self.pages = site_pages
+        peers = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # the release pages and targets
+                path = self.path.split("?")[0]
+                if path == "/robots.txt":
+                    return self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
+                if path == "/target/ok":
+                    return self.reply(200, b"ok", "text/plain")
+                if path == "/target/down":
+                    return self.reply(500, b"down", "text/plain")
+                name = path.strip("/")
+                if name in peers.pages:
+                    return self.reply(200, peers.pages[name], "text/html")
+                return self.reply(404, b"", "text/plain")
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith("/webhook/broken"):
+                    return self.reply(410, b'{"error":"gone"}', "application/json")  # permanent: poison
+                fault = peers.fault()
+                if fault == 429:
+                    return self.reply(429, b'{"ok":false,"error":"ratelimited"}', "application/json", {"Retry-After": "1"})
+                if fault == 500:
+                    return self.reply(500, b'{"ok":false,"error":"internal_error"}', "application/json")
+                if fault == "hang":
+                    time.sleep(11)
+                    return self.reply(503, b"{}", "application/json")
+                with peers.lock:
+                    if self.path.startswith("/slack/api/conversations.history"):
+                        query = _slack_payload(body, self.headers.get("Content-Type", ""))
+                        messages = [{"ts": "1.0", "metadata": {"event_type": "newbooks_event", "event_payload": {"event_id": e}}}
+                                    for (channel, e), n in peers.slack.items() if channel == query.get("channel") and n]
+                        return self.reply(200, json.dumps({"ok": True, "messages": messages}).encode(), "application/json")
+                    if self.path.startswith("/slack/api/chat.postMessage"):
+                        payload = _slack_payload(body, self.headers.get("Content-Type", ""))
+                        event_id = (payload.get("metadata") or {}).get("event_payload", {}).get("event_id")
+                        peers.slack[(payload.get("channel"), event_id)] += 1
+                        reply = {"ok": True, "channel": payload.get("channel"), "ts": f"{time.time():.6f}"}
+                        return self.reply(200, json.dumps(reply).encode(), "application/json")
+                    if self.path.startswith("/x/2/tweets"):
+                        text = json.loads(body)["text"]
+                        if peers.tweets[text]:  # X refuses identical text, as the real API does
+                            peers.redeliveries["x"] += 1
+                            detail = {"detail": "You are not allowed to create a Tweet with duplicate content."}
+                            return self.reply(403, json.dumps(detail).encode(), "application/json")
+                        peers.tweets[text] += 1
+                        return self.reply(201, json.dumps({"data": {"id": str(len(peers.tweets))}}).encode(), "application/json")
+                    if self.path.startswith("/webhook/hook"):
+                        delivery = self.headers.get("X-Newbooks-Delivery")
+                        if peers.webhooks[delivery]:  # receivers dedupe on the documented header
+                            peers.redeliveries["webhook"] += 1
+                        else:
+                            peers.webhooks[delivery] += 1
+                        return self.reply(200, b"{}", "application/json")
+                return self.reply(404, b"{}", "application/json")
+
+            def reply(self, status, body, content_type, headers=None):
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the client timed out and left
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def fault(self):
+        with self.lock:
+            self.requests += 1
+            n = self.requests
+            kind = 429 if n % 7 == 0 else 500 if n % 11 == 0 else "hang" if n % 23 == 0 else None
+            if kind:
+                self.injected[str(kind)] += 1
+            return kind
+
+    def posts(self) -> int:
+        with self.lock:
+            return sum(self.slack.values()) + sum(self.tweets.values()) + sum(self.webhooks.values())
+
+
+def _slack_payload(body: bytes, content_type: str) -> dict:
+    if "json" in content_type:
+        return json.loads(body)
+    form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    for key in ("metadata", "blocks"):
+        if isinstance(form.get(key), str):
+            form[key] = json.loads(form[key])
+    return form
+
+
+def _config(tmp: Path, peers: Peers) -> dict[str, str]:
+    sources = tmp / "sources.yaml"
+    sources.write_text("sources:\n" + "".join(
+        f"  - {{name: {name}, kind: imagecomics, url: '{peers.url}/{name}'}}\n" for name in PAGES))
+    targets = tmp / "targets.yaml"
+    targets.write_text(f"""endpoints:
+  - name: chaos-ok
+    url: "{peers.url}/target/ok"
+    conditions: ["[STATUS] == 200"]
+    failure-threshold: 1
+    alerts: [console]
+  - name: chaos-down
+    url: "{peers.url}/target/down"
+    conditions: ["[STATUS] == 200"]
+    failure-threshold: 1
+    alerts: [console]
+""")
+    subs = tmp / "subscriptions.yaml"
+    subs.write_text("""subscriptions:
+  - {destination: "slack:C1", kind: series, match: "Nailbiter"}
+  - {destination: "x:default", kind: series, match: "Nailbiter"}
+  - {destination: "webhook:hook", kind: series, match: "Nailbiter"}
+  - {destination: "slack:C1", kind: target, match: "*"}
+  - {destination: "webhook:hook", kind: target, match: "*"}
+  - {destination: "webhook:broken", kind: target, match: "*"}
+""")
+    return {
+        "NEWBOOKS_SOURCES_FILE": str(sources), "NEWBOOKS_TARGETS_FILE": str(targets),
+        "NEWBOOKS_SUBSCRIPTIONS_FILE": str(subs), "NEWBOOKS_CHAOS": json.dumps(CHAOS),
+        "SLACK_BOT_TOKEN": "xoxb-chaos-token-123", "SLACK_API_URL": f"{peers.url}/slack/api/",
+        "X_API_URL": f"{peers.url}/x", "X_API_KEY": "ck-chaos", "X_API_SECRET": "cs-chaos",
+        "X_ACCESS_TOKEN": "at-chaos", "X_ACCESS_TOKEN_SECRET": "as-chaos",
+        "NEWBOOKS_WEBHOOK_HOOK_URL": f"{peers.url}/webhook/hook",
+        "NEWBOOKS_WEBHOOK_BROKEN_URL": f"{peers.url}/webhook/broken",
+        "WEBHOOK_SIGNING_SECRET": "whsec-chaos-456",
+        # A killed deliverer's claim is retried once stale: 30 s still exceeds the longest send
+        # (10 s client timeout + inline Retry-After waits), and keeps the run short.
+        "NEWBOOKS_LEDGER_STALE_S": "30",
+        # Every release as its own post (no hourly burst digest), so each one is checked.
+        "NEWBOOKS_NOTIFY_BURST_LIMIT": "0",
+    }
+
+
+class Moto:
+    """Reads the stack's AWS state straight from its moto server."""
+
+    def __init__(self, url: str):
+        import boto3
+
+        kwargs = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+        self.ddb = boto3.resource("dynamodb", **kwargs)
+        self.sqs = boto3.client("sqs", **kwargs)
+
+    def items(self, table: str) -> list[dict]:
+        out, kwargs = [], {}
+        while True:
+            page = self.ddb.Table(f"newbooks-dev-{table}").scan(**kwargs)  # test inspection only
+            out += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def queue_messages(self, short: str) -> list[dict]:
+        url = self.sqs.get_queue_url(QueueName=f"newbooks-dev-{short}")["QueueUrl"]
+        got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                       VisibilityTimeout=0, WaitTimeSeconds=0)
+        return got.get("Messages", [])
+
+
+def expected_deliveries(moto: Moto) -> set[tuple[str, str]]:
+    """(event id, destination) pairs the subscriptions call for, from the stored state."""
+    from crawlers.normalize import series_key
+
+    nailbiter = series_key("Nailbiter")
+    expected = set()
+    for item in moto.items("releases"):
+        if item["sk"] == "META" and item.get("series_key") == nailbiter:
+            for destination in ("slack:C1", "x:default", "webhook:hook"):
+                expected.add((f"release.new:{item['id']}", destination))
+    for item in moto.items("state"):
+        event = item.get("last_event") if item["pk"].startswith("TARGET#") and item["sk"] == "STATE" else None
+        if event:
+            for destination in ("slack:C1", "webhook:hook"):
+                expected.add((event["id"], destination))
+    return expected
+
+
+@pytest.fixture(scope="module")
+def pages():
+    if samples_dir() is None:
+        pytest.skip("shared samples folder not found: the chaos run crawls real sample pages")
+    return {name: read_sample(*parts) for name, parts in PAGES.items()}
+
+
+def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
+    import crawlers
+
+    peers = Peers(pages)
+    data_dir = tmp_path / "data"
+    stack = Stack(data_dir, tmp_path / "console.log", env=_config(tmp_path, peers))
+    try:
+        moto = Moto(stack.moto_url())
+
+        def crawled():
+            status, body = get_json(stack.base + "/sources")
+            rows = body.get("sources", []) if status == 200 else []
+            return len(rows) == len(PAGES) and all(r["status"] == "ok" for r in rows)
+
+        wait_for(crawled, 120, "both sources crawled")
+        wait_for(lambda: peers.posts() >= 5, 120, "the first deliveries")
+
+        # Kill the runner mid-stream and "deploy" a version writing schema_version 2.
+        (data_dir / "runner.env.json").write_text(json.dumps({"NEWBOOKS_EVENT_SCHEMA_VERSION": "2"}))
+        old_pid = stack.runner_pid()
+        os.kill(old_pid, signal.SIGKILL)
+        wait_for(lambda: stack.runner_pid() != old_pid, 60, "the restarted runner")
+
+        missing: list = []
+
+        def delivered_all():
+            expected = expected_deliveries(moto)
+            missing[:] = sorted(expected - delivered(peers, expected))
+            return expected if expected and not missing else None
+
+        try:
+            expected = wait_for(delivered_all, 180, "every expected (event, destination) delivered")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; still missing {len(missing)}: {missing[:6]}") from None
+        time.sleep(8)  # let stragglers (duplicates, late batches) land before counting
+        counts = post_counts(peers, expected)
+        dlq = moto.queue_messages("notify-webhook-dlq")
+        other_dlqs = [m for q in ("notify-slack-dlq", "notify-x-dlq", "crawl-dlq") for m in moto.queue_messages(q)]
+        stored = {i["id"] for i in moto.items("releases") if i["sk"] == "META"}
+        ledger = moto.items("ledger")
+    finally:
+        assert stack.stop() == 0, stack.output()[-3000:]
+        peers.server.shutdown()
+
+    clean = set()
+    for name, body in pages.items():
+        clean |= {r.id for r in crawlers.parse("imagecomics", body)}
+    doubles = {key: n for key, n in counts.items() if n > 1}
+    losses = expected - {key for key, n in counts.items() if n >= 1}
+    chaos = Counter()
+    for path in data_dir.glob("chaos-*.json"):
+        chaos.update(json.loads(path.read_text()))
+
+    assert stored == clean, "stored releases differ from a clean parse of the same pages"
+    assert not losses, f"lost deliveries: {sorted(losses)[:5]}"
+    assert not doubles, f"double posts: {doubles}"
+    assert dlq and all(m["MessageAttributes"].get("reason") or "reason" in m["Body"] for m in dlq)
+    assert all(json.loads(m["Body"]).get("destination") == "webhook:broken" for m in dlq)  # only poison
+    assert other_dlqs == []
+    assert not [i for i in ledger if i.get("status") == "claimed" and not i["pk"].endswith("#webhook:broken")]
+    assert "runner exited, restarting" in stack.output()
+    assert chaos["aws_fault_rate"] > 0 and chaos["duplicate_rate"] > 0
+    assert sum(peers.injected.values()) > 0
+
+    TOTALS.update(events=len({e for e, _ in expected}), deliveries=sum(counts.values()),
+                  faults_injected=chaos["aws_fault_rate"] + sum(peers.injected.values()),
+                  duplicates=chaos["duplicate_rate"] + chaos["late_rate"] + chaos["duplicate_schedule_rate"],
+                  skipped_schedules=chaos["skip_schedule_rate"], dlq=len(dlq),
+                  peer_redeliveries=sum(peers.redeliveries.values()),
+                  losses=len(losses), double_posts=len(doubles))
+    print("\nchaos totals: " + " ".join(f"{k}={v}" for k, v in TOTALS.items()))
+
+
+def delivered(peers: Peers, expected: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {key for key, n in post_counts(peers, expected).items() if n >= 1}
+
+
+def post_counts(peers: Peers, expected: set[tuple[str, str]]) -> Counter:
+    """Accepted posts per expected (event id, destination). Tweets carry no metadata: each
+    release's tweet text is unique (its title), so X is checked as a whole: every accepted text
+    once, and as many texts as expected X deliveries (a shortfall is reported as losses)."""
+    with peers.lock:
+        slack, tweets, hooks = Counter(peers.slack), Counter(peers.tweets), Counter(peers.webhooks)
+    counts: Counter = Counter()
+    x_expected = sorted(e for e, d in expected if d == "x:default")
+    accepted = sorted(tweets.values(), reverse=True)
+    for position, event_id in enumerate(x_expected):
+        counts[(event_id, "x:default")] = accepted[position] if position < len(accepted) else 0
+    for event_id, destination in expected:
+        if destination == "slack:C1":
+            counts[(event_id, destination)] = slack[("C1", event_id)]
+        elif destination.startswith("webhook:"):
+            counts[(event_id, destination)] = hooks[f"{event_id}#{destination}"]
+    return counts
