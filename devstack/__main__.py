@@ -62,8 +62,10 @@ def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
         "NEWBOOKS_SSM_DISABLED": "1",
         "NEWBOOKS_PEERS_URL": peers_url,
         "NEWBOOKS_PEERS_HOSTPORT": peers_url.split("://", 1)[1],
-        "NEWBOOKS_SOURCES_FILE": str(ROOT / "devstack" / "config" / "sources.yaml"),
-        "NEWBOOKS_SUBSCRIPTIONS_FILE": str(ROOT / "chalicelib" / "config" / "subscriptions.yaml"),
+        # The sample configuration, unless the caller names its own files.
+        "NEWBOOKS_SOURCES_FILE": os.environ.get("NEWBOOKS_SOURCES_FILE", str(ROOT / "devstack" / "config" / "sources.yaml")),
+        "NEWBOOKS_SUBSCRIPTIONS_FILE": os.environ.get(
+            "NEWBOOKS_SUBSCRIPTIONS_FILE", str(ROOT / "chalicelib" / "config" / "subscriptions.yaml")),
         # The console is for notifications: the runner logs warnings and errors only.
         "NEWBOOKS_LOG_LEVEL": os.environ.get("NEWBOOKS_LOG_LEVEL", "WARNING"),
     }
