@@ -8,7 +8,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from chalicelib import secrets as _secrets
 from chalicelib.settings import get_settings
+
+_secrets.register_environment()
 
 
 @cache

@@ -160,7 +160,7 @@ class ReleaseQueries:
         if meta is None:
             return None
         out = self._public(meta)
-        out["source_refs"] = sorted({*out.get("source_refs", []), *(i["sk"][4:] for i in items if i["sk"].startswith("REF#"))})
+        out["source_refs"] = sorted({*(out.get("source_refs") or []), *(i["sk"][4:] for i in items if i["sk"].startswith("REF#"))})
         return out
 
     def _query(self, part: Partition, limit: int, start: dict[str, Any] | None) -> dict[str, Any]:

@@ -116,7 +116,7 @@ STATE = Table(
     sk="sk",
     indexes=(
         # subscriptions by what they match: "MATCH#series#<key>" / "MATCH#publisher#<key>" /
-        # "MATCH#source#<name>" / "MATCH#keyword" / "MATCH#target#<name>" / "MATCH#ops"
+        # "MATCH#source#<name>" / "MATCH#keyword" / "MATCH#target#<name>" / "MATCH#ops#*"
         Index("by_match", "gsi1pk", "gsi1sk"),
     ),
     stream="NEW_AND_OLD_IMAGES",
@@ -125,27 +125,36 @@ STATE = Table(
         "crawl worker: UpdateItem SOURCE#<name>/STATE with version condition",
         "API GET /sources: Query pk=SOURCES (one index item per source, sk=<name>)",
         "ping: Query pk=TARGETS -> runtime-added target configs (sk=<target name>)",
-        "ping: BatchGetItem pk=TARGET#<name>, sk=STATE for the due targets (<=100 per call)",
+        "ping: GetItem pk=UPTIME, sk=DIRTY (consistent) -> targets whose state is not quiet",
+        "ping: BatchGetItem pk=TARGET#<name>, sk=STATE only for dirty or failing targets (<=100 per call)",
+        "ping: UpdateItem UPTIME/DIRTY SET/REMOVE T#<name> with a version condition",
         "ping: UpdateItem TARGET#<name>/STATE with version condition (idempotent transitions)",
         "API GET /status/{t}: GetItem TARGET#<t>/STATE",
         "subscriptions: pk=SUB#<destination>, sk=<kind>#<key>; Query pk to list a destination's",
         "fan-out: Query by_match gsi1pk=MATCH#<kind>#<key> -> destinations for an event",
         "fan-out: stream MODIFY of TARGET#*/STATE or SOURCE#*/STATE with changed 'status'",
+        "fan-out: digests: PutItem DIGEST#<dest>#<bucket>/<event id>; UpdateItem DIGESTS/<due>#<dest>#<bucket>",
+        "digest flush: Query pk=DIGESTS, sk <= now; Query DIGEST#<dest>#<bucket>; BatchWriteItem deletes",
+        "fan-out: UpdateItem BURST#<dest>/<hour> (instant posts per hour, position per event id)",
+        "slash command: PutItem SLACKREQ#<signature>/<timestamp>, attribute_not_exists(pk) OR "
+        "expires_at < now (replay guard; expires by TTL)",
     ),
+    ttl_attribute="expires_at",
 )
 
 CHECKS = Table(
     logical_id="ChecksTable",
     short="checks",
     env="CHECKS_TABLE",
-    pk="pk",  # "TICK#<shard>" | "ROLLUP#<target>"
+    pk="pk",  # "TICK#<shard>" | "ROLLUP#<target>" | "ROLLUPDONE#<shard>"
     sk="sk",  # tick: "<YYYY-MM-DDTHH:MM>" (schedule time truncated); rollup: "<YYYY-MM-DDTHH>"
     stream="OLD_IMAGE",  # TTL REMOVE of raw ticks -> archive to S3 as NDJSON
     ttl_attribute="expires_at",
     access_patterns=(
         "ping: PutItem TICK#<shard>/<minute> with attribute_not_exists (one write per tick)",
-        "ping: PutItem ROLLUP#<target>/<hour> once per hour (minutes 5 and 20), rebuilt from the "
-        "hour's TICK items (idempotent)",
+        "ping: PutItem ROLLUP#<target>/<hour> once per hour (minute 5), rebuilt from the hour's TICK "
+        "items, then ROLLUPDONE#<shard>/<hour> with the tick count; minute 20 re-reads the hour and "
+        "rewrites only if the count changed",
         "ping: Query TICK#<shard> sk between minute+-8 (keys only) for missing-tick detection",
         "API GET /status/{t}: Query ROLLUP#<t> sk between (now-30d, now) (<= 720 items, paged)",
         "API GET /status/{t}: Query TICK#<shard> last N minutes for recent checks",

@@ -55,6 +55,13 @@ def _from_ssm(name: str) -> str | None:
     return response["Parameter"]["Value"]
 
 
+def register_environment() -> None:
+    """Redact every known secret present in the environment from the start, including ones
+    that reach the code only through `${VAR}` expansion in a config file."""
+    for name in KNOWN:
+        register_secret(os.environ.get(name.upper()))
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()

@@ -108,8 +108,9 @@ class CrawlService:
             self.blobs.put_snapshot(config.name, crawl_day, [r.to_dict() for r in releases])
         next_state = {
             **state,
-            "fetch": {url: result.state.to_dict() for url, result in fetched.items()},
-            "raw_keys": {url: f"raw/{result.state.body_sha256}" for url, result in fetched.items() if result.state.body_sha256},
+            "fetch": {url_key(url): result.state.to_dict() for url, result in fetched.items()},
+            "raw_keys": {url_key(url): f"raw/{result.state.body_sha256}" for url, result in fetched.items()
+                         if result.state.body_sha256},
             "status": verdict.status,
             "reason": verdict.reason,
             "item_count": verdict.baseline_count,
@@ -155,13 +156,15 @@ class CrawlService:
         urls = list(config.urls) or list(crawlers.get_source(config.kind).plan(config.options))
         fetcher = self.fetcher_factory()
         try:
-            return {url: fetcher.fetch(url, FetchState.from_dict(fetch_state.get(url))) for url in urls}
+            return {url: fetcher.fetch(url, FetchState.from_dict(fetch_state.get(url_key(url)) or fetch_state.get(url)))
+                    for url in urls}
         finally:
             fetcher.close()
 
     def _raw_body(self, state: dict[str, Any], url: str) -> bytes:
         """Unchanged URL of a multi-URL source: its last body, from the content-addressed store."""
-        key = (state.get("raw_keys") or {}).get(url)
+        keys = state.get("raw_keys") or {}
+        key = keys.get(url_key(url)) or keys.get(url)
         return self.blobs.get_raw(key) if key else b""
 
     def _store_releases(self, config: SourceConfig, releases: list[Any], scheduled_at: str) -> int:
@@ -180,6 +183,14 @@ class CrawlService:
             for ref in record["source_refs"] or [f"{config.name}:{record['id']}"]:
                 self.releases.add_source_ref(record["id"], ref, scheduled_at)
         return new
+
+
+def url_key(url: str) -> str:
+    """Stored fetch state is keyed by a hash of the URL: a query string may carry a credential
+    (Rakuten's applicationId), which must not land in DynamoDB."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
 def _dedupe(releases: list[Any]) -> list[Any]:

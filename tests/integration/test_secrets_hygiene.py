@@ -221,7 +221,7 @@ def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd, monkeypatch)
     # crawl: both sources, through the worker handler
     crawl = boot.crawl_service()
     crawl.fetcher_factory = lambda: Fetcher(user_agent="newbooks-test", min_host_delay_s=0, sleep=lambda s: None)
-    for source in ("pw", "rk"):  # rk-keyed: see the xfail test below
+    for source in ("pw", "rk"):  # rk-keyed: see the source-URL test below
         body = json.dumps({"schema_version": 1, "source": source, "scheduled_at": "2026-11-22T10:00Z"})
         assert app.crawl_worker({"Records": [{"messageId": f"c-{source}", "body": body}]}, None) == {"batchItemFailures": []}
     assert any(r[1].startswith("/rakuten?format=json") for r in peer.requests)
@@ -261,10 +261,6 @@ def secrets_env(channel: str) -> str:
     return os.environ[f"NOTIFY_{channel.upper()}_QUEUE_URL"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chalicelib/crawl/service.py keys the source's fetch state and raw_keys by URL, so a secret the "
-    "API requires in the query string (Rakuten applicationId) is stored in the state table item "
-    "SOURCE#<name>/STATE; fix: key them by sha256(url) (diff in the hostile-input report)"))
 def test_secret_in_a_source_url_stays_out_of_dynamodb_and_logs(secrets, peer, capfd, monkeypatch):
     _logs_to_stdout(monkeypatch)
     import app
