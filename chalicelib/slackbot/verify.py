@@ -52,6 +52,10 @@ def check_signature(
     ts = int(timestamp)
     if abs(now - ts) > WINDOW_S:
         raise Rejected("timestamp outside the 5-minute window")
+    try:
+        raw_body.decode("utf-8")  # Slack sends UTF-8 form bodies; anything else is not from Slack
+    except UnicodeDecodeError:
+        raise Rejected("body is not UTF-8") from None
     expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=raw_body)
     if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
         raise Rejected("signature mismatch")
