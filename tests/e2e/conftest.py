@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import Stack, get_json, wait_for
+from tests.e2e.stack import REPORT, Stack, get_json, wait_for
 
 STACK_API_KEY = "e2e-api-key-5d1f"
 
@@ -38,3 +38,8 @@ def api_stack(tmp_path_factory):
         yield RunningStack(stack.base, STACK_API_KEY, stack.log_path)
     finally:
         stack.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in REPORT.values():
+        terminalreporter.write_line(line)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[2]
+# Summary lines e2e tests want printed at the end of the run (see conftest.pytest_terminal_summary).
+REPORT: dict[str, str] = {}
 
 
 def free_port() -> int:

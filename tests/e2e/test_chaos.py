@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from devstack.samples import read_sample, samples_dir
-from tests.e2e.stack import Stack, get_json, wait_for
+from tests.e2e.stack import REPORT, Stack, get_json, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -36,7 +36,7 @@ PAGES = {
     "nailbiter-series": ("publisher-release-html", "exqir__imagecomics_series_nailbiter__396e9c8.html"),
     "nailbiter-archive": ("publisher-release-html", "exqir__imagecomics_release-archive_series_nailbiter__396e9c8.html"),
 }
-CHAOS = {"seed": 11, "aws_fault_rate": 0.04, "duplicate_rate": 0.3, "late_rate": 0.2,
+CHAOS = {"seed": int(os.environ.get("NEWBOOKS_CHAOS_SEED", "11")), "aws_fault_rate": 0.04, "duplicate_rate": 0.3, "late_rate": 0.2,
          "duplicate_schedule_rate": 0.3, "skip_schedule_rate": 0.1}
 TOTALS: dict[str, int] = {}
 
@@ -322,7 +322,9 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
                   skipped_schedules=chaos["skip_schedule_rate"], dlq=len(dlq),
                   peer_redeliveries=sum(peers.redeliveries.values()),
                   losses=len(losses), double_posts=len(doubles))
-    print("\nchaos totals: " + " ".join(f"{k}={v}" for k, v in TOTALS.items()))
+    REPORT["chaos"] = "chaos totals: " + " ".join(f"{k}={v}" for k, v in TOTALS.items())
+    if os.environ.get("NEWBOOKS_CHAOS_REPORT"):  # bench/soak.py collects runs
+        Path(os.environ["NEWBOOKS_CHAOS_REPORT"]).write_text(json.dumps(TOTALS))
 
 
 def delivered(peers: Peers, expected: set[tuple[str, str]]) -> set[tuple[str, str]]:
