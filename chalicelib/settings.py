@@ -43,6 +43,7 @@ class Settings:
     ssm_prefix: str
     slack_api_url: str
     x_api_url: str
+    cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
 
     @property
     def user_agent(self) -> str:
@@ -78,4 +79,5 @@ def get_settings() -> Settings:
         ssm_prefix=_env("NEWBOOKS_SSM_PREFIX", f"/newbooks/{stage}/"),
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/"),
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
+        cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
     )

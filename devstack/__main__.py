@@ -68,6 +68,8 @@ def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
             "NEWBOOKS_SUBSCRIPTIONS_FILE", str(ROOT / "chalicelib" / "config" / "subscriptions.yaml")),
         # The console is for notifications: the runner logs warnings and errors only.
         "NEWBOOKS_LOG_LEVEL": os.environ.get("NEWBOOKS_LOG_LEVEL", "WARNING"),
+        # sample covers are URLs on publishers' CDNs: this machine (and a test browser) stays offline
+        "NEWBOOKS_COVER_IMAGES": os.environ.get("NEWBOOKS_COVER_IMAGES", "off"),
     }
 
 

@@ -1,6 +1,9 @@
 """The releases page: this week's and next week's releases as cards with covers, plus what was
 seen most recently. Pure: everything scraped is escaped; covers are `<img loading=lazy>` only for
-http(s) URLs (anything else gets a lettered placeholder)."""
+http(s) URLs (anything else gets a lettered placeholder). In production covers are hotlinked lazily
+from the source's URL behind a placeholder (no copy to store, nothing fetched for cards never
+scrolled to); `covers=False` (NEWBOOKS_COVER_IMAGES=off, the local stack) shows placeholders only,
+so a test browser never reaches a publisher's CDN."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -23,14 +26,14 @@ def _initials(text: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
-def card(release: dict[str, Any]) -> str:
+def card(release: dict[str, Any], covers: bool = True) -> str:
     title = str(release.get("title") or release.get("series") or release.get("id") or "")
     volume = release.get("volume")
     if volume not in (None, "") and str(volume) not in title:
         title = f"{title} #{volume}"
     cover_url = release.get("cover_url")
     cover_class = "cover"
-    if is_web_url(cover_url):
+    if covers and is_web_url(cover_url):
         cover = (f'<img loading="lazy" decoding="async" referrerpolicy="no-referrer" src="{escape(str(cover_url))}" '
                  f'alt="{escape(title)}">')
     else:
@@ -53,10 +56,11 @@ def card(release: dict[str, Any]) -> str:
             f'<div class="{cover_class}">{cover}</div><div class="card-body">{heading}{"".join(details)}</div></article>')
 
 
-def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str) -> str:
+def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str,
+            covers: bool = True) -> str:
     shown = releases[:MAX_CARDS]
     if shown:
-        cards = '<div class="cards">' + "".join(card(r) for r in shown) + "</div>"
+        cards = '<div class="cards">' + "".join(card(r, covers) for r in shown) + "</div>"
     else:
         cards = f'<p class="empty">{escape(empty)}</p>'
     more = ""
@@ -72,7 +76,7 @@ def _span(start: date) -> str:
 
 
 def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], recent: list[dict[str, Any]], *,
-           start: date, today: date, generated_at: datetime) -> str:
+           start: date, today: date, generated_at: datetime, covers: bool = True) -> str:
     start = week_start(start)
     nxt = start + timedelta(days=7)
     order = lambda r: (str(r.get("release_date") or ""), str(r.get("title") or ""))  # noqa: E731
@@ -84,10 +88,10 @@ def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], rec
     body = (
         '<h1>Releases</h1>' + nav
         + section("this-week", f"{heading} · {_span(start)}", sorted(this_week, key=order),
-                  api(start, start + timedelta(days=6)), "No releases known for this week yet.")
+                  api(start, start + timedelta(days=6)), "No releases known for this week yet.", covers)
         + section("next-week", f"Next week · {_span(nxt)}", sorted(next_week, key=order),
-                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.")
-        + section("recent", "Just added", recent, "/releases", "Nothing new in the last 7 days.")
+                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.", covers)
+        + section("recent", "Just added", recent, "/releases", "Nothing new in the last 7 days.", covers)
         + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
         '<a href="/feeds/releases.atom">Atom</a> · <a href="/feeds/releases.rss">RSS</a></p>'
     )

@@ -58,8 +58,10 @@ def _only(params: dict[str, str] | None, allowed: set[str]) -> dict[str, str]:
 
 class PagesService:
     def __init__(self, queries: Any, uptime: Any, follows: Callable[[str], list[Any]], base_url: str,
-                 clock: Callable[[], datetime] = _now, series_key: Callable[[str], str] = default_series_key):
+                 clock: Callable[[], datetime] = _now, series_key: Callable[[str], str] = default_series_key,
+                 cover_images: bool = True):
         self.series_key = series_key
+        self.cover_images = cover_images
         self.queries = queries
         self.uptime = uptime
         self.follows = follows  # destination -> subscriptions (stored + configured)
@@ -124,7 +126,8 @@ class PagesService:
         this_week = [r for r in rows if str(r.get("release_date") or "") < middle.isoformat()]
         next_week = [r for r in rows if str(r.get("release_date") or "") >= middle.isoformat()]
         recent = self.queries.list({"limit": "24"})["releases"]
-        body = releases_page.render(this_week, next_week, recent, start=start, today=today, generated_at=self.clock())
+        body = releases_page.render(this_week, next_week, recent, start=start, today=today, generated_at=self.clock(),
+                                    covers=self.cover_images)
         return Page(body, HTML_TYPE, max_age=300)
 
     def _pages(self, params: dict[str, str], pages: int) -> list[dict[str, Any]]:
@@ -203,4 +206,4 @@ def pages() -> PagesService:
     from chalicelib.notify.subscriptions import resolve_series_key
 
     return PagesService(release_queries(), uptime_service(), _follows_from(settings), settings.public_base_url,
-                        series_key=resolve_series_key())
+                        series_key=resolve_series_key(), cover_images=settings.cover_images)

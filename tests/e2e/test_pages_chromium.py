@@ -3,6 +3,9 @@ headless Chromium (Debian's `chromium`, installed by `make test`) loads the page
 the rendered DOM (rows, 90 bars, states matching /status, release cards) and saves screenshots to
 artifacts/screenshots/ (phone 390x844 and desktop 1280x900) for CI to keep.
 
+Every Chromium run goes through `NetGuard` (tests/e2e/netguard.py): requests to any host but
+127.0.0.1 are refused and counted, and each page test asserts the count is 0.
+
 Without Chromium the test skips locally and FAILS under CI=true."""
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from devstack.samples import samples_dir
-from tests.e2e.stack import Stack, wait_for
+from tests.e2e.netguard import NetGuard
+from tests.e2e.stack import REPORT, Stack, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -55,14 +59,14 @@ def _json(url: str) -> dict:
 
 
 class Browser:
-    def __init__(self, binary: str, profile: Path):
-        self.binary, self.profile = binary, profile
+    def __init__(self, binary: str, profile: Path, guard: NetGuard):
+        self.binary, self.profile, self.guard = binary, profile, guard
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         self.profile.mkdir(parents=True, exist_ok=True)
         command = [self.binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   "--hide-scrollbars", f"--user-data-dir={self.profile}", *args]
+                   "--hide-scrollbars", f"--user-data-dir={self.profile}", *self.guard.chromium_args(), *args]
         return subprocess.run(command, capture_output=True, timeout=90, env={**os.environ, "HOME": str(self.profile)})
 
     def dom(self, url: str) -> BeautifulSoup:
@@ -80,8 +84,59 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Browser:
-    return Browser(_chromium(), tmp_path_factory.mktemp("chromium") / "profile")
+def guard():
+    running = NetGuard()
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, guard) -> Browser:
+    return Browser(_chromium(), tmp_path_factory.mktemp("chromium") / "profile", guard)
+
+
+@pytest.fixture
+def offline(guard):
+    """Fails the test if the browser tried to reach anything but 127.0.0.1."""
+    guard.clear()
+    yield guard
+    tried = guard.page_attempts()
+    REPORT["browser-offline"] = (f"browser requests off 127.0.0.1 (all refused): pages {len(tried)}, "
+                                 f"Chromium's own services {len(guard.browser_attempts())}")
+    assert tried == [], f"a page tried {len(tried)} request(s) off this machine: {tried}"
+
+
+def test_browser_cannot_leave_this_machine(browser, guard, tmp_path):
+    """The guard bites: a local page that links images on outside hosts (reserved .invalid names,
+    which no resolver answers) gets them refused and counted, and the loopback page still loads."""
+    import http.server
+    import threading
+
+    page = (b'<!doctype html><title>t</title><p id="here">local</p>'
+            b'<img src="http://covers.example.invalid/a.png" alt="a"><img src="https://cdn.example.invalid/b.png" alt="b">')
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    guard.clear()
+    try:
+        soup = browser.dom(f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+    assert soup.select_one("#here").get_text() == "local"
+    tried = guard.page_attempts()
+    assert any("covers.example.invalid" in a for a in tried) and any("cdn.example.invalid" in a for a in tried), tried
+    guard.clear()
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +160,7 @@ def _states(url: str) -> dict[str, str]:
     return {t["name"]: t["state"] for t in _json(url + "/status")["targets"]}
 
 
-def test_status_page_in_chromium(stack, browser):
+def test_status_page_in_chromium(stack, browser, offline):
     # states move while the stack runs (peers-down turns DOWN after its failure threshold): the
     # rendered page must match a /status snapshot taken right before or right after it
     today = _json(stack + "/status")["generated_at"][:10]
@@ -141,7 +196,7 @@ def test_status_page_in_chromium(stack, browser):
     browser.screenshot(stack + "/pages/status", SCREENSHOTS / "status-desktop.png", DESKTOP)
 
 
-def test_releases_page_in_chromium(stack, browser):
+def test_releases_page_in_chromium(stack, browser, offline):
     seen = _json(stack + "/releases?limit=50")["releases"]
     dated = next(r for r in seen if len(r.get("release_date") or "") == 10)
     day = date.fromisoformat(dated["release_date"])
@@ -157,8 +212,8 @@ def test_releases_page_in_chromium(stack, browser):
         assert card.select_one(".cover img, .cover span") is not None
         shown = next(s.get_text() for s in card.select(".card-body span") if s.get_text()[:4].isdigit())
         assert monday.isoformat() <= shown[:10] <= (monday + timedelta(days=6)).isoformat()
-    for img in soup.select("img"):
-        assert img["loading"] == "lazy" and img["src"].startswith(("http://", "https://"))
+    # the local stack sets NEWBOOKS_COVER_IMAGES=off: sample covers live on publishers' CDNs
+    assert not soup.select("img"), [img.get("src") for img in soup.select("img")][:3]
     assert soup.select_one("#next-week") is not None
     assert soup.select("#recent article.card"), "the last 7 days' releases (by_seen) are listed"
     assert len(soup.select("nav.weeknav a")) >= 2  # previous, (this week,) next

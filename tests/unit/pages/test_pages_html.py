@@ -94,6 +94,14 @@ def test_release_cards_escape_and_cover_only_for_web_urls():
     assert soup.select_one("#next-week .empty") is not None
 
 
+def test_release_cards_without_cover_images_show_placeholders():
+    html = releases_page.render([RELEASE], [], [RELEASE], start=date(2026, 11, 23), today=TODAY, generated_at=NOW,
+                                covers=False)
+    soup = BeautifulSoup(html, "html.parser")
+    assert not soup.select("img") and "img.example.com" not in html
+    assert len(soup.select(".cover.placeholder span")) == 2
+
+
 def test_releases_page_weeks_and_navigation():
     assert releases_page.week_start(date(2026, 11, 22)) == date(2026, 11, 16)  # a Sunday -> its Monday
     html = releases_page.render([], [RELEASE], [RELEASE], start=date(2026, 11, 25), today=TODAY, generated_at=NOW)
