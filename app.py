@@ -325,60 +325,67 @@ def _page(render, *args):
         return problem_response(400, "Bad request", str(exc))
 
 
-@app.route("/feeds/releases.atom", methods=["GET"])
+@app.route("/feeds/releases.atom", methods=["GET", "HEAD"])
 def feed_releases_atom():
     from chalicelib.pages.service import pages
 
     return _page(pages().releases_feed, "atom")
 
 
-@app.route("/feeds/releases.rss", methods=["GET"])
+@app.route("/feeds/releases.rss", methods=["GET", "HEAD"])
 def feed_releases_rss():
     from chalicelib.pages.service import pages
 
     return _page(pages().releases_feed, "rss")
 
 
-@app.route("/feeds/{destination}/releases.atom", methods=["GET"])
+@app.route("/feeds/{destination}/releases.atom", methods=["GET", "HEAD"])
 def feed_destination_atom(destination):
     from chalicelib.pages.service import pages
 
     return _page(pages().destination_feed, destination)
 
 
-@app.route("/feeds/{destination}/upcoming.ics", methods=["GET"])
+@app.route("/feeds/{destination}/upcoming.ics", methods=["GET", "HEAD"])
 def feed_destination_ics(destination):
     from chalicelib.pages.service import pages
 
     return _page(pages().upcoming_ics, destination)
 
 
-@app.route("/pages/status", methods=["GET"])
+@app.route("/pages/status", methods=["GET", "HEAD"])
 def page_status():
     from chalicelib.pages.service import pages
 
     return _page(pages().status_html)
 
 
-@app.route("/pages/releases", methods=["GET"])
+@app.route("/pages/releases", methods=["GET", "HEAD"])
 def page_releases():
     from chalicelib.pages.service import pages
 
     return _page(pages().releases_html, app.current_request.query_params)
 
 
-@app.route("/badges/{target}/status.svg", methods=["GET"])
+@app.route("/badges/{target}/status.svg", methods=["GET", "HEAD"])
 def badge_status(target):
     from chalicelib.pages.service import pages
 
     return _page(pages().status_badge, target)
 
 
-@app.route("/badges/{target}/uptime.svg", methods=["GET"])
+@app.route("/badges/{target}/uptime.svg", methods=["GET", "HEAD"])
 def badge_uptime(target):
     from chalicelib.pages.service import pages
 
     return _page(pages().uptime_badge, target, app.current_request.query_params)
+
+
+@app.route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon():
+    from chalicelib.pages.service import PagesService
+
+    return PagesService.favicon().response(app.current_request)
 
 
 __all__ = ["app", "Response"]

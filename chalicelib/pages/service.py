@@ -12,6 +12,11 @@ Calls per request:
                                         (last 120 min) + 1 rollup Query per target (90 days of
                                         hourly items: see the report for a daily rollup item)
   /badges/{target}/*.svg                UptimeService.target_status (GetItem + 2 Queries)
+
+People's formats: pages and badges ignore query parameters they do not use (utm_source, fbclid,
+cache busters such as v=2) and answer a bad value in their own format, an HTML error page or an
+SVG badge that says what is wrong, with a 4xx status; never problem+json, never a 500. Feeds are
+for programs and keep the API's problem+json (app.py `_page`).
 """
 from __future__ import annotations
 
@@ -20,12 +25,15 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from urllib.parse import quote, unquote
 
-from chalicelib.pages import badges, feeds, releases_page, status_page
+from chalicelib.pages import badges, feeds, releases_page, status_page, template
 from chalicelib.pages.status_page import DAYS
 from chalicelib.notify.subscriptions import default_series_key, release_keys
 from chalicelib.queries import BadQuery
 
-HTML_TYPE = "text/html; charset=utf-8"
+HTML_TYPE = template.HTML_TYPE
+# Weeks the releases page accepts: wide enough for any catalogue, far from date's limits (the
+# page also links the weeks before and after, and years 1 and 9999 overflowed into a 500).
+FIRST_WEEK, LAST_WEEK = date(1900, 1, 1), date(2199, 12, 31)
 MAX_SERIES = 20  # followed series read per feed request
 WEEK_PAGES = 3  # pages of 200 read for the two weeks of the releases page
 UPTIME_WINDOWS = ("1h", "24h", "7d", "30d")
@@ -48,12 +56,28 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _only(params: dict[str, str] | None, allowed: set[str]) -> dict[str, str]:
-    params = dict(params or {})
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise BadQuery(unknown[0], f"unknown parameter {unknown[0]!r}")
-    return params
+def _used(params: dict[str, str] | None, names: set[str]) -> dict[str, str]:
+    """The parameters a page or badge reads; anything else (tracking tags, cache busters) is
+    ignored rather than refused: people paste links they were given."""
+    return {k: v for k, v in (params or {}).items() if k in names}
+
+
+def html_error(status: int, title: str, detail: str, back: str = "/pages/status") -> Page:
+    return Page(template.error_page(status, title, detail, back=back), HTML_TYPE, status=status, max_age=60)
+
+
+def _week(value: str | None, today: date) -> date:
+    """The `week` parameter (any day of the week, YYYY-MM-DD) or today; BadQuery when unusable."""
+    if not value:
+        return today
+    try:
+        chosen = date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery("week", f"'week' must be a date as YYYY-MM-DD, got {value[:40]!r}") from None
+    if not FIRST_WEEK <= chosen <= LAST_WEEK:
+        raise BadQuery("week", f"'week' must be between {FIRST_WEEK.isoformat()} and {LAST_WEEK.isoformat()}, "
+                               f"got {value!r}")
+    return chosen
 
 
 class PagesService:
@@ -114,12 +138,11 @@ class PagesService:
 
     # --- pages -------------------------------------------------------------------------------
     def releases_html(self, params: dict[str, str] | None = None) -> Page:
-        params = _only(params, {"week"})
         today = self.clock().date()
         try:
-            chosen = date.fromisoformat(params["week"]) if params.get("week") else today
-        except ValueError:
-            raise BadQuery("week", f"'week' must be YYYY-MM-DD, got {params['week']!r}") from None
+            chosen = _week(_used(params, {"week"}).get("week"), today)
+        except BadQuery as exc:
+            return html_error(400, "Bad week", str(exc), back="/pages/releases")
         start = releases_page.week_start(chosen)
         middle, end = start + timedelta(days=7), start + timedelta(days=13)
         rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200"}, WEEK_PAGES)
@@ -174,13 +197,18 @@ class PagesService:
         return Page(badges.status_badge(target, found["state"]), badges.SVG_TYPE, max_age=60)
 
     def uptime_badge(self, target: str, params: dict[str, str] | None = None) -> Page:
-        window = _only(params, {"window"}).get("window") or "30d"
+        window = _used(params, {"window"}).get("window") or "30d"
         if window not in UPTIME_WINDOWS:
-            raise BadQuery("window", f"'window' must be one of {', '.join(UPTIME_WINDOWS)}")
+            return Page(badges.error_badge(f"{target} uptime", f"window: {'|'.join(UPTIME_WINDOWS)}"), badges.SVG_TYPE,
+                        status=400, max_age=60)
         found = self.uptime.target_status(target)
         if found is None:
             return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
         return Page(badges.uptime_badge(target, found["uptime"].get(window), window), badges.SVG_TYPE, max_age=300)
+
+    @staticmethod
+    def favicon() -> Page:
+        return Page(template.FAVICON, template.FAVICON_TYPE, max_age=86400)
 
 
 def _follows_from(settings: Any) -> Callable[[str], list[Any]]:

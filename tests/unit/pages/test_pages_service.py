@@ -10,7 +10,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 from chalicelib.pages.service import PagesService
-from chalicelib.queries import BadQuery
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 A = "{http://www.w3.org/2005/Atom}"
@@ -92,10 +91,35 @@ def test_releases_page_splits_this_and_next_week():
     assert [c["data-id"] for c in soup.select("#this-week article")] == ["a", "b"]
     assert [c["data-id"] for c in soup.select("#next-week article")] == ["c", "d"]
     assert svc.queries.calls[0] == {"from": "2026-11-23", "to": "2026-12-06", "limit": "200"}
-    with pytest.raises(BadQuery):
-        svc.releases_html({"week": "soon"})
-    with pytest.raises(BadQuery):
-        svc.releases_html({"page": "2"})
+
+
+@pytest.mark.parametrize("week", ["soon", "2026-13-01", "9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+def test_releases_page_bad_or_out_of_range_week_is_a_400_html_page(week):
+    svc = service([rel("a", "2026-11-23")])
+    page = svc.releases_html({"week": week})
+    assert page.status == 400 and page.content_type.startswith("text/html")
+    soup = BeautifulSoup(page.body, "html.parser")
+    assert soup.select_one("h1").get_text() == "Bad week"
+    assert "'week'" in soup.select_one("main p").get_text()
+    assert svc.queries.calls == []  # nothing read for a week that cannot be shown
+
+
+def test_releases_page_edge_weeks_render():
+    svc = service()
+    for week in ("1900-01-01", "2199-12-31"):
+        page = svc.releases_html({"week": week})
+        assert page.status == 200, week
+        hrefs = [a["href"] for a in BeautifulSoup(page.body, "html.parser").select("nav.weeknav a")]
+        assert len(hrefs) >= 2
+
+
+def test_pages_and_badges_ignore_parameters_they_do_not_use():
+    svc = service([rel("a", "2026-11-23")])
+    tagged = {"utm_source": "x", "fbclid": "IwAR0", "v": "2"}
+    assert svc.releases_html(tagged).body == svc.releases_html({}).body
+    assert svc.releases_html({**tagged, "week": "2026-11-25"}).status == 200
+    badge = svc.uptime_badge("web", tagged)
+    assert badge.status == 200 and badge.body == svc.uptime_badge("web", {}).body
 
 
 def test_destination_feeds_read_only_followed_series():
@@ -129,5 +153,8 @@ def test_badges():
     assert "99.95%" in svc.uptime_badge("web", {}).body
     assert "no data" in svc.uptime_badge("web", {"window": "24h"}).body
     assert svc.status_badge("nope").status == 404
-    with pytest.raises(BadQuery):
-        svc.uptime_badge("web", {"window": "1y"})
+    bad = svc.uptime_badge("web", {"window": "1y"})
+    assert bad.status == 400 and bad.content_type.startswith("image/svg+xml")
+    root = ET.fromstring(bad.body)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "window" in root.get("aria-label") and "30d" in root.get("aria-label")
