@@ -227,7 +227,7 @@ REFRESH_SCRIPT = """<script>
   box.hidden = false;
   box.querySelector("input").checked = (() => { try { return localStorage.getItem(KEY) === "1"; } catch (e) { return false; } })();
   set(box.querySelector("input").checked);
-  box.querySelector("input").addEventListener("change", e => set(e.target.checked));
+  box.querySelector("input").addEventListener("change", e => { set(e.target.checked); if (e.target.checked) refresh(); });
 })();
 </script>"""
 
