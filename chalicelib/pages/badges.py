@@ -118,9 +118,9 @@ def uptime_badge(name: str, ratio: float | None, window: str = "30d") -> str:
 
 
 def not_found_badge(name: str) -> str:
-    return badge(name, "not found", GREY)
+    return badge(name[:60], "not found", GREY)  # a path can be long: the badge need not be
 
 
 def error_badge(label: str, message: str) -> str:
     """A bad request answered in the badge's own format, so an `<img>` shows why."""
-    return badge(label, message, "#e05d44")
+    return badge(label[:60], message, "#e05d44")

@@ -126,3 +126,9 @@ def test_badge_uses_the_picked_text_colour():
     texts = [t for t in root.iter(f"{SVG}text") if t.get("aria-hidden") != "true"]
     assert [t.get("fill") for t in texts] == [badges.LIGHT_TEXT, badges.DARK_TEXT]  # label on grey, value on green
     assert ET.fromstring(badges.error_badge("api uptime", "window: 24h")).get("aria-label") == "api uptime: window: 24h"
+
+
+def test_badges_for_long_or_odd_names_stay_small():
+    svg = ET.fromstring(badges.not_found_badge("x" * 5000))
+    assert int(svg.get("width")) < 600
+    assert int(ET.fromstring(badges.error_badge("y" * 5000 + " uptime", "window: 24h")).get("width")) < 700

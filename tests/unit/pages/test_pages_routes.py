@@ -88,3 +88,11 @@ def test_favicon(client):
     assert response.status_code == 200 and _header(response, "content-type") == "image/svg+xml"
     assert ET.fromstring(response.body).tag == f"{SVG}svg"
     assert "max-age=86400" in _header(response, "cache-control")
+
+
+@pytest.mark.parametrize("name", ["x" * 3000, "%00", "..%2F..", "%E2%9C%93"])
+def test_odd_badge_targets_get_a_not_found_badge(client, name):
+    for kind in ("status", "uptime"):
+        response = client.http.get(f"/badges/{name}/{kind}.svg")
+        assert response.status_code == 404 and _header(response, "content-type").startswith("image/svg+xml")
+        assert ET.fromstring(response.body).get("aria-label").endswith("not found")
