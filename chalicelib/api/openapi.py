@@ -70,10 +70,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "ReleasePage": {
         "type": "object",
-        "required": ["releases", "next_cursor"],
+        "required": ["releases", "next_cursor", "partial"],
         "properties": {
             "releases": {"type": "array", "items": _ref("Release"), "maxItems": MAX_LIMIT},
             "next_cursor": _nullable("string", description="pass as `cursor` for the next page; null on the last page"),
+            "partial": _nullable("string", description="why this page holds fewer than `limit` rows while "
+                                 "`next_cursor` is not null (the read budget ran out); null otherwise"),
         },
     },
     "Source": {
@@ -285,7 +287,7 @@ def _paths() -> dict[str, Any]:
         _query("q", _TEXT, "substring of title, series, ISBN, JAN or Diamond code (NFKC, case-insensitive)"),
         _query("series", _TEXT, "one series (normalized like subscriptions)"),
         _query("publisher", _TEXT, "substring of the publisher"),
-        _query("source", _TEXT, "exact source name"),
+        _query("source", _TEXT, "a source name from /sources (e.g. ndl-conan) or a kind (ndl)"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         _query("cursor", {"type": "string", "maxLength": 2048}, "next_cursor of the previous page"),
         _IF_NONE_MATCH,
@@ -303,8 +305,10 @@ def _paths() -> dict[str, Any]:
             "operationId": "listReleases",
             "summary": "Releases: newest first seen (last 7 days) or by release date / series; cursor pagination",
             "description": "Without dates: releases first seen in the last 7 days, newest first. With from/to: by release "
-                           "date, oldest first. Stable order; each page is a bounded number of DynamoDB Queries, so a page "
-                           "may hold fewer than `limit` rows while `next_cursor` is not null.",
+                           "date, oldest first. Stable order. `source` takes a name listed by /sources or a kind (a name "
+                           "selects its kind's releases); an unknown source is a 400. A filtered page keeps reading "
+                           "until it fills or the data ends, within a bounded number of DynamoDB Queries; if that "
+                           "budget runs out first, `partial` says so and `next_cursor` continues.",
             "parameters": release_params, "responses": _read("ReleasePage", "A page of releases", 400)}},
         "/releases/{release_id}": {"get": {
             "operationId": "getRelease", "summary": "One release",
