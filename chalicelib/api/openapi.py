@@ -12,11 +12,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from chalicelib.notify.dlq import DLQ_NAMES
 from chalicelib.queries import MAX_LIMIT
 
 VERSION = "1.0.0"
 STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP"]
 CHANNELS = ["slack", "x", "webhook", "console"]
+DLQ = list(DLQ_NAMES)  # the notification channels plus crawl, slack-jobs, stream-failures
 KINDS = ["series", "keyword", "publisher", "source", "target", "ops"]
 
 
@@ -205,7 +207,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["channel", "message_id", "reason", "destination", "event_id", "event_type", "failed_at",
                      "receive_count", "body"],
         "properties": {
-            "channel": {"enum": CHANNELS}, "message_id": _STR, "reason": _STR,
+            "channel": {"enum": DLQ}, "message_id": _STR, "reason": _STR,
             "destination": _nullable("string"), "event_id": _nullable("string"), "event_type": _nullable("string"),
             "failed_at": _nullable("integer"), "receive_count": {"type": "integer", "minimum": 0},
             "body": {"description": "the queued message (JSON when it parses)"},
@@ -221,7 +223,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "RedriveResult": {
         "type": "object", "required": ["channel", "redriven"],
-        "properties": {"channel": {"enum": CHANNELS}, "redriven": {"type": "integer", "minimum": 0}},
+        "properties": {"channel": {"enum": DLQ}, "redriven": {"type": "integer", "minimum": 0}},
     },
 }
 
@@ -351,15 +353,17 @@ def _paths() -> dict[str, Any]:
             "parameters": [destination, _path("kind", {"enum": KINDS}), _path("match", {"type": "string", "minLength": 1, "maxLength": 200})],
             "responses": {"204": {"description": "gone"}, "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq": {"get": _protected({
-            "operationId": "listDlq", "summary": "Peek at the notification dead-letter queues (nothing is deleted)",
-            "parameters": [_query("channel", {"enum": CHANNELS}), _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
+            "operationId": "listDlq", "summary": "Peek at every dead-letter queue (nothing is deleted; listed messages stay visible "
+                                  "to a redrive)",
+            "parameters": [_query("channel", {"enum": DLQ}), _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
             "responses": {"200": {"description": "messages", "content": {"application/json": {"schema": _ref("DlqListing")}}},
                           "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq/{channel}/redrive": {"post": _protected({
             "operationId": "redriveDlq", "summary": "Move a channel's dead letters (all, or `message_ids`) back to its queue",
-            "parameters": [_path("channel", {"enum": CHANNELS})], "requestBody": _json_body("RedriveRequest", required=False),
+            "parameters": [_path("channel", {"enum": DLQ})], "requestBody": _json_body("RedriveRequest", required=False),
             "responses": {"200": {"description": "redriven", "content": {"application/json": {"schema": _ref("RedriveResult")}}},
-                          "400": _problem(_ERROR_TEXT[400]), "404": _problem("No dead-letter queue for that channel")}}, body=True)},
+                          "400": _problem(_ERROR_TEXT[400]), "404": _problem("No dead-letter queue of that name that can be redriven "
+                                                                    "(stream-failures holds Lambda OnFailure records: replay from the stream)")}}, body=True)},
     }
 
 
