@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test package bench clean
+.PHONY: venv run test package bench clean lint check-collect
 
 venv: $(STAMP)
 
@@ -24,6 +24,15 @@ browser:
 
 test: venv browser
 	$(PY) -m pytest
+
+# Gates not yet in `make test` (issue 15.5): ruff over the repo, mypy over chalicelib/ and crawlers/.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(PY) -m mypy chalicelib crawlers
+
+# Each test folder collects alone and beside every other, in both orders (issue 16.8; minutes).
+check-collect: venv
+	$(PY) -m tests.collect_check
 
 package: venv
 	$(PY) -m infra.build_template --stage $${STAGE:-prod} --out build

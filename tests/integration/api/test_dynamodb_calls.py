@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api_testkit import RELEASES, auth, json_headers
+from tests.integration.api.api_testkit import RELEASES, auth, json_headers
 
 READ_ONLY = {"Query", "GetItem", "BatchGetItem"}
 TARGETS = 2  # web-up, web-down (one shard)

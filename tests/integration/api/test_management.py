@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from api_testkit import API_KEY, assert_problem, assert_schema, auth, body_of, hdr, json_headers
+from tests.integration.api.api_testkit import API_KEY, assert_problem, assert_schema, auth, body_of, hdr, json_headers
 
 PROTECTED = [
     ("GET", "/targets", None),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from api_testkit import RELEASES, assert_problem, assert_schema, body_of, release
+from tests.integration.api.api_testkit import RELEASES, assert_problem, assert_schema, body_of, release
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
