@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test package bench clean browser a11y
+.PHONY: venv run test package bench clean browser a11y lint check-collect
 
 venv: $(STAMP)
 
@@ -37,6 +37,15 @@ $(A11Y_STAMP):
 
 test: venv browser a11y
 	$(PY) -m pytest
+
+# Gates not yet in `make test` (issue 15.5): ruff over the repo, mypy over chalicelib/ and crawlers/.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(PY) -m mypy chalicelib crawlers
+
+# Each test folder collects alone and beside every other, in both orders (issue 16.8; minutes).
+check-collect: venv
+	$(PY) -m tests.collect_check
 
 package: venv
 	$(PY) -m infra.build_template --stage $${STAGE:-prod} --out build

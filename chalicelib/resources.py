@@ -56,6 +56,17 @@ class Queue:
     def dlq_short(self) -> str:
         return f"{self.short}-dlq"
 
+    @property
+    def dead_letter_name(self) -> str:
+        """Its dead letters' name on /dlq: the short name without `notify-` (slack, crawl, ...)."""
+        return self.short.removeprefix("notify-")
+
+    @property
+    def dead_letter_env(self) -> str:
+        """The variable holding the URL its dead letters sit in: its DLQ, or the queue itself when it
+        is a dead-letter destination (stream-failures: Lambda's OnFailure records)."""
+        return self.env.replace("_QUEUE_URL", "_DLQ_URL") if self.has_dlq else self.env
+
 
 @dataclass(frozen=True)
 class Bucket:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from chalicelib.notify.dlq import DLQ_NAMES
 from chalicelib.queries import MAX_LIMIT
 
 VERSION = "1.0.0"
 STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP"]
 CHANNELS = ["slack", "x", "webhook", "console"]
+DLQ = list(DLQ_NAMES)  # the notification channels plus crawl, slack-jobs, stream-failures
 KINDS = ["series", "keyword", "publisher", "source", "target", "ops"]
 
 
@@ -70,10 +72,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "ReleasePage": {
         "type": "object",
-        "required": ["releases", "next_cursor"],
+        "required": ["releases", "next_cursor", "partial"],
         "properties": {
             "releases": {"type": "array", "items": _ref("Release"), "maxItems": MAX_LIMIT},
             "next_cursor": _nullable("string", description="pass as `cursor` for the next page; null on the last page"),
+            "partial": _nullable("string", description="why this page holds fewer than `limit` rows while "
+                                 "`next_cursor` is not null (the read budget ran out); null otherwise"),
         },
     },
     "Source": {
@@ -203,7 +207,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["channel", "message_id", "reason", "destination", "event_id", "event_type", "failed_at",
                      "receive_count", "body"],
         "properties": {
-            "channel": {"enum": CHANNELS}, "message_id": _STR, "reason": _STR,
+            "channel": {"enum": DLQ}, "message_id": _STR, "reason": _STR,
             "destination": _nullable("string"), "event_id": _nullable("string"), "event_type": _nullable("string"),
             "failed_at": _nullable("integer"), "receive_count": {"type": "integer", "minimum": 0},
             "body": {"description": "the queued message (JSON when it parses)"},
@@ -219,7 +223,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "RedriveResult": {
         "type": "object", "required": ["channel", "redriven"],
-        "properties": {"channel": {"enum": CHANNELS}, "redriven": {"type": "integer", "minimum": 0}},
+        "properties": {"channel": {"enum": DLQ}, "redriven": {"type": "integer", "minimum": 0}},
     },
 }
 
@@ -285,7 +289,7 @@ def _paths() -> dict[str, Any]:
         _query("q", _TEXT, "substring of title, series, ISBN, JAN or Diamond code (NFKC, case-insensitive)"),
         _query("series", _TEXT, "one series (normalized like subscriptions)"),
         _query("publisher", _TEXT, "substring of the publisher"),
-        _query("source", _TEXT, "exact source name"),
+        _query("source", _TEXT, "a source name from /sources (e.g. ndl-conan) or a kind (ndl)"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         _query("cursor", {"type": "string", "maxLength": 2048}, "next_cursor of the previous page"),
         _IF_NONE_MATCH,
@@ -303,8 +307,10 @@ def _paths() -> dict[str, Any]:
             "operationId": "listReleases",
             "summary": "Releases: newest first seen (last 7 days) or by release date / series; cursor pagination",
             "description": "Without dates: releases first seen in the last 7 days, newest first. With from/to: by release "
-                           "date, oldest first. Stable order; each page is a bounded number of DynamoDB Queries, so a page "
-                           "may hold fewer than `limit` rows while `next_cursor` is not null.",
+                           "date, oldest first. Stable order. `source` takes a name listed by /sources or a kind (a name "
+                           "selects its kind's releases); an unknown source is a 400. A filtered page keeps reading "
+                           "until it fills or the data ends, within a bounded number of DynamoDB Queries; if that "
+                           "budget runs out first, `partial` says so and `next_cursor` continues.",
             "parameters": release_params, "responses": _read("ReleasePage", "A page of releases", 400)}},
         "/releases/{release_id}": {"get": {
             "operationId": "getRelease", "summary": "One release",
@@ -347,15 +353,17 @@ def _paths() -> dict[str, Any]:
             "parameters": [destination, _path("kind", {"enum": KINDS}), _path("match", {"type": "string", "minLength": 1, "maxLength": 200})],
             "responses": {"204": {"description": "gone"}, "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq": {"get": _protected({
-            "operationId": "listDlq", "summary": "Peek at the notification dead-letter queues (nothing is deleted)",
-            "parameters": [_query("channel", {"enum": CHANNELS}), _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
+            "operationId": "listDlq", "summary": "Peek at every dead-letter queue (nothing is deleted; listed messages stay visible "
+                                  "to a redrive)",
+            "parameters": [_query("channel", {"enum": DLQ}), _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
             "responses": {"200": {"description": "messages", "content": {"application/json": {"schema": _ref("DlqListing")}}},
                           "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq/{channel}/redrive": {"post": _protected({
             "operationId": "redriveDlq", "summary": "Move a channel's dead letters (all, or `message_ids`) back to its queue",
-            "parameters": [_path("channel", {"enum": CHANNELS})], "requestBody": _json_body("RedriveRequest", required=False),
+            "parameters": [_path("channel", {"enum": DLQ})], "requestBody": _json_body("RedriveRequest", required=False),
             "responses": {"200": {"description": "redriven", "content": {"application/json": {"schema": _ref("RedriveResult")}}},
-                          "400": _problem(_ERROR_TEXT[400]), "404": _problem("No dead-letter queue for that channel")}}, body=True)},
+                          "400": _problem(_ERROR_TEXT[400]), "404": _problem("No dead-letter queue of that name that can be redriven "
+                                                                    "(stream-failures holds Lambda OnFailure records: replay from the stream)")}}, body=True)},
     }
 
 

@@ -248,7 +248,7 @@ def _maintenance(param: str, windows: list[Any]) -> None:
 
 def dlq_channel(value: Any, configured: Mapping[str, str], *, param: str = "channel", missing: type = NotFound) -> str:
     if value not in configured or not configured.get(value):
-        raise missing(param, f"no dead-letter queue for channel {str(value)[:40]!r}; known: {', '.join(sorted(configured))}")
+        raise missing(param, f"{str(value)[:40]!r} is not a dead-letter queue this route serves; known: {', '.join(sorted(configured))}")
     return value
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api_testkit import API_KEY, RELEASES
+from tests.integration.api.api_testkit import API_KEY, RELEASES
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api_testkit import RELEASES, auth, json_headers
+from tests.integration.api.api_testkit import RELEASES, auth, json_headers
 
 READ_ONLY = {"Query", "GetItem", "BatchGetItem"}
 TARGETS = 2  # web-up, web-down (one shard)
@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", "/releases?q=no-such-title-anywhere", None, 12, READ_ONLY),
     ("GET", "/releases?from=2025-01&to=2025-12&q=nothing", None, 12, READ_ONLY),
     ("GET", "/releases?series=Space%20Cats", None, 12, READ_ONLY),
+    ("GET", "/releases?source=previewsworld-upcoming&limit=1", None, 12, READ_ONLY),  # a name from /sources
     ("GET", "/releases/" + RELEASES[0]["id"], None, 1, READ_ONLY),
     ("GET", "/releases/isbn:0000000000000", None, 1, READ_ONLY),
     ("GET", "/sources", None, 1, READ_ONLY),

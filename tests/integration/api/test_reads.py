@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from api_testkit import RELEASES, assert_problem, assert_schema, body_of, hdr
+from tests.integration.api.api_testkit import RELEASES, assert_problem, assert_schema, body_of, hdr
 
 
 def test_healthz(client):

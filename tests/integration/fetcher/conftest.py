@@ -7,7 +7,7 @@ import socket
 from typing import Callable, Iterator
 
 import pytest
-from fetcher_testkit import CONTACT_URL, FakeTime, HangingServer, LocalServer
+from tests.integration.fetcher.fetcher_testkit import CONTACT_URL, FakeTime, HangingServer, LocalServer
 
 from crawlers.fetcher import Fetcher
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from fetcher_testkit import Reply, send
+from tests.integration.fetcher.fetcher_testkit import Reply, send
 
 from crawlers.fetcher import FetchState
 

@@ -8,7 +8,7 @@ import time
 from email.utils import formatdate
 
 import pytest
-from fetcher_testkit import Reply, wait_until
+from tests.integration.fetcher.fetcher_testkit import Reply, wait_until
 
 from crawlers.fetcher import FetchError, backoff_s
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fetcher_testkit import EXPECTED_UA
+from tests.integration.fetcher.fetcher_testkit import EXPECTED_UA
 
 from crawlers import fetcher as fetcher_module
 

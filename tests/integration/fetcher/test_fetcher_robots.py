@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from fetcher_testkit import EXPECTED_UA
+from tests.integration.fetcher.fetcher_testkit import EXPECTED_UA
 
 from crawlers.fetcher import FetchError
 

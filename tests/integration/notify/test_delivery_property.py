@@ -6,7 +6,7 @@ import collections
 import json
 import uuid
 
-from conftest import Crash
+from tests.integration.notify.notify_testkit import Crash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import collections
 
-from conftest import Crash, Reply, release_event
-
+from tests.integration.notify.notify_testkit import Crash, Reply, release_event
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.dlq import DlqAdmin
 from chalicelib.notify.slack import SlackWebApi

@@ -5,8 +5,7 @@ import json
 
 import pytest
 import yaml
-from conftest import Reply, release_event
-
+from tests.integration.notify.notify_testkit import Reply, release_event
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.errors import PermanentError, TransientError
 from chalicelib.notify.slack import SlackWebApi, SlackWebhookSender

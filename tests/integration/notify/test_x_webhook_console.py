@@ -7,8 +7,7 @@ import time
 from urllib.parse import unquote
 
 import pytest
-from conftest import Reply, release_event
-
+from tests.integration.notify.notify_testkit import Reply, release_event
 from chalicelib.events import Event
 from chalicelib.notify.console import ConsoleSender
 from chalicelib.notify.delivery import Senders

@@ -10,7 +10,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.uptime.targets import InvalidTarget
 
-from conftest import Handler  # noqa: E402  (tests/integration/uptime/conftest.py)
+from tests.integration.uptime.uptime_testkit import Handler
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from crawlers import ParseError
 from crawlers.sources import declarative, feed
-from crawlers_testkit import IMAGE, NDL
+from tests.unit.crawlers.crawlers_testkit import IMAGE, NDL
 
 from devstack.samples import read_sample
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from crawlers import ParseError
 from crawlers.sources import imagecomics
-from crawlers_testkit import IMAGE, by_id
+from tests.unit.crawlers.crawlers_testkit import IMAGE, by_id
 
 from devstack.samples import read_sample
 

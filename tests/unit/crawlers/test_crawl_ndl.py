@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from crawlers import ParseError
 from crawlers.sources import ndl
-from crawlers_testkit import NDL, by_id
+from tests.unit.crawlers.crawlers_testkit import NDL, by_id
 
 from devstack.samples import read_sample
 

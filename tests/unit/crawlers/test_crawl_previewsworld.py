@@ -5,7 +5,7 @@ import pytest
 from crawlers import ParseError
 from crawlers.snapshot import diff_new
 from crawlers.sources import previewsworld as pw
-from crawlers_testkit import PW_CSV, PW_TXT, by_id, item_codes
+from tests.unit.crawlers.crawlers_testkit import PW_CSV, PW_TXT, by_id, item_codes
 
 from devstack.samples import read_sample
 

@@ -7,7 +7,7 @@ import pytest
 from crawlers import ParseError
 from crawlers.snapshot import diff_new
 from crawlers.sources import comicwalker, newtype, sundaywebry
-from crawlers_testkit import JP, by_id
+from tests.unit.crawlers.crawlers_testkit import JP, by_id
 
 from devstack.samples import read_sample
 
