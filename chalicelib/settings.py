@@ -44,6 +44,7 @@ class Settings:
     slack_api_url: str
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
+    dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
 
     @property
     def user_agent(self) -> str:
@@ -80,4 +81,5 @@ def get_settings() -> Settings:
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/"),
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
+        dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
     )

@@ -16,7 +16,7 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 PLACEHOLDERS = frozenset({"STATUS", "RESPONSE_TIME", "BODY", "CERTIFICATE_EXPIRATION", "CONNECTED", "IP", "DNS_RCODE"})
 NUMERIC = frozenset({"STATUS", "RESPONSE_TIME", "CERTIFICATE_EXPIRATION"})
@@ -77,12 +77,13 @@ class Pattern:
     compiled: Any = field(default=None, compare=False)
     options: tuple[str, ...] = ()
 
-    def matches(self, value: Any) -> bool:
+    def matches(self, value: Any, found: bool | None = None) -> bool:
+        """`found`: the regex verdict computed elsewhere (with a time cap, see regexcap.py)."""
         text = _text(value)
         if self.kind == "pat":
             return fnmatch.fnmatchcase(text, self.raw)
         if self.kind == "re":
-            return self.compiled.search(text) is not None
+            return found if found is not None else self.compiled.search(text) is not None
         return any(_equal(value, _literal(option)) for option in self.options)
 
 
@@ -102,11 +103,21 @@ class Condition:
         """'status' when this condition is about the HTTP status only, else 'condition'."""
         return "status" if self.placeholders == {"STATUS"} else "condition"
 
-    def evaluate(self, ctx: dict[str, Any]) -> tuple[bool, str]:
-        """(passed, rendered) where rendered shows the resolved values, e.g. `[STATUS] (500) == 200`."""
+    @property
+    def regex(self) -> Pattern | None:
+        return self.right if isinstance(self.right, Pattern) and self.right.kind == "re" else None
+
+    def regex_subject(self, ctx: dict[str, Any]) -> str | None:
+        """The text a regex condition searches, or None when there is none (missing value)."""
+        left = self.left.resolve(ctx)
+        return None if left is MISSING else _text(left)
+
+    def evaluate(self, ctx: dict[str, Any], found: bool | None = None) -> tuple[bool, str]:
+        """(passed, rendered) where rendered shows the resolved values, e.g. `[STATUS] (500) == 200`.
+        `found`: a regex condition's verdict computed with a time cap (see `evaluate_all_async`)."""
         left = self.left.resolve(ctx)
         if isinstance(self.right, Pattern):
-            passed = left is not MISSING and self.right.matches(left)
+            passed = left is not MISSING and self.right.matches(left, found)
             if self.op == "!=":
                 passed = left is not MISSING and not passed
             right_shown = None
@@ -229,7 +240,7 @@ def _json_path(ctx: dict[str, Any], path: tuple[str | int, ...]) -> Any:
         body = ctx.get("BODY")
         try:
             ctx["_json"] = json.loads(body) if body not in (None, b"", "") else MISSING
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deeply nested: not usable JSON
             ctx["_json"] = MISSING
     value = ctx["_json"]
     for part in path:
@@ -289,6 +300,23 @@ def evaluate_all(conditions: tuple[Condition, ...], ctx: dict[str, Any]) -> tupl
     """The first failing condition and its rendering, or None when all pass."""
     for condition in conditions:
         passed, rendered = condition.evaluate(ctx)
+        if not passed:
+            return condition, rendered
+    return None
+
+
+async def evaluate_all_async(conditions: tuple[Condition, ...], ctx: dict[str, Any],
+                             search: Callable[[Any, str], Awaitable[bool]]) -> tuple[Condition, str] | None:
+    """`evaluate_all`, with every regex search done by `search(compiled, text)` (the checker's
+    time-capped search, see regexcap.py) so a backtracking pattern cannot stall the tick."""
+    for condition in conditions:
+        found = None
+        pattern = condition.regex
+        if pattern is not None:
+            subject = condition.regex_subject(ctx)
+            if subject is not None:
+                found = await search(pattern.compiled, subject)
+        passed, rendered = condition.evaluate(ctx, found)
         if not passed:
             return condition, rendered
     return None

@@ -431,6 +431,10 @@ class UptimeService:
 
 def build(settings: Any, *, checker: Checker | None = None, clock: Callable[[], datetime] = _now) -> UptimeService:
     policy = AddressPolicy(allow_private=bool(settings.allow_private_targets))
-    checker = checker or Checker(policy, user_agent=settings.user_agent)
+    if checker is None:
+        from chalicelib.uptime.checker import default_resolver
+
+        checker = Checker(policy, user_agent=settings.user_agent,
+                          resolver=default_resolver(getattr(settings, "dns_servers", "")))
     store = UptimeStore(settings.state_table, settings.checks_table, settings.data_bucket)
     return UptimeService(settings, store, checker, clock=clock)
