@@ -117,6 +117,9 @@ class Checker:
         """All targets at once (at most `max_concurrency` in flight); results in target order."""
         if not targets:
             return []
+        prepare = getattr(self.resolver, "prepare", None)
+        if prepare is not None and any(parse_literal(t.host) is None and not is_localhost_name(t.host) for t in targets):
+            prepare()
         resolutions: dict[str, Any] = {}
         if len(targets) <= self.max_concurrency:
             outcomes = await asyncio.gather(*(self.check(t, resolutions) for t in targets), return_exceptions=True)

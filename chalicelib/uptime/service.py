@@ -59,7 +59,7 @@ from chalicelib.uptime.targets import InvalidTarget, Target, TargetsConfig, load
 
 log = get_logger("uptime")
 ROLLUP_MINUTES = (5, 20)
-_ORDER = {"DOWN": 0, "DEGRADED": 1, "MAINTENANCE": 2, "UNKNOWN": 3, "UP": 4}
+_ORDER = {"DOWN": 0, "DEGRADED": 1, "PENDING": 2, "MAINTENANCE": 3, "UNKNOWN": 4, "UP": 5}
 
 
 def _now() -> datetime:
@@ -121,7 +121,10 @@ class UptimeService:
         return target.describe()
 
     def delete_target(self, name: str) -> bool:
-        return self.store.delete_runtime_target(name)
+        deleted = self.store.delete_runtime_target(name)
+        if deleted:
+            self.store.forget_target(name)
+        return deleted
 
     def list_targets(self) -> list[dict]:
         return [t.describe() for t in self.targets()]
@@ -188,10 +191,11 @@ class UptimeService:
             return 0
         # Only targets that did not pass, or whose state is not quiet (the dirty set), need their
         # state: a pass of a quiet target changes nothing (see decide.TargetState.quiet).
-        dirty = self.store.dirty_targets()
-        names = [n for n in names if rows[n][0] != "o" or n in dirty]
+        dirty, known = self.store.dirty_and_known()
+        names = [n for n in names if rows[n][0] != "o" or n in dirty or n not in known]
         if not names:
             return 0
+        newly_known: list[str] = []
         lo, hi = decide.minute_iso(minute - 8), decide.minute_iso(minute + 8)
         present = {decide.to_minute(m) for m in self.store.tick_minutes(shard, lo, hi)} | {minute}
         holes = decide.young_holes(present)
@@ -206,8 +210,11 @@ class UptimeService:
                 version = int(item["version"]) if item else 0
                 outcome = self._decide(target, item, minute, rows[name], target_holes)
                 if outcome is None:
-                    if name in dirty and decide.TargetState.from_dict((item or {}).get("machine")).quiet:
+                    quiet_now = item is not None and decide.TargetState.from_dict(item.get("machine")).quiet
+                    if name in dirty and quiet_now:
                         self.store.clear_dirty(name, version)  # a stale mark (e.g. after a crash)
+                    if quiet_now and name not in known:
+                        newly_known.append(name)
                     break
                 new_item, transitions, quiet = outcome
                 if not quiet and dirty.get(name, -1) < version + 1:
@@ -220,12 +227,15 @@ class UptimeService:
                     continue
                 if quiet and name in dirty:
                     self.store.clear_dirty(name, version + 1)
+                if quiet and name not in known:
+                    newly_known.append(name)
                 for transition in transitions:
                     if transition.type == decide.DOWN_EVENT and transition.grouped and transition.minute == minute:
                         grouped.append(name)
                     elif transition.alerts:
                         pending.append((name, new_item, [transition], rows[name]))
                 break
+        self.store.add_known(newly_known)
         events = 0
         if grouped:
             group_event = Event(
@@ -357,7 +367,7 @@ class UptimeService:
     def _display(self, target: Target, item: dict | None, now: datetime) -> str:
         if in_maintenance(target.maintenance, now):
             return "MAINTENANCE"
-        return (item or {}).get("status", "UP" if item is None else "UNKNOWN")
+        return (item or {}).get("status", "PENDING" if item is None else "UNKNOWN")  # no decision yet
 
     def status_summary(self) -> dict:
         now = self.clock()
@@ -375,8 +385,6 @@ class UptimeService:
             item = states.get(target.name)
             tick = latest.get(target.name)
             status = self._display(target, item, now)
-            if item is None and tick is None and status != "MAINTENANCE":
-                status = "UNKNOWN"
             day = merge_all(Rollup.from_item(r) for r in self.store.rollups(target.name, day_ago))
             out.append({
                 "name": target.name, "group": target.group, "state": status,

@@ -6,8 +6,9 @@ STATE table
   GROUP#uptime / STATE    last_event of type targets.grouped_down
   TARGETS / <name>        runtime-added target config (JSON)
   UPTIME / DIRTY          the dirty set: `T#<name> = version` for targets whose state is not
-                          quiet; ping reads it once per tick (GetItem, consistent) and reads
-                          states only for those and for targets that did not pass
+                          quiet, and `known` (string set) of targets past PENDING; ping reads
+                          it once per tick (GetItem, consistent) and reads states only for
+                          dirty targets, new ones and those that did not pass
 CHECKS table
   TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
   ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, written once per hour, TTL 90 days
@@ -128,8 +129,26 @@ class UptimeStore:
     # of a later non-quiet state has raised the mark above c first, so the removal fails; a mark
     # left by a crash only costs a read per tick until the target's next state write.
     def dirty_targets(self) -> dict[str, int]:
+        return self.dirty_and_known()[0]
+
+    def dirty_and_known(self) -> tuple[dict[str, int], set[str]]:
+        """One consistent GetItem: the dirty set, and `known` (a string set of the targets that
+        have had a threshold decision; a target not in it is new and PENDING, so even its
+        passes are applied until it is decided)."""
         item = self.state.get_item(Key=DIRTY_KEY, ConsistentRead=True).get("Item") or {}
-        return {k[2:]: int(v) for k, v in item.items() if k.startswith("T#")}
+        return {k[2:]: int(v) for k, v in item.items() if k.startswith("T#")}, {str(n) for n in item.get("known") or ()}
+
+    def add_known(self, names: list[str]) -> None:
+        if names:
+            self.state.update_item(Key=DIRTY_KEY, UpdateExpression="ADD known :n",
+                                   ExpressionAttributeValues={":n": set(names)})
+
+    def forget_target(self, name: str) -> None:
+        """A deleted target: out of `known` and the dirty set, its state gone (a new target of
+        the same name starts PENDING, not with the old one's history)."""
+        self.state.update_item(Key=DIRTY_KEY, UpdateExpression="DELETE known :n REMOVE #t",
+                               ExpressionAttributeNames={"#t": f"T#{name}"}, ExpressionAttributeValues={":n": {name}})
+        self.state.delete_item(Key={"pk": f"TARGET#{name}", "sk": "STATE"})
 
     def mark_dirty(self, name: str, version: int) -> None:
         self._dirty_update("SET #t = :v", "attribute_not_exists(#t) OR #t < :v", name, version)

@@ -90,7 +90,8 @@ def test_three_failures_one_down_two_successes_one_recovered(make_service):
     assert down["id"] == "target.down:flaky:2026-11-22T10:03"
     assert down["data"]["error"] == "status" and "[STATUS]" in down["data"]["condition"]
     assert down["data"]["status_page"] == "https://status.example/status/flaky"
-    assert down["data"]["channels"] == ["slack", "console"] and down["data"]["previous_state"] == "UP"
+    # a new target (one pass, below the success threshold) goes PENDING -> DOWN
+    assert down["data"]["channels"] == ["slack", "console"] and down["data"]["previous_state"] == "PENDING"
     state = service.store.get_state("flaky")
     assert state["status"] == "UP" and state["last_event"]["type"] == "target.recovered"
     assert state["incidents"][-1]["duration_s"] == 240
@@ -213,9 +214,14 @@ def test_quiet_targets_cost_no_state_reads_and_the_dirty_set_follows_outages(mak
     reads: list[list[str]] = []
     original = service.store.get_states
     service.store.get_states = lambda names: reads.append(list(names)) or original(names)
-    for minute in range(3):
+    for minute in range(2):  # new targets are PENDING: their passes are applied until decided
         service.run_tick(tick(minute))
-    assert reads == [] and service.store.dirty_targets() == {}  # all passing: no state read at all
+    assert reads == [["flaky", "healthy"], ["flaky", "healthy"]]
+    assert service.store.get_state("healthy")["status"] == "UP"
+    assert service.store.dirty_and_known() == ({}, {"flaky", "healthy"})
+    reads.clear()
+    service.run_tick(tick(2))
+    assert reads == [] and service.store.dirty_targets() == {}  # decided and passing: no state read at all
     Handler.flaky_fail.set()
     for minute in range(3, 6):
         service.run_tick(tick(minute))
@@ -263,3 +269,20 @@ def test_rollup_is_written_once_per_hour_and_rewritten_only_for_late_ticks(make_
     service.run_tick({**tick(80, second=1), "id": "again"})  # ... a second 11:20 sees hour 10 changed
     assert writes == [2, 2, 2]
     assert int(service.store.rollups("healthy", "2026-11-22T10")[0]["checks"]) == 5
+
+
+def test_a_new_target_is_pending_in_the_api_until_decided_and_deleting_forgets_it(make_service):
+    service = make_service(FLAKY)
+    assert {t["name"]: t["state"] for t in service.status_summary()["targets"]} == {"flaky": "PENDING", "healthy": "PENDING"}
+    Handler.flaky_fail.set()
+    service.run_tick(tick(0))
+    service.run_tick(tick(1))
+    Handler.flaky_fail.clear()
+    states = {t["name"]: t["state"] for t in service.status_summary()["targets"]}
+    assert states == {"flaky": "PENDING", "healthy": "UP"}  # 2 failures: below the threshold, not UP
+    assert service.target_status("flaky")["state"] == "PENDING"
+    added = service.add_target({"name": "api", "url": "http://127.0.0.1:9/x"})
+    assert added["name"] == "api"
+    service.store.add_known(["api"])
+    assert service.delete_target("api")
+    assert "api" not in service.store.dirty_and_known()[1] and service.store.get_state("api") is None
