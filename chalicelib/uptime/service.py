@@ -294,7 +294,7 @@ class UptimeService:
         data = {
             "target": target.name, "group": target.group, "url": target.url,
             "state": transition.state, "previous_state": transition.previous,
-            "condition": failure.get("condition"), "error": failure.get("error"),
+            "condition": alert_condition(transition.type, failure), "error": failure.get("error"),
             "status_page": f"{self.settings.public_base_url}/status/{target.name}",
             "channels": list(target.alerts), "tick": decide.minute_iso(minute),
         }
@@ -435,6 +435,24 @@ class UptimeService:
             ],
             "maintenance": [w.describe() for w in target.maintenance],
         }
+
+
+def alert_condition(event_type: str, failure: dict) -> str | None:
+    """What an alert says about the conditions: what fails (down, reminder) or what passes again
+    (recovery), so `my-app is UP (3m; ...)` never reads as up with a 500.
+        down:      `failing: [STATUS] == 200 (got 500)`, `failing: timeout (no verdict within 10s)`
+        recovered: `passing again: [STATUS] == 200 (was 500)`"""
+    rendered = failure.get("condition")
+    error = failure.get("error")
+    if not rendered and not error:
+        return None
+    if error in ("status", "condition") and rendered:
+        what = str(rendered)
+    else:
+        what = f"{error}" + (f" ({rendered})" if rendered else "")
+    if event_type == decide.RECOVERED_EVENT:
+        return "passing again: " + what.replace(" (got ", " (was ", 1)
+    return "failing: " + what
 
 
 def build(settings: Any, *, checker: Checker | None = None, clock: Callable[[], datetime] = _now) -> UptimeService:

@@ -88,7 +88,10 @@ def test_three_failures_one_down_two_successes_one_recovered(make_service):
     ]
     down = service.events[0]
     assert down["id"] == "target.down:flaky:2026-11-22T10:03"
-    assert down["data"]["error"] == "status" and "[STATUS]" in down["data"]["condition"]
+    assert down["data"]["error"] == "status"
+    assert down["data"]["condition"] == "failing: [STATUS] == 200 (got 500)"
+    recovered = service.events[1]
+    assert recovered["data"]["condition"] == "passing again: [STATUS] == 200 (was 500)"
     assert down["data"]["status_page"] == "https://status.example/status/flaky"
     # a new target (one pass, below the success threshold) goes PENDING -> DOWN
     assert down["data"]["channels"] == ["slack", "console"] and down["data"]["previous_state"] == "PENDING"

@@ -278,3 +278,16 @@ def test_mixed_results_keep_a_new_target_pending_and_it_is_never_quiet():
 def test_a_new_slow_target_is_decided_degraded():
     monitor = Monitor(new=True).run(script_of("ss"))
     assert monitor.state.current.status == DEGRADED and monitor.alerts == []
+
+
+@pytest.mark.parametrize("event_type, failure, text", [
+    ("target.down", {"error": "status", "condition": "[STATUS] == 200 (got 500)"}, "failing: [STATUS] == 200 (got 500)"),
+    ("target.reminder", {"error": "timeout", "condition": "no verdict within 10s"}, "failing: timeout (no verdict within 10s)"),
+    ("target.recovered", {"error": "status", "condition": "[STATUS] == 200 (got 500)"}, "passing again: [STATUS] == 200 (was 500)"),
+    ("target.recovered", {"error": "connect", "condition": "ConnectionRefusedError"}, "passing again: connect (ConnectionRefusedError)"),
+    ("target.down", {}, None),
+])
+def test_alert_texts_say_what_fails_or_now_passes(event_type, failure, text):
+    from chalicelib.uptime.service import alert_condition
+
+    assert alert_condition(event_type, failure) == text
