@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from chalicelib.events import TARGETS_GROUPED_DOWN, Event
+from chalicelib.events import TARGETS_GROUPED_DOWN, TARGETS_GROUPED_RECOVERED, TARGETS_GROUPED_REMINDER, Event
 from chalicelib.log import get_logger
 from chalicelib.uptime import decide
 from chalicelib.uptime.checker import Checker, CheckResult
@@ -196,6 +196,7 @@ class UptimeService:
         if not names:
             return 0
         newly_known: list[str] = []
+        final_status: dict[str, str] = {}
         lo, hi = decide.minute_iso(minute - 8), decide.minute_iso(minute + 8)
         present = {decide.to_minute(m) for m in self.store.tick_minutes(shard, lo, hi)} | {minute}
         holes = decide.young_holes(present)
@@ -209,6 +210,7 @@ class UptimeService:
                 item = states.get(name)
                 version = int(item["version"]) if item else 0
                 outcome = self._decide(target, item, minute, rows[name], target_holes)
+                final_status[name] = str((item or {}).get("status") or decide.PENDING)
                 if outcome is None:
                     quiet_now = item is not None and decide.TargetState.from_dict(item.get("machine")).quiet
                     if name in dirty and quiet_now:
@@ -217,6 +219,7 @@ class UptimeService:
                         newly_known.append(name)
                     break
                 new_item, transitions, quiet = outcome
+                final_status[name] = str(new_item.get("status"))
                 if not quiet and dirty.get(name, -1) < version + 1:
                     self.store.mark_dirty(name, version + 1)  # before the state write: never under-marked
                     dirty[name] = version + 1
@@ -236,21 +239,33 @@ class UptimeService:
                         pending.append((name, new_item, [transition], rows[name]))
                 break
         self.store.add_known(newly_known)
+        return self._announce(shard, minute, rows, targets, grouped, pending, final_status)
+
+    def _announce(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target],
+                  grouped: list[str], pending: list, final_status: dict[str, str]) -> int:
+        """Write the tick's events. A grouped DOWN opens (or widens) the shard's group incident;
+        while it is open its members' own reminders and recoveries are not sent: the group sends
+        one reminder per interval (the shortest of its members') and one grouped recovery when
+        no member is DOWN any more. Who is still down is recomputed every tick from the member
+        states (a crash between a state write and the incident write loses nothing)."""
         events = 0
+        # read on every tick that reaches here (something failed or is dirty): an open incident's
+        # members are DOWN, hence dirty, so a healthy minute never pays this GetItem
+        incident = self.store.group_incident(shard)
         if grouped:
-            group_event = Event(
-                id=f"{TARGETS_GROUPED_DOWN}:{shard}:{decide.minute_iso(minute)}",
-                type=TARGETS_GROUPED_DOWN,
-                occurred_at=decide.minute_iso(minute) + ":00Z",
-                subject="uptime",
-                data={"targets": sorted(grouped), "shard": shard, "failing": sum(1 for r in rows.values() if r[0] == "F"),
-                      "checked": sum(1 for r in rows.values() if r[0] != "m"),
-                      "channels": sorted({c for n in grouped for c in targets[n].alerts}),
-                      "status_page": f"{self.settings.public_base_url}/status"},
-            ).to_dict()
+            group_id = f"{TARGETS_GROUPED_DOWN}:{shard}:{decide.minute_iso(minute)}"
+            if incident is None:
+                incident = {"id": group_id, "since": minute, "members": [], "down": [], "reminded": minute}
+            incident["members"] = sorted(set(incident["members"]) | set(grouped))
+            group_event = self._group_event(TARGETS_GROUPED_DOWN, group_id, minute, sorted(grouped), targets, {
+                "shard": shard, "failing": sum(1 for r in rows.values() if r[0] == "F"),
+                "checked": sum(1 for r in rows.values() if r[0] != "m")})
             events += int(self.store.set_event("GROUP#uptime", group_event))
+        members = set(incident["members"]) if incident else set()
         for name, item, transitions, row in pending:
             for transition in transitions:
+                if name in members and transition.type in (decide.REMINDER_EVENT, decide.RECOVERED_EVENT, decide.DOWN_EVENT):
+                    continue  # the group incident speaks for its members
                 event = self._event(targets[name], transition, item, row, minute)
                 version = int(item["version"])
                 try:
@@ -259,7 +274,47 @@ class UptimeService:
                     events += 1
                 except Conflict:
                     log.warning("event write lost a race", extra={"target": name, "event_id": event["id"]})
+        if incident is not None:
+            events += self._advance_incident(shard, minute, rows, targets, incident, final_status)
         return events
+
+    def _advance_incident(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target],
+                          incident: dict, final_status: dict[str, str]) -> int:
+        members = [m for m in incident["members"] if m in targets]
+        down = set()
+        for member in members:
+            if member in final_status:
+                if final_status[member] == decide.DOWN:
+                    down.add(member)
+            elif member in incident.get("down", []) and (rows.get(member) or ["?"])[0] != "o":
+                down.add(member)  # not judged this tick (not due, maintenance): as before
+        incident["down"] = sorted(down)
+        events = 0
+        since = int(incident["since"])
+        if not down:
+            event = self._group_event(TARGETS_GROUPED_RECOVERED, f"{TARGETS_GROUPED_RECOVERED}:{incident['id']}", minute,
+                                      members, targets, {"shard": shard, "duration_s": max(0, (minute - since) * 60),
+                                                         "since": decide.minute_iso(since) + ":00Z"})
+            events += int(self.store.set_event("GROUP#uptime", event))
+            self.store.put_group_incident(shard, None)
+            return events
+        every = min((max(1, targets[m].reminder_interval_s // 60) for m in members), default=60)
+        if minute - int(incident.get("reminded", since)) >= every:
+            event = self._group_event(TARGETS_GROUPED_REMINDER, f"{TARGETS_GROUPED_REMINDER}:{shard}:{decide.minute_iso(minute)}",
+                                      minute, sorted(down), targets, {"shard": shard, "members": members,
+                                                                      "since": decide.minute_iso(since) + ":00Z"})
+            events += int(self.store.set_event("GROUP#uptime", event))
+            incident["reminded"] = minute
+        self.store.put_group_incident(shard, incident)
+        return events
+
+    def _group_event(self, type_: str, event_id: str, minute: int, names: list[str], targets: dict[str, Target],
+                     extra: dict) -> dict:
+        return Event(
+            id=event_id, type=type_, occurred_at=decide.minute_iso(minute) + ":00Z", subject="uptime",
+            data={"targets": names, "channels": sorted({c for n in names if n in targets for c in targets[n].alerts}),
+                  "status_page": f"{self.settings.public_base_url}/status", **extra},
+        ).to_dict()
 
     def _decide(self, target: Target, item: dict | None, minute: int, row: list[Any], holes: frozenset[int]):
         state = decide.TargetState.from_dict((item or {}).get("machine"))

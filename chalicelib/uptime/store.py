@@ -3,7 +3,8 @@
 STATE table
   TARGET#<name> / STATE   status, since, version (conditional), counters, last_event (set only
                           on a transition/reminder), last_failure, machine (decide.TargetState)
-  GROUP#uptime / STATE    last_event of type targets.grouped_down
+  GROUP#uptime / STATE    last_event of type targets.grouped_*; `incident#<shard>`: the open group
+                          incident (members, still down, since, last reminder)
   TARGETS / <name>        runtime-added target config (JSON)
   UPTIME / DIRTY          the dirty set: `T#<name> = version` for targets whose state is not
                           quiet, and `known` (string set) of targets past PENDING; ping reads
@@ -164,6 +165,25 @@ class UptimeStore:
         except ClientError as exc:
             if not aws.is_conditional_failure(exc):
                 raise
+
+    def group_incident(self, shard: int) -> dict[str, Any] | None:
+        """The open group incident of `shard` (on GROUP#uptime/STATE, attribute `incident#<shard>`)."""
+        item = self.state.get_item(Key={"pk": "GROUP#uptime", "sk": "STATE"}, ConsistentRead=True,
+                                   ProjectionExpression="#i", ExpressionAttributeNames={"#i": f"incident#{shard}"}).get("Item") or {}
+        raw = item.get(f"incident#{shard}")
+        if not raw:
+            return None
+        return {"id": str(raw["id"]), "since": int(raw["since"]), "reminded": int(raw.get("reminded", raw["since"])),
+                "members": [str(m) for m in raw.get("members") or []], "down": [str(m) for m in raw.get("down") or []]}
+
+    def put_group_incident(self, shard: int, incident: dict[str, Any] | None) -> None:
+        names = {"#i": f"incident#{shard}"}
+        if incident is None:
+            self.state.update_item(Key={"pk": "GROUP#uptime", "sk": "STATE"}, UpdateExpression="REMOVE #i",
+                                   ExpressionAttributeNames=names)
+        else:
+            self.state.update_item(Key={"pk": "GROUP#uptime", "sk": "STATE"}, UpdateExpression="SET #i = :v",
+                                   ExpressionAttributeNames=names, ExpressionAttributeValues={":v": incident})
 
     def get_state(self, name: str) -> dict[str, Any] | None:
         return self.state.get_item(Key={"pk": f"TARGET#{name}", "sk": "STATE"}, ConsistentRead=True).get("Item")

@@ -289,3 +289,62 @@ def test_a_new_target_is_pending_in_the_api_until_decided_and_deleting_forgets_i
     service.store.add_known(["api"])
     assert service.delete_target("api")
     assert "api" not in service.store.dirty_and_known()[1] and service.store.get_state("api") is None
+
+
+def test_storm_one_grouped_down_grouped_reminders_one_grouped_recovery_even_with_duplicate_ticks(make_service):
+    """Issue 13 point 4: while a group incident is open, its members' reminders and recoveries
+    are grouped: one reminder per interval for the group, one grouped recovery."""
+    endpoints = "".join(f"  - name: s{i}\n    url: PEER/flaky\n    reminder-interval: 2m\n" for i in range(6))
+    endpoints += "  - name: ok\n    url: PEER/healthy\n"
+    service = make_service(endpoints, grouping="grouping:\n  share: 0.5\n  min-targets: 4\n")
+    script = {m: m < 2 or m >= 10 for m in range(13)}  # up, down from 10:02 to 10:09, up again
+    deliver(service, script, [m for m in sorted(script) for _ in range(2)])  # every tick twice
+    types = [(e["type"], e["occurred_at"][11:16]) for e in service.events]
+    assert types == [
+        ("targets.grouped_down", "10:04"),
+        ("targets.grouped_reminder", "10:06"),
+        ("targets.grouped_reminder", "10:08"),
+        ("targets.grouped_reminder", "10:10"),
+        ("targets.grouped_recovered", "10:11"),
+    ]
+    assert service.events[0]["data"]["targets"] == [f"s{i}" for i in range(6)]
+    assert service.events[-1]["data"]["targets"] == [f"s{i}" for i in range(6)]
+    assert service.events[-1]["data"]["duration_s"] == 7 * 60
+    assert service.store.group_incident(0) is None
+    assert all(service.store.get_state(f"s{i}")["status"] == "UP" for i in range(6))
+
+
+def test_state_fanout_filter_passes_insert_and_modify_of_state_items():
+    """The first grouped alert creates GROUP#uptime/STATE with an UpdateItem: its stream record
+    is an INSERT, which the filter must pass (it passed MODIFY only)."""
+    import json as _json
+
+    from chalicelib import resources as r
+    from devstack.lambda_runtime import matches as _matches  # Lambda filter semantics (dev runner)
+
+    mapping = next(m for m in r.MAPPINGS if m.function == "state_fanout")
+    patterns = [_json.loads(p) for p in mapping.filter_patterns]
+    keys = {"pk": {"S": "GROUP#uptime"}, "sk": {"S": "STATE"}}
+    for name in ("INSERT", "MODIFY"):
+        record = {"eventName": name, "dynamodb": {"Keys": keys}}
+        assert any(_matches(p, record) for p in patterns), name
+    assert not any(_matches(p, {"eventName": "REMOVE", "dynamodb": {"Keys": keys}}) for p in patterns)
+
+
+def test_insert_then_modify_of_the_group_item_give_the_grouped_alert_exactly_once():
+    from boto3.dynamodb.types import TypeSerializer as _S
+
+    from chalicelib.notify.fanout import event_from_record
+
+    ser = _S()
+    image = lambda item: {k: ser.serialize(v) for k, v in item.items()}  # noqa: E731
+    keys = {"pk": {"S": "GROUP#uptime"}, "sk": {"S": "STATE"}}
+    event = {"id": "targets.grouped_down:0:2026-11-22T10:04", "type": "targets.grouped_down", "v": 1,
+             "occurred_at": "2026-11-22T10:04:00Z", "subject": "uptime", "data": {"targets": ["a", "b"]}}
+    created = {"pk": "GROUP#uptime", "sk": "STATE", "last_event": event, "version": 1}
+    widened = {**created, "incident#0": {"id": event["id"], "members": ["a", "b"]}}
+    insert = {"eventName": "INSERT", "dynamodb": {"Keys": keys, "NewImage": image(created)}}
+    modify = {"eventName": "MODIFY", "dynamodb": {"Keys": keys, "NewImage": image(widened), "OldImage": image(created)}}
+    got = [event_from_record(r) for r in (insert, modify, insert)]
+    assert got[0] is not None and got[0].id == event["id"] and got[1] is None
+    assert got[2].id == got[0].id  # a redelivered INSERT carries the same id: the ledger dedupes it
