@@ -14,6 +14,10 @@ CHECKS table
   TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
   ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, written once per hour, TTL 90 days
   ROLLUPDONE#<shard> / <YYYY-MM-DDTHH> how many tick items that hour's rollups were built from
+  DAY#<target> / <YYYY-MM-DD>         daily summary: h00..h23 = [passes, fails, maint, checks],
+                                      SET per hour when the hour is rolled up, TTL 90 days; a
+                                      status view reads <= 91 of these per target (was 2,160
+                                      hourly rollups)
 """
 from __future__ import annotations
 
@@ -105,6 +109,28 @@ class UptimeStore:
     def put_rollup_marker(self, shard: int, hour: str, ticks: int, epoch_s: int) -> None:
         self.checks.put_item(Item={"pk": f"ROLLUPDONE#{shard}", "sk": hour, "ticks": ticks,
                                    "expires_at": epoch_s + ROLLUP_TTL_S})
+
+    def rollup_markers(self, shard: int, start_hour: str) -> dict[str, int]:
+        """hour -> tick items its rollups were built from, for hours >= start_hour (one Query)."""
+        items = self._query(self.checks, Key("pk").eq(f"ROLLUPDONE#{shard}") & Key("sk").gte(start_hour))
+        return {str(i["sk"]): int(i.get("ticks", -1)) for i in items}
+
+    def first_tick_minute(self, shard: int, start: str) -> str | None:
+        items = self.checks.query(KeyConditionExpression=Key("pk").eq(f"TICK#{shard}") & Key("sk").gte(start),
+                                  Limit=1, ProjectionExpression="sk")["Items"]
+        return str(items[0]["sk"]) if items else None
+
+    def put_day_hours(self, hour: str, values: dict[str, list[int]], epoch_s: int) -> None:
+        """The daily summary: SET h<HH> on DAY#<target>/<YYYY-MM-DD> (idempotent: a rewrite of
+        the hour sets the same numbers)."""
+        day, hh = hour[:10], hour[11:13]
+        for name, value in values.items():
+            self.checks.update_item(Key={"pk": f"DAY#{name}", "sk": day}, UpdateExpression="SET #h = :v, expires_at = :e",
+                                    ExpressionAttributeNames={"#h": f"h{hh}"},
+                                    ExpressionAttributeValues={":v": value, ":e": epoch_s + ROLLUP_TTL_S})
+
+    def day_items(self, name: str, start_day: str) -> list[dict[str, Any]]:
+        return self._query(self.checks, Key("pk").eq(f"DAY#{name}") & Key("sk").gte(start_day))
 
     def rollups(self, name: str, start_hour: str) -> list[dict[str, Any]]:
         return self._query(self.checks, Key("pk").eq(f"ROLLUP#{name}") & Key("sk").gte(start_hour))

@@ -173,7 +173,10 @@ def test_status_rollups_uptime_and_percentiles(make_service):
     assert service.target_status("nope") is None
     summary = service.status_summary()["targets"]
     assert {t["name"] for t in summary} == {"flaky", "healthy"}
-    assert summary[0]["uptime_24h"] == pytest.approx(4 / 8)
+    # one figure everywhere (issue 17): the minute 11:05, not rolled up yet, counts in both
+    assert summary[0]["uptime_24h"] == detail["uptime"]["24h"] == pytest.approx(5 / 9, abs=1e-3)
+    assert summary[0]["uptime"] == {k: v for k, v in detail["uptime"].items() if k != "1h"}
+    assert service.target_uptime("flaky")["uptime"] == detail["uptime"]
 
 
 def test_archive_expired_writes_ndjson_per_day_idempotently(make_service):
@@ -348,3 +351,44 @@ def test_insert_then_modify_of_the_group_item_give_the_grouped_alert_exactly_onc
     got = [event_from_record(r) for r in (insert, modify, insert)]
     assert got[0] is not None and got[0].id == event["id"] and got[1] is None
     assert got[2].id == got[0].id  # a redelivered INSERT carries the same id: the ledger dedupes it
+
+
+def test_missed_hours_are_rolled_up_on_a_later_tick_idempotently_with_daily_summaries(make_service):
+    service = make_service(FLAKY)
+    for minute in range(8):
+        Handler.flaky_fail.set() if minute in (1, 2, 3, 4) else Handler.flaky_fail.clear()
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    assert service.store.rollup_markers(0, "2026-11-22") == {}  # hour 10 is not over yet
+    service.run_tick(tick(4 * 60 + 30))  # 14:30: the ping missed 10:08 .. 14:29 (both :05 and :20 of 11:00)
+    markers = service.store.rollup_markers(0, "2026-11-22")
+    assert markers == {"2026-11-22T10": 8, "2026-11-22T11": 0, "2026-11-22T12": 0, "2026-11-22T13": 0}
+    day = service.store.day_items("flaky", "2026-11-22")
+    assert len(day) == 1 and [int(v) for v in day[0]["h10"]] == [4, 4, 0, 8] and "h11" not in day[0]
+    writes = []
+    original = service.store.put_rollups
+    service.store.put_rollups = lambda *a: writes.append(a) or original(*a)
+    service.run_tick(tick(4 * 60 + 30, second=20))  # duplicate delivery
+    service.run_tick(tick(4 * 60 + 31))
+    assert writes == []  # nothing left to roll up: no rewrite
+
+
+def test_a_long_gap_is_caught_up_a_few_hours_per_tick():
+    from chalicelib.uptime.service import MAX_CATCHUP_HOURS
+
+    assert 1 <= MAX_CATCHUP_HOURS <= 12
+
+
+def test_an_outage_counts_at_once_in_every_figure_before_any_rollup(make_service):
+    """A 30-minute outage used to show 24 h uptime 1.0 until its hour was rolled up."""
+    service = make_service(FLAKY)
+    service.clock = lambda: T0 + timedelta(minutes=30)
+    Handler.flaky_fail.set()
+    for minute in range(30):
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    summary = {t["name"]: t for t in service.status_summary()["targets"]}
+    assert summary["flaky"]["uptime"] == {"24h": 0.0, "7d": 0.0, "30d": 0.0, "90d": 0.0}
+    assert summary["healthy"]["uptime"]["24h"] == 1.0
+    assert service.target_status("flaky")["uptime"]["24h"] == 0.0
+    assert service.target_uptime("flaky")["uptime"]["90d"] == 0.0
