@@ -143,7 +143,7 @@ STATE = Table(
         "API GET /status/{t}: GetItem TARGET#<t>/STATE",
         "subscriptions: pk=SUB#<destination>, sk=<kind>#<key>; Query pk to list a destination's",
         "fan-out: Query by_match gsi1pk=MATCH#<kind>#<key> -> destinations for an event",
-        "fan-out: stream MODIFY of TARGET#*/STATE or SOURCE#*/STATE with changed 'status'",
+        "fan-out: stream INSERT or MODIFY of TARGET#*/STATE, GROUP#*/STATE or SOURCE#*/STATE with a new last_event",
         "fan-out: digests: PutItem DIGEST#<dest>#<bucket>/<event id>; UpdateItem DIGESTS/<due>#<dest>#<bucket>",
         "digest flush: Query pk=DIGESTS, sk <= now; Query DIGEST#<dest>#<bucket>; BatchWriteItem deletes",
         "fan-out: UpdateItem BURST#<dest>/<hour> (instant posts per hour, position per event id)",
@@ -236,7 +236,7 @@ MAPPINGS: tuple[Mapping, ...] = (
         "state_fanout",
         STATE.logical_id,
         batch_size=100,
-        filter_patterns=('{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["STATE"]}}}}',),
+        filter_patterns=('{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["STATE"]}}}}',),
     ),
     Mapping(
         "tick_archiver",

@@ -45,6 +45,7 @@ class Settings:
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
     dlq_urls: dict[str, str]  # every dead-letter queue by its /dlq name (Queue.dead_letter_name) -> URL
+    dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
 
     @property
     def user_agent(self) -> str:
@@ -82,4 +83,5 @@ def get_settings() -> Settings:
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
         dlq_urls={q.dead_letter_name: _env(q.dead_letter_env) for q in resources.QUEUES},
+        dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
     )

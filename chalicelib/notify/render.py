@@ -109,6 +109,8 @@ _UPTIME_HEADERS = {
     ev.TARGET_RECOVERED: ("Target recovered", ":large_green_circle:", "up"),
     ev.TARGET_REMINDER: ("Target still down", ":red_circle:", "down"),
     ev.TARGETS_GROUPED_DOWN: ("Several targets down", ":red_circle:", "down"),
+    ev.TARGETS_GROUPED_REMINDER: ("Several targets still down", ":red_circle:", "down"),
+    ev.TARGETS_GROUPED_RECOVERED: ("Several targets recovered", ":large_green_circle:", "up"),
     ev.SOURCE_DEGRADED: ("Release source degraded", ":warning:", "degraded"),
     ev.SOURCE_RECOVERED: ("Release source recovered", ":white_check_mark:", "healthy"),
 }
@@ -226,7 +228,7 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
         status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
     )
     lines = f"{emoji} *{link(page, subject)}* is *{mrkdwn(state)}*"
-    if event.type == ev.TARGETS_GROUPED_DOWN and data.get("targets"):
+    if event.type in (ev.TARGETS_GROUPED_DOWN, ev.TARGETS_GROUPED_REMINDER, ev.TARGETS_GROUPED_RECOVERED) and data.get("targets"):
         lines += "\n" + mrkdwn(", ".join(str(t) for t in data["targets"]))
     fields = _fields(
         [

@@ -8,10 +8,10 @@ Calls per request:
                                         series, at most MAX_SERIES (by_series) + by_seen (<= 12)
   /feeds/{destination}/upcoming.ics     1 Query + 1 by_series list per followed series
   /pages/releases                       by_month for two weeks (<= 3 pages of 200) + by_seen (24)
-  /pages/status                         status_summary + BatchGet states + 1 tick Query per shard
-                                        (last 120 min) + 1 rollup Query per target (90 days of
-                                        hourly items: see the report for a daily rollup item)
-  /badges/{target}/*.svg                UptimeService.target_status (GetItem + 2 Queries)
+  /pages/status                         UptimeService.status_summary(include_history=True):
+                                        BatchGet states + 1 tick Query per shard (last 120 min)
+                                        + 1 Query per target of <= 91 daily summary items
+  /badges/{target}/*.svg                UptimeService.target_uptime (GetItem + 2 Queries)
 
 People's formats: pages and badges ignore query parameters they do not use (utm_source, fbclid,
 cache busters such as v=2) and answer a bad value in their own format, an HTML error page or an
@@ -26,7 +26,6 @@ from typing import Any, Callable
 from urllib.parse import quote, unquote
 
 from chalicelib.pages import badges, feeds, releases_page, status_page, template
-from chalicelib.pages.status_page import DAYS
 from chalicelib.notify.subscriptions import default_series_key, release_keys
 from chalicelib.queries import BadQuery
 
@@ -36,7 +35,7 @@ HTML_TYPE = template.HTML_TYPE
 FIRST_WEEK, LAST_WEEK = date(1900, 1, 1), date(2199, 12, 31)
 MAX_SERIES = 20  # followed series read per feed request
 WEEK_PAGES = 3  # pages of 200 read for the two weeks of the releases page
-UPTIME_WINDOWS = ("1h", "24h", "7d", "30d")
+UPTIME_WINDOWS = ("1h", "24h", "7d", "30d", "90d")
 
 
 @dataclass(frozen=True)
@@ -168,30 +167,18 @@ class PagesService:
         return Page(status_page.render(self.status_rows(now), now), HTML_TYPE, max_age=60)
 
     def status_rows(self, now: datetime) -> list[dict[str, Any]]:
-        svc = self.uptime
-        summary = svc.status_summary()["targets"]
-        targets = svc.targets()
-        states = svc.store.get_states([t.name for t in targets]) if targets else {}
-        live: dict[str, list[tuple[str, list[Any]]]] = {}
-        start = (now - timedelta(minutes=120)).strftime("%Y-%m-%dT%H:%M")
-        end = now.strftime("%Y-%m-%dT%H:%M")
-        for shard, members in enumerate(svc.shards(targets)):
-            if not members:
-                continue
-            for minute, rows in svc.store.ticks(shard, start, end):
-                for name, row in rows.items():
-                    live.setdefault(name, []).append((minute, row))
-        first_hour = (now.date() - timedelta(days=DAYS - 1)).isoformat() + "T00"
+        """One status_summary read: the uptime figures (rollup.uptime_figures, the same as /status,
+        badges and Slack) and each target's daily summary items + live ticks for the bars."""
         out = []
-        for entry in summary:
-            name = entry["name"]
-            days = status_page.daily_bars(svc.store.rollups(name, first_hour), live.get(name, []), now.date())
-            out.append({**entry, "days": days, "incidents": list((states.get(name) or {}).get("incidents") or [])})
+        for entry in self.uptime.status_summary(include_history=True)["targets"]:
+            hours = status_page.hours_from_day_items(entry.pop("_days"))
+            days = status_page.daily_bars(hours, entry.pop("_live"), now.date())
+            out.append({**entry, "days": days})
         return out
 
     # --- badges ------------------------------------------------------------------------------
     def status_badge(self, target: str) -> Page:
-        found = self.uptime.target_status(target)
+        found = self.uptime.target_uptime(target)
         if found is None:
             return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
         return Page(badges.status_badge(target, found["state"]), badges.SVG_TYPE, max_age=60)
@@ -201,7 +188,7 @@ class PagesService:
         if window not in UPTIME_WINDOWS:
             return Page(badges.error_badge(f"{target} uptime", f"window: {'|'.join(UPTIME_WINDOWS)}"), badges.SVG_TYPE,
                         status=400, max_age=60)
-        found = self.uptime.target_status(target)
+        found = self.uptime.target_uptime(target)
         if found is None:
             return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
         return Page(badges.uptime_badge(target, found["uptime"].get(window), window), badges.SVG_TYPE, max_age=300)

@@ -176,7 +176,7 @@ def render_row(row: dict[str, Any]) -> str:
     metrics = [
         f'<span class="latency">Latency <b>{escape(f"{int(latency)} ms") if latency is not None else "–"}</b></span>',
         f'<span class="uptime-24h">24 h <b>{percent(row.get("uptime_24h"))}</b></span>',
-        f'<span class="uptime-90d">90 days <b>{percent(overall(days))}</b></span>',
+        f'<span class="uptime-90d">90 days <b>{percent((row.get("uptime") or {}).get("90d", overall(days)))}</b></span>',
     ]
     if checked:
         metrics.append(f'<span class="muted">checked {escape(str(checked).replace("T", " "))} UTC</span>')

@@ -52,9 +52,9 @@ class FakeStore:
     def ticks(self, shard, start, end):
         return [("2026-11-25T11:59", {"api": ["f", 20], "web": ["o", 10]})]
 
-    def rollups(self, name, start_hour):
-        self.rollup_calls.append((name, start_hour))
-        return [{"sk": "2026-11-24T10", "checks": 60, "passes": 60, "fails": 0}]
+    def day_items(self, name, start_day):
+        self.rollup_calls.append((name, start_day))
+        return [{"sk": "2026-11-24", "h10": [60, 0, 0, 60]}]
 
 
 @dataclass
@@ -66,9 +66,20 @@ class FakeUptime:
     def __init__(self):
         self.store = FakeStore()
 
-    def status_summary(self):
-        return {"targets": [{"name": "api", "group": "g", "state": "DOWN", "latency_ms": 20, "last_check": "x", "uptime_24h": 0.5},
-                            {"name": "web", "group": "g", "state": "UP", "latency_ms": 10, "last_check": "x", "uptime_24h": 1.0}]}
+    def status_summary(self, include_history=False):
+        """Shaped like UptimeService.status_summary: with include_history each target carries its
+        daily summary items (`_days`, one Query each) and live tick rows (`_live`)."""
+        rows = [{"name": "api", "group": "g", "state": "DOWN", "latency_ms": 20, "last_check": "x", "uptime_24h": 0.5,
+                 "uptime": {"24h": 0.5, "90d": 0.75}},
+                {"name": "web", "group": "g", "state": "UP", "latency_ms": 10, "last_check": "x", "uptime_24h": 1.0,
+                 "uptime": {"24h": 1.0, "90d": 1.0}}]
+        if include_history:
+            states = self.store.get_states(["api", "web"])
+            for row in rows:
+                row["_days"] = self.store.day_items(row["name"], "2026-08-28")
+                row["_live"] = [(m, r[row["name"]]) for m, r in self.store.ticks(0, "", "")]
+                row["incidents"] = list((states.get(row["name"]) or {}).get("incidents") or [])
+        return {"targets": rows}
 
     def targets(self):
         return [T("api"), T("web")]
@@ -76,7 +87,7 @@ class FakeUptime:
     def shards(self, targets):
         return [targets]
 
-    def target_status(self, name):
+    def target_uptime(self, name):
         return {"state": "UP", "uptime": {"30d": 0.9995, "24h": None}} if name == "web" else None
 
 
@@ -141,9 +152,10 @@ def test_status_rows_use_one_rollup_query_per_target_and_live_ticks_for_today():
     assert [r["data-state"] for r in rows] == ["DOWN", "UP"]
     assert [len(r.select(".bar")) for r in rows] == [90, 90]
     assert rows[0].select(".bar")[-1]["class"] == ["bar", "down"] and rows[1].select(".bar")[-1]["class"] == ["bar", "up"]
-    assert rows[0].select(".bar")[-2]["class"] == ["bar", "up"]  # yesterday from the hourly rollup
+    assert rows[0].select(".bar")[-2]["class"] == ["bar", "up"]  # yesterday from the daily summary item
     assert rows[0].select_one(".incident.ongoing") is not None
-    assert svc.uptime.store.rollup_calls == [("api", "2026-08-28T00"), ("web", "2026-08-28T00")]
+    assert svc.uptime.store.rollup_calls == [("api", "2026-08-28"), ("web", "2026-08-28")]
+    assert rows[0].select_one(".uptime-90d b").text == "75.00%"  # the one figure, not recomputed from bars
     assert page.content_type.startswith("text/html")
 
 
