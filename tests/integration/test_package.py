@@ -58,7 +58,7 @@ def test_template_has_every_resource_and_partial_batch_mappings(built):
 
 
 def test_policies_name_arns_not_wildcards():
-    for path in (ROOT / ".chalice" / "policies").glob("*.json"):
+    for path in (ROOT / ".chalice" / "policies").rglob("*.json"):
         for statement in json.loads(path.read_text())["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
