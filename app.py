@@ -27,6 +27,14 @@ def ping(event):
     return uptime_service().run_tick(event.to_dict())
 
 
+@app.lambda_function(name="ping_shard")
+def ping_shard(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import uptime_service
+
+    return sqs_batch(event, lambda body, _record: uptime_service().run_tick(body))
+
+
 @app.schedule("rate(5 minutes)", name="digest_flush")
 def digest_flush(event):
     from chalicelib.bootstrap import fanout_service

@@ -80,6 +80,8 @@ class Mapping:
     max_retry_attempts: int = 5
     bisect_on_error: bool = True
     filter_patterns: tuple[str, ...] = field(default=())  # JSON filter patterns (FilterCriteria)
+    # queue-only: invocations running at once (ScalingConfig.MaximumConcurrency; 0 = Lambda's own)
+    max_concurrency: int = 0
 
 
 RELEASES = Table(
@@ -188,6 +190,11 @@ NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CON
 # Slash-command work that does not fit Slack's 3-second budget, answered via response_url.
 SLACK_JOBS_QUEUE = Queue("SlackJobsQueue", "slack-jobs", "SLACK_JOBS_QUEUE_URL", visibility_timeout_s=60, max_receive_count=3)
 
+# One message per shard of a minute's ping tick, past NEWBOOKS_PING_SHARD_SIZE targets: each shard
+# is its own `ping_shard` invocation, concurrently, idempotent on (minute, shard) through its tick
+# item. Visibility exceeds the ping_shard function timeout (Lambda requires it for a mapping).
+PING_SHARDS_QUEUE = Queue("PingShardsQueue", "ping-shards", "PING_SHARDS_QUEUE_URL", visibility_timeout_s=90, max_receive_count=3)
+
 # Lambda's OnFailure destination for stream mappings whose records exhausted their retries.
 STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL", has_dlq=False)
 
@@ -199,6 +206,7 @@ QUEUES: tuple[Queue, ...] = (
     NOTIFY_WEBHOOK_QUEUE,
     NOTIFY_CONSOLE_QUEUE,
     SLACK_JOBS_QUEUE,
+    PING_SHARDS_QUEUE,
 )
 
 DATA_BUCKET = Bucket(
@@ -239,6 +247,7 @@ MAPPINGS: tuple[Mapping, ...] = (
     Mapping("deliver_webhook", NOTIFY_WEBHOOK_QUEUE.logical_id, batch_size=10),
     Mapping("deliver_console", NOTIFY_CONSOLE_QUEUE.logical_id, batch_size=10),
     Mapping("slack_worker", SLACK_JOBS_QUEUE.logical_id, batch_size=1),
+    Mapping("ping_shard", PING_SHARDS_QUEUE.logical_id, batch_size=1, max_concurrency=5),
 )
 
 

@@ -44,6 +44,7 @@ class Settings:
     slack_api_url: str
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
+    ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
 
     @property
     def user_agent(self) -> str:
@@ -80,4 +81,5 @@ def get_settings() -> Settings:
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/"),
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
+        ping_shards_queue_url=_env(resources.PING_SHARDS_QUEUE.env),
     )

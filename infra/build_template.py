@@ -152,6 +152,8 @@ def mapping_resource(mapping: r.Mapping) -> dict[str, Any]:
         )
     else:
         props["EventSourceArn"] = {"Fn::GetAtt": [source.logical_id, "Arn"]}
+        if mapping.max_concurrency:
+            props["ScalingConfig"] = {"MaximumConcurrency": mapping.max_concurrency}
     if mapping.filter_patterns:
         props["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in mapping.filter_patterns]}
     return {"Type": "AWS::Lambda::EventSourceMapping", "Properties": props}

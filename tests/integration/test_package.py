@@ -64,3 +64,13 @@ def test_policies_name_arns_not_wildcards():
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             assert "*" not in actions and not any(a.endswith(":*") for a in actions), path.name
             assert "*" not in resources, path.name
+
+
+def test_ping_shards_mapping_runs_concurrently_within_the_queue_visibility(built):
+    template = json.loads((built / "sam.json").read_text())["Resources"]
+    mapping = template["PingShardPingShardsQueueMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "PingShard"} and mapping["BatchSize"] == 1
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2  # Lambda's minimum; shards run at once
+    queue = template[r.PING_SHARDS_QUEUE.logical_id]["Properties"]
+    assert queue["VisibilityTimeout"] >= template["PingShard"]["Properties"]["Timeout"]
+    assert template["Ping"]["Properties"]["Environment"]["Variables"]["PING_SHARDS_QUEUE_URL"] == {"Ref": "PingShardsQueue"}
