@@ -103,6 +103,15 @@ def deliver_console(event, context):
     return _deliver("console", event)
 
 
+@app.lambda_function(name="ops_alarm")
+def ops_alarm(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import fanout_service
+    from chalicelib.notify.ops_alarm import alarm_event
+
+    return sqs_batch(event, lambda body, _record: fanout_service().publish(alarm_event(body)))
+
+
 @app.lambda_function(name="slack_worker")
 def slack_worker(event, context):
     from chalicelib.batch import sqs_batch

@@ -51,6 +51,7 @@ class Queue:
     max_receive_count: int = 5  # after this many receives a message moves to the DLQ
     dlq_retention_s: int = 14 * 24 * 3600
     has_dlq: bool = True
+    retention_s: int | None = None  # the queue's own MessageRetentionPeriod (None: SQS's 4 days)
 
     @property
     def dlq_short(self) -> str:
@@ -196,7 +197,14 @@ SLACK_JOBS_QUEUE = Queue("SlackJobsQueue", "slack-jobs", "SLACK_JOBS_QUEUE_URL",
 PING_SHARDS_QUEUE = Queue("PingShardsQueue", "ping-shards", "PING_SHARDS_QUEUE_URL", visibility_timeout_s=90, max_receive_count=3)
 
 # Lambda's OnFailure destination for stream mappings whose records exhausted their retries.
-STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL", has_dlq=False)
+# Nothing consumes it: an operator reads it (alarmed on any message) and its DLQ catches what was
+# received too often; both keep messages for 14 days.
+STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL",
+                              max_receive_count=10, retention_s=14 * 24 * 3600)
+
+# CloudWatch alarm state changes, from the ops SNS topic (raw message delivery) into our own
+# notify pipeline: `ops_alarm` turns each into an `ops.alarm` event for the `ops` subscriptions.
+OPS_ALARMS_QUEUE = Queue("OpsAlarmsQueue", "ops-alarms", "OPS_ALARMS_QUEUE_URL", max_receive_count=5)
 
 QUEUES: tuple[Queue, ...] = (
     CRAWL_QUEUE,
@@ -207,6 +215,7 @@ QUEUES: tuple[Queue, ...] = (
     NOTIFY_CONSOLE_QUEUE,
     SLACK_JOBS_QUEUE,
     PING_SHARDS_QUEUE,
+    OPS_ALARMS_QUEUE,
 )
 
 DATA_BUCKET = Bucket(
@@ -248,6 +257,7 @@ MAPPINGS: tuple[Mapping, ...] = (
     Mapping("deliver_console", NOTIFY_CONSOLE_QUEUE.logical_id, batch_size=10),
     Mapping("slack_worker", SLACK_JOBS_QUEUE.logical_id, batch_size=1),
     Mapping("ping_shard", PING_SHARDS_QUEUE.logical_id, batch_size=1, max_concurrency=5),
+    Mapping("ops_alarm", OPS_ALARMS_QUEUE.logical_id, batch_size=10),
 )
 
 

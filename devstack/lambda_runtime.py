@@ -34,8 +34,22 @@ class FakeContext:
         return 60_000
 
 
+# Called after every invocation with (function name, the exception it raised or None), and after
+# every SQS receive with (queue URL, messages): the local alarms' metrics (devstack/alarms.py).
+invocation_observers: list[Callable[[str, BaseException | None], None]] = []
+receive_observers: list[Callable[[str, list[dict]], None]] = []
+
+
 def invoke(function_name: str, handler: Handler, event: dict) -> Any:
-    return handler(event, FakeContext(function_name, str(uuid.uuid4())))
+    try:
+        result = handler(event, FakeContext(function_name, str(uuid.uuid4())))
+    except BaseException as exc:
+        for observe in invocation_observers:
+            observe(function_name, exc)
+        raise
+    for observe in invocation_observers:
+        observe(function_name, None)
+    return result
 
 
 # --- schedules -----------------------------------------------------------------------------
@@ -138,6 +152,8 @@ class QueuePoller(threading.Thread):
         ).get("Messages", [])
         if not messages:
             return 0
+        for observe in receive_observers:
+            observe(self.queue_url, messages)
         event = {"Records": [sqs_record(m, arn) for m in messages]}
         if self.chaos and self.chaos.chance("duplicate_rate"):
             # At-least-once: the same messages reach another invocation too (result discarded).

@@ -50,6 +50,8 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
     for thread in threads:  # be listening before the first schedule writes anything
         if isinstance(thread, rt.StreamPoller):
             thread.ready.wait(10)
+    from devstack.alarms import start_alarms  # infra/alarms.py evaluated locally, printed on the console
+    threads.append(start_alarms(stop))
     for source in app_module.app.event_sources:
         expression = getattr(source, "schedule_expression", None)
         if expression:
