@@ -38,8 +38,8 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
         handler = getattr(app_module, mapping.function)
         source = r.by_logical_id(mapping.source)
         if isinstance(source, r.Queue):
-            threads += [rt.QueuePoller(mapping.function, handler, os.environ[source.env], mapping.batch_size, stop,
-                                       chaos=chaos) for _ in range(max(1, mapping.max_concurrency))]
+            threads.append(rt.QueuePoller(mapping.function, handler, os.environ[source.env], mapping.batch_size, stop,
+                                          chaos=chaos, concurrency=mapping.max_concurrency))
         else:
             filters = [json.loads(p) for p in mapping.filter_patterns]
             threads.append(rt.StreamPoller(mapping.function, handler, os.environ[source.env], mapping.batch_size,

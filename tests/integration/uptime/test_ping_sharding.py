@@ -1,6 +1,6 @@
 """Sharding that runs: past NEWBOOKS_PING_SHARD_SIZE targets the minute's tick fans out, one
 `ping-shards` message per shard, and each shard is its own `ping_shard` invocation, run by the
-local runtime's queue pollers (as many as the mapping's max_concurrency, like Lambda's
+local runtime's queue poller (up to the mapping's max_concurrency batches at once, like Lambda's
 ScalingConfig) against moto, checking real HTTP targets on 127.0.0.1. Idempotent on
 (minute, shard): a schedule fired twice re-checks nothing.
 
@@ -74,8 +74,8 @@ def run_shard_pollers(queue_url: str, handler, expected_calls: int, timeout_s: f
 
     mapping = next(m for m in r.MAPPINGS if m.function == "ping_shard")
     stop = threading.Event()
-    pollers = [rt.QueuePoller("ping_shard", handler, queue_url, mapping.batch_size, stop)
-               for _ in range(mapping.max_concurrency)]
+    pollers = [rt.QueuePoller("ping_shard", handler, queue_url, mapping.batch_size, stop,
+                              concurrency=mapping.max_concurrency)]  # as devstack/runner.py starts it
     for poller in pollers:
         poller.start()
     deadline = time.monotonic() + timeout_s
