@@ -27,6 +27,14 @@ def ping(event):
     return uptime_service().run_tick(event.to_dict())
 
 
+@app.lambda_function(name="ping_shard")
+def ping_shard(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import uptime_service
+
+    return sqs_batch(event, lambda body, _record: uptime_service().run_tick(body))
+
+
 @app.schedule("rate(5 minutes)", name="digest_flush")
 def digest_flush(event):
     from chalicelib.bootstrap import fanout_service
@@ -93,6 +101,15 @@ def deliver_webhook(event, context):
 @app.lambda_function(name="deliver_console")
 def deliver_console(event, context):
     return _deliver("console", event)
+
+
+@app.lambda_function(name="ops_alarm")
+def ops_alarm(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import fanout_service
+    from chalicelib.notify.ops_alarm import alarm_event
+
+    return sqs_batch(event, lambda body, _record: fanout_service().publish(alarm_event(body)))
 
 
 @app.lambda_function(name="slack_worker")

@@ -46,6 +46,7 @@ class Settings:
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
     dlq_urls: dict[str, str]  # every dead-letter queue by its /dlq name (Queue.dead_letter_name) -> URL
     dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
+    ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
 
     @property
     def user_agent(self) -> str:
@@ -84,4 +85,5 @@ def get_settings() -> Settings:
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
         dlq_urls={q.dead_letter_name: _env(q.dead_letter_env) for q in resources.QUEUES},
         dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
+        ping_shards_queue_url=_env(resources.PING_SHARDS_QUEUE.env),
     )

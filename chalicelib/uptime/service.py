@@ -1,11 +1,12 @@
 """UptimeService: the tick, the archive, status queries and runtime targets.
 
 Sharding. Targets (YAML + runtime) sorted by name are cut into shards of
-`settings.ping_shard_size`. A scheduled event with `detail.shard = i` checks only shard i (deploy
-one EventBridge rule per shard with an InputTransformer that keeps the schedule's `id` and
-`time` and adds `{"detail": {"shard": i}}`); an event without `detail.shard` checks every shard
-in this one invocation (the local stack, and any deployment that fits one invocation). Each
-shard has its own tick item `TICK#<shard>/<minute>`, so duplicates are detected per shard.
+`settings.ping_shard_size`. An event with `detail.shard = i` checks only shard i. The minute's
+schedule event (no `detail.shard`) checks its one shard in place; past one shard it fans out:
+one `ping-shards` message per shard (chalicelib/uptime/shards.py), each run by its own
+`ping_shard` invocation, concurrently. Without a shards queue (tests), every shard runs in this
+invocation. Each shard has its own tick item `TICK#<shard>/<minute>`, so duplicates are detected
+per shard.
 
 Tick (per shard, keyed by the event's `time` truncated to the minute, never the wall clock):
  1. GetItem the tick: if it exists, this is a duplicate: reuse its stored rows (no checks).
@@ -81,8 +82,10 @@ class ShardSummary:
 
 
 class UptimeService:
-    def __init__(self, settings: Any, store: UptimeStore, checker: Checker, *, clock: Callable[[], datetime] = _now):
+    def __init__(self, settings: Any, store: UptimeStore, checker: Checker, *, clock: Callable[[], datetime] = _now,
+                 fan_out: Callable[[dict, int], int] | None = None):
         self.settings = settings
+        self.fan_out = fan_out  # (event, shard count) -> messages sent; None or 0: run every shard here
         self.store = store
         self.checker = checker
         self.clock = clock
@@ -142,7 +145,13 @@ class UptimeService:
         targets = self.targets()
         shards = self.shards(targets)
         detail = event.get("detail") or {}
-        wanted = [int(detail["shard"])] if isinstance(detail, dict) and "shard" in detail else list(range(len(shards)))
+        sharded = isinstance(detail, dict) and "shard" in detail
+        sent = self.fan_out(event, len(shards)) if not sharded and len(shards) > 1 and self.fan_out else 0
+        if sent:
+            result = {"tick": key, "shards": len(shards), "fanned_out": sent}
+            log.info("tick fanned out", extra=result)
+            return result
+        wanted = [int(detail["shard"])] if sharded else list(range(len(shards)))
         total = ShardSummary()
         for shard in wanted:
             if shard >= len(shards):
@@ -590,4 +599,14 @@ def build(settings: Any, *, checker: Checker | None = None, clock: Callable[[], 
         checker = Checker(policy, user_agent=settings.user_agent,
                           resolver=default_resolver(getattr(settings, "dns_servers", "")))
     store = UptimeStore(settings.state_table, settings.checks_table, settings.data_bucket)
-    return UptimeService(settings, store, checker, clock=clock)
+    queue_url = getattr(settings, "ping_shards_queue_url", "")
+
+    def send_shards(event: dict, shards: int) -> int:
+        if not queue_url:
+            return 0  # no shards queue: run_tick checks every shard itself
+        from chalicelib import aws
+        from chalicelib.uptime.shards import fan_out
+
+        return fan_out(aws.client("sqs"), queue_url, event, shards)
+
+    return UptimeService(settings, store, checker, clock=clock, fan_out=send_shards)

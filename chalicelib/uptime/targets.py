@@ -60,6 +60,11 @@ _KNOWN_KEYS = {
     "degraded_response_time", "max_body_bytes", "enabled",
 }
 DEFAULT_MAX_BODY = 256 * 1024
+# Timeouts: the longest a check may take, and what the ping / ping_shard functions need on top to
+# store the tick, apply states and roll up. Their lambda_timeout in .chalice/config.json must exceed
+# the sum (tests/integration/uptime/test_ping_sharding.py checks every stage).
+MAX_TIMEOUT_S = 50
+STORE_MARGIN_S = 15
 
 
 class InvalidTarget(ValueError):
@@ -264,8 +269,9 @@ def parse_target(
     if interval < 60 or interval % 60 or interval > 86400:
         raise InvalidTarget(f"target {name!r}: interval must be whole minutes between 1m and 24h")
     timeout = _seconds(data.get("timeout", 10), "timeout", name)
-    if not 0 < timeout <= 50:
-        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and 50s")
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and {MAX_TIMEOUT_S}s (a check must finish "
+                            f"within the ping function's timeout, less {STORE_MARGIN_S}s to store the tick)")
     raw_conditions = data.get("conditions") or list(_DEFAULT_CONDITIONS[scheme])
     if not isinstance(raw_conditions, list):
         raise InvalidTarget(f"target {name!r}: conditions must be a list")
