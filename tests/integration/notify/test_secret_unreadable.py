@@ -11,7 +11,7 @@ import json
 
 import boto3
 import pytest
-from conftest import QueueRunner, release_event
+from tests.integration.notify.notify_testkit import QueueRunner, release_event
 
 from chalicelib import aws as aws_module
 from chalicelib import bootstrap, secrets

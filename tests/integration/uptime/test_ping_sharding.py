@@ -20,7 +20,7 @@ from chalicelib import bootstrap
 from chalicelib import resources as r
 from chalicelib.uptime.targets import MAX_TIMEOUT_S, STORE_MARGIN_S, InvalidTarget, parse_target
 
-from conftest import Handler  # noqa: E402  (tests/integration/uptime/conftest.py)
+from tests.integration.uptime.uptime_testkit import Handler  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 MINUTE = datetime(2026, 12, 3, 9, 17, tzinfo=timezone.utc)
