@@ -1,6 +1,7 @@
 """The shared HTML layout and stylesheet (inline: one request per page, no build step), the
-favicon, the HTML error page and `lang_attr` for Japanese text. Colours meet WCAG 2.2 AA (4.5:1
-for text) in both schemes; dark mode follows `prefers-color-scheme`."""
+favicon, the HTML error page and `lang_attr` for Japanese text. Colours meet WCAG 2.2 AA in both
+schemes (4.5:1 for text; 3:1 for the coloured bars against the card); dark mode follows
+`prefers-color-scheme`. Bars also differ by height (and hatching below 95 %), not by colour only."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from html import escape
 STYLE = """
 :root{color-scheme:light dark;--bg:#f6f8fa;--fg:#1f2328;--muted:#59636e;--card:#fff;--line:#d1d9e0;--link:#0969da;
 --top:#24292f;--cover:#e6e9ed;--initials:#424a53;
---up:#1a7f37;--minor:#7dc383;--major:#d4a72c;--bad:#e16f24;--down:#cf222e;--none:#c8ccd1;--maint:#0550ae}
+--up:#1a7f37;--minor:#3f9e53;--major:#b08800;--bad:#e16f24;--down:#cf222e;--none:#c8ccd1;--maint:#0550ae}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--card:#161b22;--line:#3d444d;
 --link:#4493f8;--top:#010409;--cover:#21262d;--initials:#c9d1d9;--none:#484f58}}
 *{box-sizing:border-box}

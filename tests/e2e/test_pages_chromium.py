@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -316,9 +317,18 @@ def _busy_week(stack: str) -> tuple[str, int]:
 
 
 def _full_week(stack: str) -> tuple[str, int]:
-    """The busiest week once it has hundreds of releases (the crawl may still be storing a big sample)."""
-    return wait_for(lambda: (lambda busy: busy[1] >= BUSY_WEEK_MIN and busy)(_busy_week(stack)), 180,
-                    f"a week with {BUSY_WEEK_MIN}+ releases")
+    """The busiest week once it has hundreds of releases and stopped growing for 5 s (the crawl
+    may still be storing a big sample)."""
+    seen: list[tuple[str, int]] = []
+
+    def settled() -> tuple[str, int] | None:
+        seen.append(_busy_week(stack))
+        if len(seen) >= 2 and seen[-1] == seen[-2] and seen[-1][1] >= BUSY_WEEK_MIN:
+            return seen[-1]
+        time.sleep(4)
+        return None
+
+    return wait_for(settled, 240, f"a week with {BUSY_WEEK_MIN}+ releases, no longer growing")
 
 
 def _checked_urls(stack: str) -> list[tuple[str, int]]:

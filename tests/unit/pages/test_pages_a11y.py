@@ -132,3 +132,11 @@ def test_badges_for_long_or_odd_names_stay_small():
     svg = ET.fromstring(badges.not_found_badge("x" * 5000))
     assert int(svg.get("width")) < 600
     assert int(ET.fromstring(badges.error_badge("y" * 5000 + " uptime", "window: 24h")).get("width")) < 700
+
+
+def test_coloured_bars_reach_3_to_1_against_the_card_in_both_schemes():
+    light = dict(re.findall(r"--(\w+):(#[0-9a-f]{3,6})", template.STYLE.split("@media")[0]))
+    dark = {**light, **dict(re.findall(r"--(\w+):(#[0-9a-f]{3,6})", template.STYLE.split("prefers-color-scheme:dark")[1].split("}}")[0]))}
+    for scheme in (light, dark):
+        for name in ("up", "minor", "major", "bad", "down"):
+            assert badges.contrast(scheme[name], scheme["card"]) >= 3.0, (name, scheme[name], scheme["card"])
