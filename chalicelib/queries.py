@@ -15,9 +15,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.settings import Settings
 
@@ -179,11 +180,11 @@ class ReleaseQueries:
             page = self._query(part, self._filtered_read if filtered else max(limit - len(rows), 25), last_key)
             calls += 1
             last_key = page.get("LastEvaluatedKey")
-            for item in page.get("Items", []):
-                if len(rows) == limit:  # page had more: resume right after the last row returned
-                    last_key = {k: previous[k] for k in ("pk", "sk", part.key_name, part.sort_name)}
+            items = page.get("Items", [])
+            for n, item in enumerate(items):
+                if len(rows) == limit:  # page had more: resume right after the last item read (n >= 1 here)
+                    last_key = {k: items[n - 1][k] for k in ("pk", "sk", part.key_name, part.sort_name)}
                     break
-                previous = item
                 examined += 1
                 if matches(item, params, self._sources):
                     rows.append(self._public(item))
