@@ -65,8 +65,8 @@ def plan(params: dict[str, str], today: date) -> list[Partition]:
             raise BadQuery("series", "'series' is empty after normalization")
         return [Partition("by_series", "gsi2pk", f"SERIES#{key}", "gsi2sk", start, _upper(end), True)]
     if start or end:
-        first = start or end
-        last = end or start
+        first = start or end or ""
+        last = end or start or ""
         months = _months(first[:7], last[:7])
         if not months:
             raise BadQuery("to", "'to' is before 'from'")
@@ -83,7 +83,7 @@ def _upper(end: str | None) -> str | None:
 
 def _months(first: str, last: str) -> list[str]:
     y, m = int(first[:4]), int(first[5:7])
-    out = []
+    out: list[str] = []
     while (y, m) <= (int(last[:4]), int(last[5:7])) and len(out) <= MAX_MONTHS:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -224,7 +224,8 @@ class ReleaseQueries:
         }
         if start:
             kwargs["ExclusiveStartKey"] = start
-        return self._table.query(**kwargs)
+        page: dict[str, Any] = self._table.query(**kwargs)
+        return page
 
     @staticmethod
     def _public(item: dict[str, Any]) -> dict[str, Any]:

@@ -258,7 +258,7 @@ _ERROR_TEXT = {
 }
 _IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                   "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{32}"$'}}
-_SECURITY = [{"ApiKey": []}, {"Bearer": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
 
 def _protected(operation: dict[str, Any], *, body: bool = False) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def _date(param: str, value: str) -> None:
 def release_params(query: Mapping[str, str] | None) -> dict[str, str]:
     """GET /releases query: known names only, sane lengths, real dates, a well-formed cursor.
     (chalicelib.queries checks the rest: limit range, date span, cursor position.)"""
-    params = {name: query[name] for name in (query or {})}
+    params = dict(query or {})
     for name in params:
         if name not in RELEASE_PARAMS:
             raise BadRequest(name, f"unknown parameter {name!r}; known: {', '.join(RELEASE_PARAMS)}")
@@ -161,7 +161,7 @@ def kind(value: Any, param: str = "kind") -> str:
 
     if value not in KINDS:
         raise BadRequest(param, f"'{param}' must be one of {', '.join(KINDS)}")
-    return value
+    return str(value)
 
 
 def subscription(body: dict[str, Any]) -> dict[str, Any]:
@@ -212,13 +212,14 @@ def target_config(body: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest(str(key), f"'{key}' must be a {names}")
         if isinstance(value, str):
             _text(str(key), value, max_len=2048)
-        if field == "headers" and not all(isinstance(v, str) for v in value.values()):
+        if field == "headers" and isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
             raise BadRequest(str(key), "'headers' values must be strings")
-        if field in ("conditions", "alerts") and not all(isinstance(v, str) for v in value):
+        if field in ("conditions", "alerts") and isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise BadRequest(str(key), f"'{key}' must be an array of strings")
-        if field == "maintenance":
+        if field == "maintenance" and isinstance(value, list):
             _maintenance(str(key), value)
-    target_name(body.get("name") if isinstance(body.get("name"), str) else "", "name")
+    name = body.get("name")
+    target_name(name if isinstance(name, str) else "", "name")
     return body
 
 
@@ -229,7 +230,7 @@ def target_error_param(message: str) -> str:
     for word in re.findall(r"[a-z][a-z_-]*", tail.lower())[:2]:
         field = {"condition": "conditions", "alert": "alerts"}.get(word, word.replace("-", "_"))
         if field in _TARGET_TYPES:
-            return field
+            return str(field)
     return "body"
 
 
@@ -250,7 +251,7 @@ def _maintenance(param: str, windows: list[Any]) -> None:
 def dlq_channel(value: Any, configured: Mapping[str, str], *, param: str = "channel", missing: type = NotFound) -> str:
     if value not in configured or not configured.get(value):
         raise missing(param, f"{str(value)[:40]!r} is not a dead-letter queue this route serves; known: {', '.join(sorted(configured))}")
-    return value
+    return str(value)
 
 
 def dlq_limit(value: str | None) -> int:
