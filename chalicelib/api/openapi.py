@@ -142,22 +142,33 @@ SCHEMAS: dict[str, Any] = {
     },
     "TargetConfig": {
         "type": "object",
-        "description": "A Gatus-style endpoint (keys kebab- or snake_case), see chalicelib/uptime/targets.py.",
+        "description": "A Gatus-style endpoint, see chalicelib/uptime/targets.py. Keys may also be kebab-case "
+                       "(failure-threshold); the API validates request bodies against this schema "
+                       "(chalicelib.api.validate.check_schema).",
         "required": ["name", "url"],
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
             "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host"},
-            "group": {"type": "string", "maxLength": 200},
+            "group": {"type": "string", "maxLength": 2048},
             "method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
             "headers": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 2048}},
+            "body": {"type": "string", "maxLength": 2048},
             "interval": {"type": ["string", "integer"], "description": "e.g. 1m, 5m; whole minutes"},
             "timeout": {"type": ["string", "number"], "description": "e.g. 10s"},
             "conditions": {"type": "array", "items": {"type": "string", "maxLength": 2048}},
             "alerts": {"type": "array", "items": {"enum": CHANNELS}},
             "failure_threshold": {"type": "integer", "minimum": 1, "maximum": 20},
             "success_threshold": {"type": "integer", "minimum": 1, "maximum": 20},
+            "reminder_interval": {"type": ["string", "integer"], "description": "e.g. 1h; 0 or off for none"},
+            "maintenance": {"type": "array", "items": {
+                "type": "object", "description": "start HH:MM, duration, every (days), timezone",
+                "properties": {"every": {"type": ["string", "array"], "items": {"type": "string"}}},
+                "additionalProperties": {"type": "string"}}},
+            "degraded_response_time": {"type": ["string", "number"], "description": "e.g. 800ms"},
+            "max_body_bytes": {"type": "integer"},
+            "enabled": {"type": "boolean"},
         },
-        "additionalProperties": True,
+        "additionalProperties": False,
     },
     "Target": {
         "type": "object",
@@ -177,7 +188,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "SubscriptionRequest": {
         "type": "object",
-        "required": ["destination", "kind", "match"],
+        "description": "`match` is required except for kind `ops` (which follows everything: '*').",
+        "required": ["destination", "kind"],
         "additionalProperties": False,
         "properties": {
             "destination": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": _DESTINATION,
