@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawlers import SOURCES  # noqa: E402
-from devstack.samples import samples_dir  # noqa: E402
+from crawlers import SOURCES
+from devstack.samples import samples_dir
 
 BUDGET_S = 0.5
 # source -> (folder, file-name filter, parse kwargs)
@@ -67,7 +67,7 @@ def main() -> int:
         bodies = [p.read_bytes() for p in paths]
         if not bodies:
             continue
-        passes, records, secs = _timed(lambda b: len(module.parse(b, **kwargs)), bodies)
+        passes, records, secs = _timed(lambda b, module=module, kwargs=kwargs: len(module.parse(b, **kwargs)), bodies)
         b_passes, _, b_secs = _timed(_baseline, bodies)
         pages = len(bodies)
         results[key] = {"records_per_s": round(records * passes / secs, 1), "pages_per_s": round(pages * passes / secs, 1),

@@ -125,7 +125,7 @@ class _Context:
 
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -159,7 +159,8 @@ def main() -> None:
     print("not measured: Lambda runtime init on a cold container (sandbox + interpreter, typically a few hundred ms) "
           "and network round trips to DynamoDB/SQS (moto answers in-process)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    print(json.dumps({"bench": "slack_ack", "cold_ms": statistics.median(colds), "cold_cpu_ms": statistics.median(cpus), "warm_p99_ms": round(_p99(warm), 1),
+    print(json.dumps({"bench": "slack_ack", "cold_ms": statistics.median(colds), "cold_cpu_ms": statistics.median(cpus),
+                      "warm_p99_ms": round(_p99(warm), 1),
                       "deferred_p99_ms": round(_p99(deferred), 1), "budget_ms": 3000, "rounds": rounds,
                       "load_avg_1m": None if load is None else round(load, 2)}))
 

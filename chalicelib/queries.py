@@ -15,9 +15,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.settings import Settings
 
@@ -64,8 +65,8 @@ def plan(params: dict[str, str], today: date) -> list[Partition]:
             raise BadQuery("series", "'series' is empty after normalization")
         return [Partition("by_series", "gsi2pk", f"SERIES#{key}", "gsi2sk", start, _upper(end), True)]
     if start or end:
-        first = start or end
-        last = end or start
+        first = start or end or ""
+        last = end or start or ""
         months = _months(first[:7], last[:7])
         if not months:
             raise BadQuery("to", "'to' is before 'from'")
@@ -82,7 +83,7 @@ def _upper(end: str | None) -> str | None:
 
 def _months(first: str, last: str) -> list[str]:
     y, m = int(first[:4]), int(first[5:7])
-    out = []
+    out: list[str] = []
     while (y, m) <= (int(last[:4]), int(last[5:7])) and len(out) <= MAX_MONTHS:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -179,11 +180,11 @@ class ReleaseQueries:
             page = self._query(part, self._filtered_read if filtered else max(limit - len(rows), 25), last_key)
             calls += 1
             last_key = page.get("LastEvaluatedKey")
-            for item in page.get("Items", []):
-                if len(rows) == limit:  # page had more: resume right after the last row returned
-                    last_key = {k: previous[k] for k in ("pk", "sk", part.key_name, part.sort_name)}
+            items = page.get("Items", [])
+            for n, item in enumerate(items):
+                if len(rows) == limit:  # page had more: resume right after the last item read (n >= 1 here)
+                    last_key = {k: items[n - 1][k] for k in ("pk", "sk", part.key_name, part.sort_name)}
                     break
-                previous = item
                 examined += 1
                 if matches(item, params, self._sources):
                     rows.append(self._public(item))
@@ -223,7 +224,8 @@ class ReleaseQueries:
         }
         if start:
             kwargs["ExclusiveStartKey"] = start
-        return self._table.query(**kwargs)
+        page: dict[str, Any] = self._table.query(**kwargs)
+        return page
 
     @staticmethod
     def _public(item: dict[str, Any]) -> dict[str, Any]:

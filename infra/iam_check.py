@@ -27,9 +27,10 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("chalicelib",)  # application code followed from app.py (crawlers/ never touches AWS)
@@ -245,7 +246,7 @@ class Reach:
         self.project_attrs = _project_attribute_names(index)
 
     # entry
-    def run(self, entries: list[tuple[ast.AST, Module]]) -> "Reach":
+    def run(self, entries: list[tuple[ast.AST, Module]]) -> Reach:
         for node, mod in entries:
             self._load(mod.name)
             self._enqueue(node, mod, {}, None)

@@ -142,22 +142,33 @@ SCHEMAS: dict[str, Any] = {
     },
     "TargetConfig": {
         "type": "object",
-        "description": "A Gatus-style endpoint (keys kebab- or snake_case), see chalicelib/uptime/targets.py.",
+        "description": "A Gatus-style endpoint, see chalicelib/uptime/targets.py. Keys may also be kebab-case "
+                       "(failure-threshold); the API validates request bodies against this schema "
+                       "(chalicelib.api.validate.check_schema).",
         "required": ["name", "url"],
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
             "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host"},
-            "group": {"type": "string", "maxLength": 200},
+            "group": {"type": "string", "maxLength": 2048},
             "method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
             "headers": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 2048}},
+            "body": {"type": "string", "maxLength": 2048},
             "interval": {"type": ["string", "integer"], "description": "e.g. 1m, 5m; whole minutes"},
             "timeout": {"type": ["string", "number"], "description": "e.g. 10s"},
             "conditions": {"type": "array", "items": {"type": "string", "maxLength": 2048}},
             "alerts": {"type": "array", "items": {"enum": CHANNELS}},
             "failure_threshold": {"type": "integer", "minimum": 1, "maximum": 20},
             "success_threshold": {"type": "integer", "minimum": 1, "maximum": 20},
+            "reminder_interval": {"type": ["string", "integer"], "description": "e.g. 1h; 0 or off for none"},
+            "maintenance": {"type": "array", "items": {
+                "type": "object", "description": "start HH:MM, duration, every (days), timezone",
+                "properties": {"every": {"type": ["string", "array"], "items": {"type": "string"}}},
+                "additionalProperties": {"type": "string"}}},
+            "degraded_response_time": {"type": ["string", "number"], "description": "e.g. 800ms"},
+            "max_body_bytes": {"type": "integer"},
+            "enabled": {"type": "boolean"},
         },
-        "additionalProperties": True,
+        "additionalProperties": False,
     },
     "Target": {
         "type": "object",
@@ -177,13 +188,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "SubscriptionRequest": {
         "type": "object",
-        "required": ["destination", "kind", "match"],
+        "description": "`match` is required except for kind `ops` (which follows everything: '*').",
+        "required": ["destination", "kind"],
         "additionalProperties": False,
         "properties": {
             "destination": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": _DESTINATION,
                             "description": "slack:<channel>, x:<handle>, webhook:<url> or console:<name>"},
             "kind": {"enum": KINDS},
-            "match": {"type": "string", "minLength": 1, "maxLength": 200, "description": "series, keyword, publisher, source or target; '*' for ops"},
+            "match": {"type": "string", "minLength": 1, "maxLength": 200,
+                      "description": "series, keyword, publisher, source or target; '*' for ops"},
             "digest": {"enum": ["off", "daily", "weekly"]},
             "quiet_hours": {"type": "string", "maxLength": 64, "description": "HH:MM-HH:MM"},
             "tz": {"type": "string", "maxLength": 64, "description": "IANA name or +09:00"},
@@ -255,8 +268,9 @@ _ERROR_TEXT = {
     415: "The body is not application/json",
     503: "No API key is configured for this stage: protected routes fail closed",
 }
-_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{32}"$'}}
-_SECURITY = [{"ApiKey": []}, {"Bearer": []}]
+_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                  "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{32}"$'}}
+_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
 
 def _protected(operation: dict[str, Any], *, body: bool = False) -> dict[str, Any]:
@@ -326,7 +340,8 @@ def _paths() -> dict[str, Any]:
             "responses": _read("TargetStatus", "The target's status", 404)}},
         "/targets": {
             "get": _protected({"operationId": "listTargets", "summary": "Every target (YAML and runtime-added)",
-                               "responses": {"200": {"description": "targets", "content": {"application/json": {"schema": _ref("TargetList")}}}}}),
+                               "responses": {"200": {"description": "targets",
+                                                     "content": {"application/json": {"schema": _ref("TargetList")}}}}}),
             "post": _protected({
                 "operationId": "addTarget", "summary": "Add a runtime target", "requestBody": _json_body("TargetConfig"),
                 "responses": {"201": {"description": "created", "content": {"application/json": {"schema": _ref("Target")}}},
@@ -341,7 +356,8 @@ def _paths() -> dict[str, Any]:
         "/subscriptions": {"post": _protected({
             "operationId": "follow", "summary": "Follow a series, keyword, publisher, source, target or ops alerts",
             "requestBody": _json_body("SubscriptionRequest"),
-            "responses": {"201": {"description": "created (or replaced)", "content": {"application/json": {"schema": _ref("Subscription")}}},
+            "responses": {"201": {"description": "created (or replaced)",
+                                  "content": {"application/json": {"schema": _ref("Subscription")}}},
                           "400": _problem(_ERROR_TEXT[400])}}, body=True)},
         "/subscriptions/{destination}": {"get": _protected({
             "operationId": "listSubscriptions", "summary": "One destination's subscriptions",
@@ -350,20 +366,24 @@ def _paths() -> dict[str, Any]:
                           "400": _problem(_ERROR_TEXT[400])}})},
         "/subscriptions/{destination}/{kind}/{match}": {"delete": _protected({
             "operationId": "unfollow", "summary": "Unfollow (idempotent)",
-            "parameters": [destination, _path("kind", {"enum": KINDS}), _path("match", {"type": "string", "minLength": 1, "maxLength": 200})],
+            "parameters": [destination, _path("kind", {"enum": KINDS}),
+                           _path("match", {"type": "string", "minLength": 1, "maxLength": 200})],
             "responses": {"204": {"description": "gone"}, "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq": {"get": _protected({
             "operationId": "listDlq", "summary": "Peek at every dead-letter queue (nothing is deleted; listed messages stay visible "
                                   "to a redrive)",
-            "parameters": [_query("channel", {"enum": DLQ}), _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
+            "parameters": [_query("channel", {"enum": DLQ}),
+                           _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
             "responses": {"200": {"description": "messages", "content": {"application/json": {"schema": _ref("DlqListing")}}},
                           "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq/{channel}/redrive": {"post": _protected({
             "operationId": "redriveDlq", "summary": "Move a channel's dead letters (all, or `message_ids`) back to its queue",
             "parameters": [_path("channel", {"enum": DLQ})], "requestBody": _json_body("RedriveRequest", required=False),
             "responses": {"200": {"description": "redriven", "content": {"application/json": {"schema": _ref("RedriveResult")}}},
-                          "400": _problem(_ERROR_TEXT[400]), "404": _problem("No dead-letter queue of that name that can be redriven "
-                                                                    "(stream-failures holds Lambda OnFailure records: replay from the stream)")}}, body=True)},
+                          "400": _problem(_ERROR_TEXT[400]),
+                          "404": _problem("No dead-letter queue of that name that can be redriven "
+                                          "(stream-failures holds Lambda OnFailure records: replay from the stream)")}},
+                                   body=True)},
     }
 
 

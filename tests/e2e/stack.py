@@ -11,8 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 # Summary lines e2e tests want printed at the end of the run (see conftest.pytest_terminal_summary).
@@ -34,7 +35,7 @@ def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: "Stack | None" = None) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: Stack | None = None) -> Any:
     """Poll until `predicate` is truthy; fail early with the stack's output if it exited."""
     deadline = time.monotonic() + timeout_s
     last = None
@@ -59,7 +60,7 @@ class Stack:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir, self.log_path = data_dir, log_path
-        self.log = open(log_path, "ab")
+        self.log = open(log_path, "ab")  # noqa: SIM115  (the stack's log for its whole life; closed on stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--port", str(self.port), "--data-dir", str(data_dir),
              "--rotate-s", str(rotate_s)],

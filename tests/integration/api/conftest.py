@@ -21,7 +21,7 @@ class Peer(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         status, body = (200, b'{"status":"up"}') if self.path.startswith("/healthy") else (500, b'{"status":"down"}')
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

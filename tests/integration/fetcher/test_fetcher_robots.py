@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from tests.integration.fetcher.fetcher_testkit import EXPECTED_UA
 
 from crawlers.fetcher import FetchError
+from tests.integration.fetcher.fetcher_testkit import EXPECTED_UA
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -49,7 +49,7 @@ class Peer:
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 request = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)

@@ -9,7 +9,6 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.uptime.targets import InvalidTarget
-
 from tests.integration.uptime.uptime_testkit import Handler
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 HUGE_BYTES = 20 * 1024 * 1024
 
@@ -14,7 +15,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "peer/1"
     flaky_fail = threading.Event()
-    hits: dict[str, int] = {}
+    hits: ClassVar[dict[str, int]] = {}
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -27,7 +28,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         path = self.path.split("?")[0]
         Handler.hits[path] = Handler.hits.get(path, 0) + 1
         if path == "/healthy":
