@@ -44,6 +44,7 @@ class Settings:
     slack_api_url: str
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
+    source_dead_after_days: int = 7  # a release source degraded this long is DEAD (ops alert)
 
     @property
     def user_agent(self) -> str:
@@ -80,4 +81,5 @@ def get_settings() -> Settings:
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/"),
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
+        source_dead_after_days=int(_env("NEWBOOKS_SOURCE_DEAD_AFTER_DAYS", "7")),
     )

@@ -19,6 +19,7 @@ import email.utils
 import hashlib
 import os
 import random
+import socket
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass
@@ -100,7 +101,7 @@ class FetchError(Exception):
     ``kind`` is one of: "robots" (disallowed or robots.txt unavailable), "timeout", "connect",
     "network" (other transport failure), "too_large", "http_status" (non-retryable status,
     see ``status``), "retries_exhausted" (429/5xx on every attempt, see ``status``),
-    "too_many_redirects", "bad_url". Transport kinds keep their name after retries run out;
+    "too_many_redirects", "bad_url", "dns" (the host name does not resolve). Transport kinds keep their name after retries run out;
     ``attempts`` tells how many requests were made.
     """
 
@@ -112,12 +113,16 @@ class FetchError(Exception):
         url: str | None = None,
         status: int | None = None,
         attempts: int = 0,
+        transient: bool = False,
     ) -> None:
         super().__init__(f"{kind}: {message}" if message else kind)
         self.kind = kind
         self.url = url
         self.status = status
         self.attempts = attempts
+        # Set where the kind alone would read as permanent but a later try may work
+        # (robots.txt answered 5xx/429 or timed out: the host is off limits for this run only).
+        self.transient = transient
 
 
 # --------------------------------------------------------------------------- pure decisions
@@ -335,22 +340,22 @@ class Fetcher:
         origin = origin_of(url)
         cached = self._robots.get(origin)
         if isinstance(cached, FetchError):
-            raise FetchError("robots", str(cached), url=url)
+            raise FetchError("robots", str(cached), url=url, transient=cached.transient)
         if cached is not None:
             return cached
         try:
             policy = self._load_robots(robots_url(url))
         except FetchError as exc:
-            if exc.kind in ("connect", "network"):
+            if exc.kind in ("connect", "network", "dns"):
                 # The host is unreachable, not forbidding us: report that, and do not cache,
                 # so a later fetch in the same run tries again.
                 raise FetchError(exc.kind, f"robots.txt: {exc}", url=url, attempts=1) from exc
             # Timeout, oversized answer, redirect loop: the host stays off limits this run.
-            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url)
+            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url, transient=True)
             self._robots[origin] = unavailable
             raise unavailable from exc
         except RobotsUnavailable as exc:
-            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url)
+            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url, transient=True)
             self._robots[origin] = unavailable
             raise unavailable from exc
         self._robots[origin] = policy
@@ -407,7 +412,7 @@ class Fetcher:
                 response = self._get_once(url, headers, max_bytes=self.max_body_bytes)
             except FetchError as exc:
                 slot.next_allowed = self._clock() + slot.delay_s
-                if exc.kind not in ("timeout", "connect", "network") or attempt + 1 == attempts:
+                if exc.kind not in ("timeout", "connect", "network", "dns") or attempt + 1 == attempts:
                     exc.attempts = attempt + 1
                     raise
                 self._defer(slot, self._backoff(attempt))
@@ -461,7 +466,7 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", f"{type(exc).__name__}: {exc}", url=url) from exc
         except httpx.ConnectError as exc:
-            raise FetchError("connect", str(exc), url=url) from exc
+            raise FetchError("dns" if _is_dns_failure(exc) else "connect", str(exc), url=url) from exc
         except httpx.TransportError as exc:
             raise FetchError("network", f"{type(exc).__name__}: {exc}", url=url) from exc
         except httpx.InvalidURL as exc:
@@ -493,6 +498,16 @@ class Fetcher:
             if time.monotonic() > deadline:
                 raise FetchError("timeout", f"body not complete after {self.timeout_s}s", url=url)
         return b"".join(chunks)
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    """httpx reports a name that does not resolve as a ConnectError; the cause says which."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _check_scheme(url: str) -> None:

@@ -6,6 +6,7 @@
         url: https://.../newreleases.txt   # optional: else the crawler's plan(options) gives URLs
         options: {}                  # passed to plan() and parse() (e.g. NDL query, selectors)
         enabled: true
+        dead_after_days: 7           # optional: degraded this long -> dead (NEWBOOKS_SOURCE_DEAD_AFTER_DAYS)
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class SourceConfig:
     urls: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    dead_after_days: int | None = None  # DEGRADED this long -> DEAD (default: settings)
 
 
 def parse_sources(raw: Any, *, origin: str = "sources") -> list[SourceConfig]:
@@ -48,7 +50,11 @@ def parse_sources(raw: Any, *, origin: str = "sources") -> list[SourceConfig]:
         options = item.get("options") or {}
         if not isinstance(options, dict):
             raise ConfigError(f"{where} ({name}): 'options' must be a mapping")
-        out.append(SourceConfig(name, kind, tuple(str(u) for u in urls), options, bool(item.get("enabled", True))))
+        dead_after = item.get("dead_after_days")
+        if dead_after is not None and (not isinstance(dead_after, int) or dead_after < 1):
+            raise ConfigError(f"{where} ({name}): 'dead_after_days' must be a whole number of days >= 1")
+        out.append(SourceConfig(name, kind, tuple(str(u) for u in urls), options, bool(item.get("enabled", True)),
+                                dead_after_days=dead_after))
     return out
 
 
