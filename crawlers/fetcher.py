@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 import httpx
 
+from crawlers.guard import AddressRefused
 from crawlers.robots import (
     ROBOTS_MAX_BYTES,
     RobotsPolicy,
@@ -56,6 +57,7 @@ __all__ = [
 DEFAULT_USER_AGENT = "newbooks/1.0"
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_ERROR_BODY_BYTES = 4096
 
 
 # --------------------------------------------------------------------------- values
@@ -101,7 +103,8 @@ class FetchError(Exception):
     ``kind`` is one of: "robots" (disallowed or robots.txt unavailable), "timeout", "connect",
     "network" (other transport failure), "too_large", "http_status" (non-retryable status,
     see ``status``), "retries_exhausted" (429/5xx on every attempt, see ``status``),
-    "too_many_redirects", "bad_url", "dns" (the host name does not resolve). Transport kinds keep their name after retries run out;
+    "too_many_redirects", "bad_url", "dns" (the host name does not resolve), "refused" (the
+    address policy refused where the host resolves), "budget" (the request budget is used up). Transport kinds keep their name after retries run out;
     ``attempts`` tells how many requests were made.
     """
 
@@ -120,6 +123,7 @@ class FetchError(Exception):
         self.url = url
         self.status = status
         self.attempts = attempts
+        self.body = b""  # an error response's first bytes (http_status)
         # Set where the kind alone would read as permanent but a later try may work
         # (robots.txt answered 5xx/429 or timed out: the host is off limits for this run only).
         self.transient = transient
@@ -249,6 +253,8 @@ class Fetcher:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         max_crawl_delay_s: float = 60.0,
+        address_policy: Any | None = None,
+        max_requests: int | None = None,
     ) -> None:
         self.user_agent = format_user_agent(user_agent, contact_url)
         self.timeout_s = timeout_s
@@ -263,6 +269,15 @@ class Fetcher:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        # Prod passes the uptime checker's AddressPolicy: every connection (pages, robots.txt,
+        # each redirect hop) is vetted after DNS, before connecting (crawlers/guard.py).
+        if transport is None and address_policy is not None:
+            from crawlers.guard import guarded_transport
+
+            transport = guarded_transport(address_policy)
+        # A request budget (per source per day, kept by the caller): requests beyond it are refused.
+        self.max_requests = max_requests
+        self.requests_made = 0
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout_s),
@@ -292,21 +307,36 @@ class Fetcher:
         state: FetchState | None = None,
         *,
         params: Mapping[str, Any] | None = None,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> FetchResult:
+        """One request (GET by default; POST with `content` and its Content-Type in `headers`).
+
+        `headers` are the source's own (auth, API keys, Origin/Referer): they go to every hop on
+        the same origin and are dropped when a redirect leaves it, so a credential never follows
+        a redirect to another host.
+        """
         started = time.perf_counter()
         if params:
             url = str(httpx.URL(url, params=dict(params)))
         _check_scheme(url)
-        # Validators go to every hop: the stored ETag belongs to the final URL of last run.
-        headers = conditional_headers(state)
+        method = method.upper()
+        own = dict(headers or {})
+        origin = origin_of(url)
         for _hop in range(MAX_REDIRECTS + 1):
             if self.respect_robots:
                 self._check_robots(url)
-            response = self._get_with_retries(url, headers)
+            # Validators go to every hop: the stored ETag belongs to the final URL of last run.
+            sent = {**(own if origin_of(url) == origin else {}), **conditional_headers(state)}
+            response = self._get_with_retries(url, sent, method=method, content=content)
             location = response.headers.get("location")
             if response.status in _REDIRECT_STATUSES and location:
                 url = urllib.parse.urljoin(url, location)
                 _check_scheme(url)
+                if response.status in (301, 302, 303) and method != "GET":
+                    method, content = "GET", None  # what browsers and RFC 9110 15.4 do
+                    own = {k: v for k, v in own.items() if k.lower() != "content-type"}
                 continue
             break
         else:
@@ -316,7 +346,9 @@ class Fetcher:
 
         status = response.status
         if not (200 <= status < 300 or status == 304):
-            raise FetchError("http_status", f"HTTP {status}", url=url, status=status)
+            error = FetchError("http_status", f"HTTP {status}", url=url, status=status)
+            error.body = response.body  # the first bytes: an API's error JSON names the cause
+            raise error
         body = b"" if status == 304 else response.body
         changed, new_state = next_state(state, status, response.headers, body)
         return FetchResult(
@@ -346,7 +378,7 @@ class Fetcher:
         try:
             policy = self._load_robots(robots_url(url))
         except FetchError as exc:
-            if exc.kind in ("connect", "network", "dns"):
+            if exc.kind in ("connect", "network", "dns", "refused"):
                 # The host is unreachable, not forbidding us: report that, and do not cache,
                 # so a later fetch in the same run tries again.
                 raise FetchError(exc.kind, f"robots.txt: {exc}", url=url, attempts=1) from exc
@@ -403,13 +435,18 @@ class Fetcher:
 
     # -- requests
 
-    def _get_with_retries(self, url: str, headers: Mapping[str, str]) -> _Response:
+    def _get_with_retries(self, url: str, headers: Mapping[str, str], *, method: str = "GET",
+                          content: bytes | None = None) -> _Response:
         slot = self._slot(url)
         attempts = self.max_retries + 1
         for attempt in range(attempts):
             self._wait_turn(slot)
+            if self.max_requests is not None and self.requests_made >= self.max_requests:
+                raise FetchError("budget", f"request budget of {self.max_requests} used up", url=url)
+            self.requests_made += 1
             try:
-                response = self._get_once(url, headers, max_bytes=self.max_body_bytes)
+                response = self._get_once(url, headers, max_bytes=self.max_body_bytes, method=method,
+                                          content=content)
             except FetchError as exc:
                 slot.next_allowed = self._clock() + slot.delay_s
                 if exc.kind not in ("timeout", "connect", "network", "dns") or attempt + 1 == attempts:
@@ -450,17 +487,22 @@ class Fetcher:
         *,
         max_bytes: int,
         truncate: bool = False,
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> _Response:
-        """One GET. Reads the body only for 2xx; stops reading past ``max_bytes``."""
+        """One request. Reads the body for 2xx, and the first 4 KiB of an error (an API's error
+        JSON says why); stops reading past ``max_bytes``."""
         # httpx timeouts are per operation; a server trickling one byte per second would
         # never trip them, so the whole exchange also gets a deadline.
         deadline = time.monotonic() + self.timeout_s
         try:
-            with self._client.stream("GET", url, headers=dict(headers)) as response:
+            with self._client.stream(method, url, headers=dict(headers), content=content) as response:
                 out_headers = {k.lower(): v for k, v in response.headers.items()}
                 body = b""
                 if 200 <= response.status_code < 300:
                     body = self._read_body(response, url, max_bytes, truncate, deadline)
+                elif response.status_code >= 400:
+                    body = self._read_body(response, url, _ERROR_BODY_BYTES, True, deadline)
                 # Leaving the block early closes the connection: the rest is never downloaded.
                 return _Response(str(response.url), response.status_code, out_headers, body)
         except httpx.TimeoutException as exc:
@@ -471,6 +513,8 @@ class Fetcher:
             raise FetchError("network", f"{type(exc).__name__}: {exc}", url=url) from exc
         except httpx.InvalidURL as exc:
             raise FetchError("bad_url", str(exc), url=url) from exc
+        except AddressRefused as exc:
+            raise FetchError("refused", str(exc), url=url) from exc
 
     def _read_body(
         self,

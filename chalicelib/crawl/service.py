@@ -289,9 +289,13 @@ def build(settings: Settings) -> CrawlService:
         aws.client("sqs").send_message(QueueUrl=settings.crawl_queue_url, MessageBody=json.dumps(message))
 
     def fetcher() -> Any:
+        from chalicelib.uptime.ssrf import AddressPolicy
         from crawlers.fetcher import Fetcher
 
-        return Fetcher(user_agent=settings.user_agent)
+        # The uptime checker's policy: in prod no loopback, private or metadata address is
+        # fetched, whether named by the config or reached by a redirect.
+        return Fetcher(user_agent=settings.user_agent,
+                       address_policy=AddressPolicy(allow_private=bool(settings.allow_private_targets)))
 
     return CrawlService(
         sources=load_sources(settings.sources_file),
