@@ -24,6 +24,9 @@ KNOWN = (
     "webhook_signing_secret",
     "api_key",
     "rakuten_application_id",
+    "rakuten_access_key",
+    "metron_user",
+    "metron_password",
 )
 
 _cache: dict[str, str | None] = {}
