@@ -140,6 +140,7 @@ STATE = Table(
     access_patterns=(
         "crawl worker: GetItem pk=SOURCE#<name>, sk=STATE (etag, body hash, item count, health)",
         "crawl worker: UpdateItem SOURCE#<name>/STATE with version condition",
+        "crawl dispatch: Query pk=SOURCES (health index: skip sources backing off or not due)",
         "API GET /sources: Query pk=SOURCES (one index item per source, sk=<name>)",
         "ping: Query pk=TARGETS -> runtime-added target configs (sk=<target name>)",
         "ping: GetItem pk=UPTIME, sk=DIRTY (consistent) -> targets whose state is not quiet",

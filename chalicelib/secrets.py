@@ -31,6 +31,9 @@ KNOWN = (
     "webhook_signing_secret",
     "api_key",
     "rakuten_application_id",
+    "rakuten_access_key",
+    "metron_user",
+    "metron_password",
 )
 
 # The one SSM answer that means "this secret is not configured" (GetParameter's documented

@@ -47,6 +47,7 @@ class Settings:
     dlq_urls: dict[str, str]  # every dead-letter queue by its /dlq name (Queue.dead_letter_name) -> URL
     dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
     ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
+    source_dead_after_days: int = 7  # a release source degraded this long is DEAD (ops alert)
 
     @property
     def user_agent(self) -> str:
@@ -86,4 +87,5 @@ def get_settings() -> Settings:
         dlq_urls={q.dead_letter_name: _env(q.dead_letter_env) for q in resources.QUEUES},
         dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
         ping_shards_queue_url=_env(resources.PING_SHARDS_QUEUE.env),
+        source_dead_after_days=int(_env("NEWBOOKS_SOURCE_DEAD_AFTER_DAYS", "7")),
     )

@@ -113,6 +113,7 @@ _UPTIME_HEADERS = {
     ev.TARGETS_GROUPED_RECOVERED: ("Several targets recovered", ":large_green_circle:", "up"),
     ev.SOURCE_DEGRADED: ("Release source degraded", ":warning:", "degraded"),
     ev.SOURCE_RECOVERED: ("Release source recovered", ":white_check_mark:", "healthy"),
+    ev.SOURCE_DEAD: ("Release source dead", ":skull:", "dead"),
 }
 
 
@@ -223,7 +224,7 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
     header, emoji, state = _UPTIME_HEADERS.get(event.type, (event.type, ":information_source:", ""))
     subject = str(data.get("target") or data.get("source") or event.subject)
     state = str(data.get("state") or data.get("status") or state)
-    is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED)
+    is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED, ev.SOURCE_DEAD)
     page = safe_url(data.get("status_page")) or (
         status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
     )
