@@ -112,17 +112,22 @@ class Scheduler(threading.Thread):
 
 
 class QueuePoller(threading.Thread):
+    """An SQS event source mapping: long-polls the queue with the function's role (`session`,
+    as Lambda's pollers use the execution role) and invokes one batch at a time."""
+
     def __init__(self, function: str, handler: Handler, queue_url: str, batch_size: int, stop: threading.Event,
-                 visibility_backoff_s: int = 2, chaos: Any = None):
+                 visibility_backoff_s: int = 2, chaos: Any = None, session: Any = None, wait_s: int = 20,
+                 redrive: dict | None = None):
         super().__init__(name=f"sqs-{function}", daemon=True)
-        self.chaos = chaos
+        self.chaos, self.session, self.wait_s = chaos, session, wait_s
+        self.redrive = redrive or {}  # the queue's RedrivePolicy, as deployed (moto applies it on receive)
         self.function, self.handler, self.queue_url = function, handler, queue_url
         self.batch_size, self.stop_event, self.backoff = min(batch_size, 10), stop, visibility_backoff_s
 
     def run(self) -> None:
         import boto3
 
-        sqs = boto3.client("sqs")
+        sqs = (self.session or boto3).client("sqs")
         arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         while not self.stop_event.is_set():
             try:
@@ -133,7 +138,9 @@ class QueuePoller(threading.Thread):
 
     def poll_once(self, sqs: Any, arn: str) -> int:
         messages = sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1,
+            # Long polling: moto wakes the call when a message arrives, so an idle queue costs one
+            # request per `wait_s` instead of one per second.
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=self.wait_s,
             AttributeNames=["All"], MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
@@ -156,6 +163,10 @@ class QueuePoller(threading.Thread):
         for message in messages:
             if message["MessageId"] in failed:
                 receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+                if receives >= int(self.redrive.get("maxReceiveCount", 0) or 10**9):
+                    log.warning("message exhausted its receives: next receive moves it to the DLQ",
+                                extra={"function": self.function, "message_id": message["MessageId"],
+                                       "dlq": self.redrive.get("deadLetterTargetArn")})
                 sqs.change_message_visibility(
                     QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=min(self.backoff * 2 ** (receives - 1), 60),
@@ -193,16 +204,18 @@ def matches(pattern: Any, value: Any) -> bool:
 
 
 class StreamPoller(threading.Thread):
-    """Reads every shard of a table's stream from LATEST and invokes the handler per batch.
+    """A DynamoDB stream event source mapping: reads every shard of the stream (with the
+    function's role, `session`) and invokes the handler per batch.
     On a partial failure the batch is retried from the first failed record (with backoff) up to
     `max_retry_attempts`, then the failed records are written to `on_failure` and skipped."""
 
-    def __init__(self, function: str, handler: Handler, table_name: str, batch_size: int, filters: list[dict],
+    def __init__(self, function: str, handler: Handler, stream_arn: str, batch_size: int, filters: list[dict],
                  max_retry_attempts: int, stop: threading.Event, on_failure: Callable[[list[dict]], None],
                  mark: Callable[[dict], dict] = lambda r: r, checkpoints: Any = None, since: float | None = None,
-                 chaos: Any = None):
+                 chaos: Any = None, session: Any = None, interval_s: float = 1.0):
         super().__init__(name=f"stream-{function}", daemon=True)
-        self.function, self.handler, self.table_name = function, handler, table_name
+        self.function, self.handler, self.stream_arn = function, handler, stream_arn
+        self.session, self.interval_s = session, interval_s
         self.batch_size, self.filters, self.max_retry_attempts = batch_size, filters, max_retry_attempts
         self.stop_event, self.on_failure, self.mark = stop, on_failure, mark
         # Like an event source mapping, resume after the last completed batch (checkpoints);
@@ -215,8 +228,8 @@ class StreamPoller(threading.Thread):
     def run(self) -> None:
         import boto3
 
-        streams = boto3.client("dynamodbstreams")
-        arn = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        streams = (self.session or boto3).client("dynamodbstreams")
+        arn = self.stream_arn
         iterators: dict[str, str] = {}
         shard_of: dict[str, str] = {}
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -258,7 +271,7 @@ class StreamPoller(threading.Thread):
                         self._checkpoint(arn, shard_id, record)
             except Exception:
                 log.error("stream poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
-            self.stop_event.wait(0.5)
+            self.stop_event.wait(self.interval_s)
 
     def _checkpoint(self, arn: str, shard_id: str, record: dict) -> None:
         if self.checkpoints and shard_id:
@@ -300,8 +313,9 @@ class StreamPoller(threading.Thread):
                 pass
 
 
-def stream_failure_sink(queue_url: str) -> Callable[[list[dict]], None]:
-    """Lambda's OnFailure destination for streams: the records' metadata to an SQS queue."""
+def stream_failure_sink(queue_url: str, session: Any = None) -> Callable[[list[dict]], None]:
+    """Lambda's OnFailure destination for streams: the records' metadata to an SQS queue, sent
+    with the function's role (`session`) as Lambda does."""
 
     def sink(records: list[dict]) -> None:
         import boto3
@@ -315,7 +329,7 @@ def stream_failure_sink(queue_url: str) -> Callable[[list[dict]], None]:
                 "streamArn": records[0].get("eventSourceARN"),
             },
         }
-        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
+        (session or boto3).client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
         log.error("stream records exhausted retries", extra=body["DDBStreamBatchInfo"])
 
     return sink

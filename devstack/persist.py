@@ -1,7 +1,8 @@
-"""Keep the local stack's state across restarts: moto server lives in memory, so the runner
-dumps every table's items and every S3 object under the data directory (periodically and on
-Ctrl-C) and loads them back before the schedules start. Queued messages are not kept: the
-schedules fire again at start, and every handler is idempotent."""
+"""Keep the local stack's state across restarts: moto server lives in memory, so the local stack
+dumps every table's items and every S3 object of the deployed stack under the data directory
+(periodically and on Ctrl-C) and loads them back before the schedules start. Queued messages are
+not kept: the schedules fire again at start, and every handler is idempotent. Tables and buckets
+are named by the caller (the deployed stack's, devstack.deploy.StackView)."""
 from __future__ import annotations
 
 import base64
@@ -10,17 +11,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chalicelib import resources as r
 
-
-def dump(data_dir: Path, stage: str) -> dict[str, int]:
+def dump(data_dir: Path, tables: list[str], bucket: str) -> dict[str, int]:
     import boto3
 
     ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
     snapshot: dict[str, Any] = {"tables": {}, "objects": {}}
     counts = {"items": 0, "objects": 0}
-    for table in r.TABLES:
-        name = r.physical_name(stage, table.short)
+    for name in tables:
         items: list[dict] = []
         kwargs: dict[str, Any] = {"TableName": name}
         while True:
@@ -29,9 +27,8 @@ def dump(data_dir: Path, stage: str) -> dict[str, int]:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        snapshot["tables"][table.short] = items
+        snapshot["tables"][name] = items
         counts["items"] += len(items)
-    bucket = r.physical_name(stage, r.DATA_BUCKET.short)
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
@@ -55,7 +52,7 @@ def _decode_bytes(obj: dict) -> Any:
     return base64.b64decode(obj["__b64__"]) if set(obj) == {"__b64__"} else obj
 
 
-def restore(data_dir: Path, stage: str) -> dict[str, int]:
+def restore(data_dir: Path, tables: list[str], bucket: str) -> dict[str, int]:
     import boto3
 
     path = data_dir / "state.json"
@@ -64,13 +61,13 @@ def restore(data_dir: Path, stage: str) -> dict[str, int]:
     snapshot = json.loads(path.read_text(), object_hook=_decode_bytes)
     ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
     counts = {"items": 0, "objects": 0}
-    for short, items in snapshot.get("tables", {}).items():
-        name = r.physical_name(stage, short)
+    for name, items in snapshot.get("tables", {}).items():
+        if name not in tables:
+            continue  # a table the template no longer declares
         for start in range(0, len(items), 25):
             requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
             ddb.batch_write_item(RequestItems={name: requests})
         counts["items"] += len(items)
-    bucket = r.physical_name(stage, r.DATA_BUCKET.short)
     for key, body in snapshot.get("objects", {}).items():
         s3.put_object(Bucket=bucket, Key=key, Body=base64.b64decode(body))
         counts["objects"] += 1
