@@ -79,10 +79,19 @@ def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
     }
 
 
-def package(build_dir: Path) -> None:
-    """`make package` for the dev stage: the template and zip this run deploys."""
-    subprocess.run([sys.executable, "-m", "infra.build_template", "--stage", STAGE, "--out", str(build_dir)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+def package(build_dir: Path) -> subprocess.Popen:
+    """`make package` for the dev stage: the template and zip this run deploys (started here,
+    waited for before the deploy)."""
+    return subprocess.Popen([sys.executable, "-m", "infra.build_template", "--stage", STAGE, "--out", str(build_dir)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def deploy_imports() -> None:
+    import samtranslator.translator.translator  # noqa: F401
+    from moto.backends import get_backend
+
+    for service in ("cloudformation", "iam", "lambda", "sqs", "dynamodb", "s3", "events", "cloudwatch", "sts"):
+        get_backend(service)  # type: ignore[call-overload]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
     build_dir = Path(args.build_dir).resolve()
-    if not args.no_package:
-        package(build_dir)
+    packaging = None if args.no_package else package(build_dir)
+    # Import the deploy's heavy modules while `chalice package` runs (seconds off start-up).
+    warm = threading.Thread(target=deploy_imports, daemon=True)
+    warm.start()
 
     import logging
 
@@ -121,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     from devstack.runner import assume, function_environ
 
     log = get_logger("devstack")
+    if packaging is not None and packaging.wait() != 0:
+        raise SystemExit(f"packaging failed: python -m infra.build_template --stage {STAGE} --out {build_dir}")
+    warm.join()
     deployment = deploy.deploy(build_dir, STAGE, boto3.client)
     deploy.detach_moto_invoker()
     view = deploy.read_stack(deployment.stack_name, boto3.client)
@@ -132,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     log.info("local stack ready", extra={"moto": env["AWS_ENDPOINT_URL"], "peers": peers.url, "restored": restored})
 
     stop = threading.Event()
+    # moto starts empty each time, so stream positions of an earlier run mean nothing now.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "checkpoints.json").unlink(missing_ok=True)
+    runner = Supervisor(data_dir, since=time.time(), log=log)
+    runner.start()
     api = None
     if not args.no_api:
         api_function = view.functions[os.environ.get("NEWBOOKS_API_FUNCTION", "APIHandler")]
@@ -143,11 +162,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not wait_http(f"http://127.0.0.1:{args.port}/healthz", 30):
             log.error("chalice local did not come up")
-    # moto starts empty each time, so stream positions of an earlier run mean nothing now.
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "checkpoints.json").unlink(missing_ok=True)
-    runner = Supervisor(data_dir, since=time.time(), log=log)
-    runner.start()
 
     def save() -> None:
         try:
@@ -224,4 +238,9 @@ class Supervisor:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # State is saved and every child stopped; moto's request threads may still sit in a 20 s
+    # long poll of the runner that is gone: nothing is left worth waiting for.
+    os._exit(code)

@@ -105,7 +105,8 @@ class Scheduler(threading.Thread):
             result = invoke(self.rule, self.handler, event)
             log.info("schedule fired", extra={"rule": self.rule, "time": event["time"], "result": result})
         except Exception:
-            log.error("schedule failed", extra={"rule": self.rule, "trace": traceback.format_exc(limit=5)})
+            if not self.stop_event.is_set():  # a function process stopped with the runner is no failure
+                log.error("schedule failed", extra={"rule": self.rule, "trace": traceback.format_exc(limit=5)})
 
 
 # --- SQS -----------------------------------------------------------------------------------
@@ -158,6 +159,8 @@ class QueuePoller(threading.Thread):
             response = invoke(self.function, self.handler, event) or {}
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         except Exception:
+            if self.stop_event.is_set():
+                return 0  # stopping: the messages come back after their visibility timeout
             log.error("batch failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
             failed = {m["MessageId"] for m in messages}
         for message in messages:

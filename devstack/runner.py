@@ -75,7 +75,10 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
     from devstack.checkpoints import Checkpoints
     from devstack.worker import Worker, context
 
-    ctx = context()  # the fork server starts before any thread does
+    from multiprocessing import forkserver
+
+    ctx = context()
+    forkserver.ensure_running()  # before any thread; it imports app.py while we read the stack
     iam_local.register(os.environ["AWS_ACCESS_KEY_ID"], iam_local.SERVICE)
     iam_local.install()
     view = deploy.read_stack(os.environ["NEWBOOKS_STACK_NAME"], boto3.client)
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     while not stop.wait(2.0):
         if os.getppid() != parent:
             stop.set()
-    deadline = time.monotonic() + 3  # pollers may sit in a 20 s long poll: do not wait for them
+    deadline = time.monotonic() + 1  # pollers may sit in a 20 s long poll: do not wait for them
     for thread in threads:
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
     return 0

@@ -62,7 +62,7 @@ class Stack:
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--port", str(self.port), "--data-dir", str(data_dir),
-             "--rotate-s", str(rotate_s)],
+             "--rotate-s", str(rotate_s), "--build-dir", str(data_dir.parent / "build")],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING", **(env or {})},
         )
