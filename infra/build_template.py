@@ -203,6 +203,8 @@ def merge_template(stage: str) -> dict[str, Any]:
 def function_environment() -> dict[str, Any]:
     """The resource names every function reads (environment variable -> Ref)."""
     env: dict[str, Any] = {r.DATA_BUCKET.env: {"Ref": r.DATA_BUCKET.logical_id}}
+    for table in r.TABLES:
+        env[table.env] = {"Ref": table.logical_id}
     for queue in r.QUEUES:
         env[queue.env] = {"Ref": queue.logical_id}
         if queue.has_dlq:
