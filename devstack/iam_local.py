@@ -207,6 +207,19 @@ def install() -> None:
         _installed = True
 
 
+def uninstall() -> None:
+    """Undo install() for clients created from now on, and forget every identity (tests)."""
+    global _installed
+    import botocore.handlers
+
+    with _lock:
+        for spec in (("before-parameter-build", _before_parameter_build), ("before-call", _before_call)):
+            while spec in botocore.handlers.BUILTIN_HANDLERS:
+                botocore.handlers.BUILTIN_HANDLERS.remove(spec)
+        _identities.clear()
+        _installed = False
+
+
 def identity_from_env(environ: dict[str, str]) -> None:
     """In a function's process: register the credentials it was started with (see runner)."""
     raw = environ.get("NEWBOOKS_LOCAL_IAM")
