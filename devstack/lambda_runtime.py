@@ -215,10 +215,12 @@ class StreamPoller(threading.Thread):
     def __init__(self, function: str, handler: Handler, stream_arn: str, batch_size: int, filters: list[dict],
                  max_retry_attempts: int, stop: threading.Event, on_failure: Callable[[list[dict]], None],
                  mark: Callable[[dict], dict] = lambda r: r, checkpoints: Any = None, since: float | None = None,
-                 chaos: Any = None, session: Any = None, interval_s: float = 1.0):
+                 chaos: Any = None, session: Any = None, interval_s: float = 0.25, idle_interval_s: float = 2.0):
         super().__init__(name=f"stream-{function}", daemon=True)
         self.function, self.handler, self.stream_arn = function, handler, stream_arn
-        self.session, self.interval_s = session, interval_s
+        # Poll often while records flow, back off to `idle_interval_s` while the stream is quiet
+        # (Lambda polls each shard 4 times a second; a quiet local stack should cost ~nothing).
+        self.session, self.interval_s, self.idle_interval_s = session, interval_s, idle_interval_s
         self.batch_size, self.filters, self.max_retry_attempts = batch_size, filters, max_retry_attempts
         self.stop_event, self.on_failure, self.mark = stop, on_failure, mark
         # Like an event source mapping, resume after the last completed batch (checkpoints);
@@ -247,12 +249,15 @@ class StreamPoller(threading.Thread):
             )["ShardIterator"]
         self.ready.set()
         pending: list[dict] = []
+        wait_s = self.interval_s
         while not self.stop_event.is_set():
+            seen = 0
             try:
                 skipped: dict[str, dict] = {}
                 for shard_id, iterator in list(iterators.items()):
                     page = streams.get_records(ShardIterator=iterator, Limit=1000)
                     iterators[shard_id] = page.get("NextShardIterator") or iterator
+                    seen += len(page.get("Records", []))
                     for record in page.get("Records", []):
                         record = self.mark(record)
                         record["eventSourceARN"] = arn
@@ -266,6 +271,8 @@ class StreamPoller(threading.Thread):
                 while pending and not self.stop_event.is_set():
                     batch, pending = pending[: self.batch_size], pending[self.batch_size :]
                     self.deliver(batch)
+                    if self.stop_event.is_set():
+                        break  # maybe cut short: no checkpoint, the batch comes again (at least once)
                     last = {shard_of.pop(r["dynamodb"]["SequenceNumber"], ""): r for r in batch}
                     for shard_id, record in last.items():
                         self._checkpoint(arn, shard_id, record)
@@ -274,7 +281,8 @@ class StreamPoller(threading.Thread):
                         self._checkpoint(arn, shard_id, record)
             except Exception:
                 log.error("stream poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
-            self.stop_event.wait(self.interval_s)
+            wait_s = self.interval_s if seen else min(wait_s * 2, self.idle_interval_s)
+            self.stop_event.wait(wait_s)
 
     def _checkpoint(self, arn: str, shard_id: str, record: dict) -> None:
         if self.checkpoints and shard_id:
@@ -289,6 +297,8 @@ class StreamPoller(threading.Thread):
                 response = invoke(self.function, self.handler, {"Records": batch}) or {}
                 failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
             except Exception:
+                if self.stop_event.is_set():
+                    return  # stopping: not checkpointed, so the batch comes again next start
                 log.error("stream batch failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
                 failed = [r["dynamodb"]["SequenceNumber"] for r in batch]
             if not failed:

@@ -105,7 +105,8 @@ def test_state_survives_dump_and_restore(aws, tmp_path):
     from devstack import persist
 
     ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-    ddb.put_item(TableName=aws[r.CHECKS.env], Item={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}, "hist": {"B": b"\x00\xff"}})
+    ddb.put_item(TableName=aws[r.CHECKS.env], Item={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}, "hist": {"B": b"\x00\xff"},
+                                                    "nested": {"M": {"b": {"B": b"\x01"}, "l": {"L": [{"N": "1"}, {"BS": [b"\x02"]}]}}}})
     s3.put_object(Bucket=aws[r.DATA_BUCKET.env], Key="raw/abc", Body=b"\x01body")
     tables = [aws[t.env] for t in r.TABLES]
     assert persist.dump(tmp_path, tables, aws[r.DATA_BUCKET.env]) == {"items": 1, "objects": 1}
@@ -114,4 +115,5 @@ def test_state_survives_dump_and_restore(aws, tmp_path):
     assert persist.restore(tmp_path, tables, aws[r.DATA_BUCKET.env]) == {"items": 1, "objects": 1}
     item = ddb.get_item(TableName=aws[r.CHECKS.env], Key={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}})["Item"]
     assert item["hist"]["B"] == b"\x00\xff"
+    assert item["nested"] == {"M": {"b": {"B": b"\x01"}, "l": {"L": [{"N": "1"}, {"BS": [b"\x02"]}]}}}
     assert s3.get_object(Bucket=aws[r.DATA_BUCKET.env], Key="raw/abc")["Body"].read() == b"\x01body"
