@@ -9,7 +9,8 @@
    its own role, IAM enforced, with Lambda's event-source semantics; local peers serve the sample
    sources and targets.
 
-State is saved under --data-dir (default .data/) every 15 s and on Ctrl-C, and loaded at start.
+State is saved under --data-dir (default .data/) at most every 15 s after a change and on Ctrl-C,
+and loaded at start.
 Notifications with no credentials print to this console.
 """
 from __future__ import annotations
@@ -112,12 +113,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from devstack.motoserver import LocalMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
     moto_port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto = LocalMotoServer("127.0.0.1", moto_port)
     moto.start()
     from devstack.peers import Peers
 
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     last_save = time.monotonic()
     while not stop.wait(1.0):
         runner.keep_alive()
-        if time.monotonic() - last_save >= 15:
+        if time.monotonic() - last_save >= 15 and moto.changed.is_set():
+            moto.changed.clear()  # before the dump: a write during it marks the next one
             save()
             last_save = time.monotonic()
     print("stopping...", flush=True)

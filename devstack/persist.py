@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+_encoded: dict[str, tuple[str, str]] = {}  # object key -> (etag, base64 body) of the last dump
+
 
 def dump(data_dir: Path, tables: list[str], bucket: str) -> dict[str, int]:
     """Read from moto's in-memory backends, which run in this process (the local stack's
@@ -30,7 +32,10 @@ def dump(data_dir: Path, tables: list[str], bucket: str) -> dict[str, int]:
         snapshot["tables"][name] = items
         counts["items"] += len(items)
     for key in list(s3_backends[DEFAULT_ACCOUNT_ID]["global"].get_bucket(bucket).keys.values()):
-        snapshot["objects"][key.name] = base64.b64encode(key.value).decode()
+        cached = _encoded.get(key.name)
+        if cached is None or cached[0] != key.etag:  # raw bodies never change: encode each once
+            cached = _encoded[key.name] = (key.etag, base64.b64encode(key.value).decode())
+        snapshot["objects"][key.name] = cached[1]
         counts["objects"] += 1
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = data_dir / "state.json.tmp"
