@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 REGION = "us-east-1"
-# moto's CloudFormation cannot create these from a template (checked with moto 5.2.5); they are
-# created below from the same template values, or skipped where nothing local would use them.
-CREATED_OUTSIDE_CFN = ("AWS::IAM::Role", "AWS::CloudWatch::Alarm")
+# moto's CloudFormation cannot create these from a template (checked with moto 5.2.5); roles and
+# alarms are created below from the same template values, these are skipped (nothing local uses them).
 SKIPPED = ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage")
 
 

@@ -67,6 +67,8 @@ def session_for(credentials: dict[str, str]) -> Any:
 def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> list[threading.Thread]:
     """Function processes, schedules, queue pollers, stream pollers and the TTL reaper, wired
     from the deployed stack."""
+    from multiprocessing import forkserver
+
     import boto3
 
     from devstack import deploy, iam_local
@@ -74,8 +76,6 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
     from devstack.chaos import Chaos
     from devstack.checkpoints import Checkpoints
     from devstack.worker import Worker, context
-
-    from multiprocessing import forkserver
 
     ctx = context()
     forkserver.ensure_running()  # before any thread; it imports app.py while we read the stack
