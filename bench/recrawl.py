@@ -57,9 +57,9 @@ def run() -> tuple[Counter, Counter]:
     from chalicelib.crawl.service import build
     from chalicelib.settings import get_settings
     from crawlers.fetcher import Fetcher
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
-    os.environ.update(create_all("bench"))
+    os.environ.update(deploy_resources("bench"))
     bootstrap.reset()
     service = build(get_settings())
     service.fetcher_factory = lambda: Fetcher(user_agent="newbooks-bench", min_host_delay_s=0, sleep=lambda s: None)

@@ -244,9 +244,9 @@ def main() -> None:
 
 
 def run(args, port: int, flappy_down):
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
-    for key, value in create_all("bench").items():
+    for key, value in deploy_resources("bench").items():
         os.environ[key] = value
     folder = tempfile.mkdtemp()
     path = Path(folder) / "targets.yaml"

@@ -1,7 +1,7 @@
 """Every AWS resource newbooks uses, declared once.
 
 `infra/build_template.py` renders these into the CloudFormation merge template for
-`chalice package`, and `devstack` creates the same resources in moto server from them, so the
+`chalice package`, and `devstack` deploys that packaged template into moto server, so the
 deployed and the local stack cannot drift. Runtime code never reads this module for names: it
 reads the environment variable named by `env` (set by the template / the dev stack).
 

@@ -57,6 +57,8 @@ def test_local_stack_crawls_serves_notifies_and_persists(stack_dirs):
     finally:
         assert stack.stop() == 0, log_path.read_text()[-3000:]
     assert (data_dir / "state.json").exists()
+    # every function ran under its own role with IAM enforced: the shipped policies allow the pipeline
+    assert "IAM DENIED" not in log_path.read_text(errors="replace")
 
     again = Stack(data_dir, log_path)
     try:
