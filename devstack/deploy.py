@@ -31,8 +31,10 @@ from typing import Any
 
 REGION = "us-east-1"
 # moto's CloudFormation cannot create these from a template (checked with moto 5.2.5); roles and
-# alarms are created below from the same template values, these are skipped (nothing local uses them).
-SKIPPED = ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage")
+# alarms are created below from the same template values, these are skipped (nothing local uses them;
+# moto's SNS delivers to an SQS subscriber without checking the queue policy).
+SKIPPED = ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage",
+           "AWS::SQS::QueuePolicy")
 
 
 def stack_name(stage: str) -> str:
@@ -62,6 +64,7 @@ class Split:
     stack: dict[str, Any]
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     alarms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -75,6 +78,8 @@ def split(template: dict[str, Any]) -> Split:
             out.roles[logical_id] = resources.pop(logical_id)
         elif kind == "AWS::CloudWatch::Alarm":
             out.alarms[logical_id] = resources.pop(logical_id)
+        elif kind == "AWS::SNS::Subscription":  # moto 5.2.5's CloudFormation: "not supported"
+            out.subscriptions[logical_id] = resources.pop(logical_id)
         elif kind in SKIPPED or (kind == "AWS::Lambda::Permission"
                                  and resource["Properties"].get("Principal") == "apigateway.amazonaws.com"):
             out.skipped.append(f"{logical_id} ({kind})")
@@ -180,7 +185,28 @@ def deploy(build_dir: Path, stage: str, clients: Any) -> Deployment:
     physical = physical_ids(cfn, name)
     apply_ttl(clients, body["Resources"])
     alarms = create_alarms(clients, stage, parts.alarms, physical)
+    create_subscriptions(clients, parts.subscriptions, physical)
     return Deployment(name, role_arns, alarms, parts.skipped, time.monotonic() - started)
+
+
+def create_subscriptions(clients: Any, subscriptions: dict[str, dict[str, Any]], physical: dict[str, str]) -> int:
+    """SNS subscriptions through Subscribe with the template's properties (the ops topic's email
+    addresses and the notifier queue)."""
+    sqs, sns = clients("sqs"), clients("sns")
+    attrs = {}
+    for logical_id, value in physical.items():  # Fn::GetAtt [queue, Arn]
+        if value.startswith("http") and "/" in value:
+            try:
+                attrs[(logical_id, "Arn")] = sqs.get_queue_attributes(
+                    QueueUrl=value, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            except Exception:  # not a queue URL
+                continue
+    for resource in subscriptions.values():
+        props = resolve(resource["Properties"], physical, attrs)
+        attributes = {"RawMessageDelivery": "true"} if props.get("RawMessageDelivery") else {}
+        sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"],
+                      Attributes=attributes)
+    return len(subscriptions)
 
 
 def apply_ttl(clients: Any, resources: dict[str, Any]) -> list[str]:

@@ -19,7 +19,10 @@ FUNCTION = "newbooks-test-CrawlWorker-ABC123"
 
 
 def _policy(name: str) -> dict:
-    return json.loads((ROOT / ".chalice" / "policies" / f"{name}.json").read_text())
+    """The shipped policy source rendered for this test's stage (infra/render_policies.py)."""
+    from infra.render_policies import render
+
+    return json.loads(render((ROOT / ".chalice" / "policies" / f"{name}.json").read_text(), "test"))
 
 
 @pytest.fixture
