@@ -39,7 +39,7 @@ from chalicelib.uptime import conditions as cond
 from chalicelib.uptime import regexcap
 from chalicelib.uptime.http1 import ProtocolFailure, ResponseParser, request_bytes
 from chalicelib.uptime.resolver import DnsResolver, ResolveError, parse_servers
-from chalicelib.uptime.ssrf import AddressPolicy, is_localhost_name, parse_literal
+from chalicelib.uptime.ssrf import AddressPolicy, category, is_localhost_name, parse_literal
 from chalicelib.uptime.targets import Target
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -170,7 +170,11 @@ class Checker:
         for address in addresses:  # every answer must pass: no mixing a public and a private one
             reason = self.policy.refusal(address)
             if reason:
-                raise Refused(f"{host}: {reason}")
+                if literal is not None:
+                    raise Refused(f"{host}: {reason}")
+                # a name's answer is not shown (public status must not reveal private addresses)
+                kind = category(parse_literal(address)) if parse_literal(address) is not None else "unreadable"
+                raise Refused(f"{host} resolves to a {kind} address (refused by the address policy)")
         return addresses[0]
 
     async def check(self, target: Target, resolutions: dict | None = None) -> CheckResult:
@@ -277,28 +281,47 @@ class Checker:
             pass
 
     async def _dns(self, target: Target, ctx: dict, result: CheckResult) -> None:
-        host = target.host
-        try:
-            if parse_literal(host) is not None:
-                addresses = [str(parse_literal(host))]
-            elif is_localhost_name(host):
-                addresses = ["127.0.0.1"]
-            else:
-                addresses = await self.resolver(host, 0)
-            ctx["DNS_RCODE"] = "NOERROR" if addresses else "NXDOMAIN"
-        except ResolveError as exc:
-            addresses = []
-            ctx["DNS_RCODE"] = exc.rcode if exc.rcode not in ("TIMEOUT", "NOSERVER") else "SERVFAIL"
-        except socket.gaierror as exc:
-            addresses = []
-            ctx["DNS_RCODE"] = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
-        except OSError:
-            addresses = []
-            ctx["DNS_RCODE"] = "SERVFAIL"
-        if addresses:
-            result.ip = ctx["IP"] = ctx["BODY"] = addresses[0]
-        else:
-            ctx["BODY"] = ""
+        """dns:// targets. With a `dns:` block: ask the url's server (vetted by the address policy,
+        it gets our packets) for query-name/query-type; else resolve the url's host (A) with the
+        configured resolvers. A/AAAA answers pass the address policy like an HTTP target's: a
+        refused address fails the check and is never put in [BODY]/[IP] or any detail, so the
+        public status never shows it."""
+        server = None
+        name, qtype = target.host, "A"
+        if target.dns_query_name:
+            literal = parse_literal(target.host)
+            reason = self.policy.refusal(literal) if literal is not None else "the DNS server must be an IP address"
+            if reason:
+                raise Refused(f"DNS server refused: {category(literal) if literal is not None else reason}")
+            server = (str(literal), target.port)
+            name, qtype = target.dns_query_name, target.dns_query_type
+        records: list[str] = []
+        if parse_literal(name) is not None:
+            records, rcode = [str(parse_literal(name))], "NOERROR"
+        elif is_localhost_name(name) and server is None:
+            records, rcode = ["127.0.0.1"], "NOERROR"
+        elif hasattr(self.resolver, "query"):
+            try:
+                answer = await self.resolver.query(name, qtype, server)
+                records, rcode = list(answer.records), answer.rcode
+            except ResolveError as exc:
+                rcode = "SERVFAIL" if exc.rcode in ("TIMEOUT", "NOSERVER") else exc.rcode
+        else:  # a plain address resolver (tests inject one)
+            try:
+                records = await self.resolver(name, 0)
+                rcode = "NOERROR" if records else "NXDOMAIN"
+            except socket.gaierror as exc:
+                rcode = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
+            except OSError:
+                rcode = "SERVFAIL"
+        if qtype in ("A", "AAAA"):
+            for record in records:
+                if self.policy.refusal(record):
+                    raise Refused(f"{name}: the answer has a {category(parse_literal(record))} address (refused by the address policy)")
+        ctx["DNS_RCODE"] = rcode
+        ctx["BODY"] = records[0] if records else ""
+        if records and qtype in ("A", "AAAA"):
+            result.ip = ctx["IP"] = records[0]
 
 
 async def _plain_exchange(address: str, port: int, request: bytes, parser: ResponseParser) -> None:

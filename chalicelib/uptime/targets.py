@@ -57,8 +57,9 @@ _DEFAULT_CONDITIONS = {
 _KNOWN_KEYS = {
     "name", "group", "url", "method", "headers", "body", "interval", "timeout", "conditions",
     "alerts", "failure_threshold", "success_threshold", "reminder_interval", "maintenance",
-    "degraded_response_time", "max_body_bytes", "enabled",
+    "degraded_response_time", "max_body_bytes", "enabled", "dns",
 }
+DNS_QUERY_TYPES = frozenset({"A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA"})
 DEFAULT_MAX_BODY = 256 * 1024
 
 
@@ -96,6 +97,8 @@ class Target:
     degraded_ms: float | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
     source: str = "config"  # "config" (YAML) | "api" (runtime)
+    dns_query_name: str | None = None  # dns:// with a `dns:` block: the url's host is the name server
+    dns_query_type: str = "A"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -241,7 +244,8 @@ def parse_target(
         raise InvalidTarget(f"target {name!r}: url {url!r} must not carry credentials (use headers)")
     if scheme == "tcp" and not port:
         raise InvalidTarget(f"target {name!r}: tcp url {url!r} needs a port (tcp://host:port)")
-    if policy is not None and scheme != "dns":
+    dns_query_name, dns_query_type = _dns_query(data.get("dns"), scheme, parts.hostname, name)
+    if policy is not None and (scheme != "dns" or dns_query_name):  # a name server gets our packets too
         reason = policy.refusal_for_host(parts.hostname)
         if reason:
             raise InvalidTarget(f"target {name!r}: url {url!r} refused: {reason}")
@@ -320,8 +324,40 @@ def parse_target(
         degraded_ms=degraded_ms,
         max_body_bytes=_int(data.get("max_body_bytes", DEFAULT_MAX_BODY), "max-body-bytes", name, 1, 8 * 1024 * 1024),
         source=source,
+        dns_query_name=dns_query_name,
+        dns_query_type=dns_query_type,
         raw=dict(raw),
     )
+
+
+def _dns_query(block: Any, scheme: str, host: str, name: str) -> tuple[str | None, str]:
+    """Gatus' `dns: {query-name, query-type}`: the url (dns://<server>[:port]) names the server,
+    which must be an IP address (it is vetted by the address policy like any target)."""
+    if block is None:
+        return None, "A"
+    if scheme != "dns":
+        raise InvalidTarget(f"target {name!r}: a dns block needs a dns:// url (the name server)")
+    if not isinstance(block, dict):
+        raise InvalidTarget(f"target {name!r}: dns must be a mapping with query-name and query-type")
+    block = _norm(block)
+    unknown = sorted(set(block) - {"query_name", "query_type"})
+    if unknown:
+        raise InvalidTarget(f"target {name!r}: unknown dns field(s) {', '.join(unknown)}")
+    query_name = block.get("query_name")
+    if not isinstance(query_name, str) or not query_name.strip():
+        raise InvalidTarget(f"target {name!r}: dns needs a query-name")
+    try:
+        query_name = ascii_host(query_name.strip().rstrip("."))
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidTarget(f"target {name!r}: dns query-name {query_name!r} is not a valid domain name ({exc})") from None
+    query_type = str(block.get("query_type") or "A").upper()
+    if query_type not in DNS_QUERY_TYPES:
+        raise InvalidTarget(f"target {name!r}: dns query-type {query_type!r} not one of {', '.join(sorted(DNS_QUERY_TYPES))}")
+    from chalicelib.uptime.ssrf import parse_literal
+
+    if parse_literal(host) is None:
+        raise InvalidTarget(f"target {name!r}: with a dns block the url names the DNS server: use its IP address (dns://9.9.9.9)")
+    return query_name, query_type
 
 
 def parse_config(data: Any, *, policy: AddressPolicy | None = None, origin: str = "targets") -> TargetsConfig:
