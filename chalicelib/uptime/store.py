@@ -5,7 +5,9 @@ STATE table
                           on a transition/reminder), last_failure, machine (decide.TargetState)
   GROUP#uptime / STATE    last_event of type targets.grouped_*; `incident#<shard>`: the open group
                           incident (members, still down, since, last reminder)
-  TARGETS / <name>        runtime-added target config (JSON)
+  TARGETS / <name>        runtime-added target config (JSON; a heartbeat's token only as SHA-256)
+  BEAT#<name> / LAST      heartbeat pings: last_start, last_success, last_fail, exit_code,
+                          last_runtime_ms (UpdateItem per ping; BatchGet per tick)
   UPTIME / DIRTY          the dirty set: `T#<name> = version` for targets whose state is not
                           quiet, and `known` (string set) of targets past PENDING; ping reads
                           it once per tick (GetItem, consistent) and reads states only for
@@ -246,6 +248,42 @@ class UptimeStore:
                     return False
                 raise Conflict(pk) from None
             raise
+
+    # --- heartbeats ---------------------------------------------------------------------------
+    def record_ping(self, name: str, signal: str, at: str, exit_code: int | None) -> dict[str, Any]:
+        """BEAT#<name>/LAST: last_start / last_success / last_fail (+ exit_code) and, on a success
+        after a start, last_runtime_ms (returned as run_time_ms). GetItem + UpdateItem."""
+        key = {"pk": f"BEAT#{name}", "sk": "LAST"}
+        old = self.state.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        values: dict[str, Any] = {":t": at}
+        sets = [f"last_{signal} = :t"]
+        if signal == "fail":
+            sets.append("exit_code = :c")
+            values[":c"] = exit_code
+        if signal == "success":
+            start = old.get("last_start")
+            if start and start <= at and (not old.get("last_success") or start > old["last_success"]):
+                from datetime import datetime
+
+                began = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+                ended = datetime.fromisoformat(at.replace("Z", "+00:00"))
+                sets.append("last_runtime_ms = :r")
+                values[":r"] = int((ended - began).total_seconds() * 1000)
+        self.state.update_item(Key=key, UpdateExpression="SET " + ", ".join(sets), ExpressionAttributeValues=values)
+        return {"run_time_ms": values[":r"]} if ":r" in values else {}
+
+    def beats(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        client = aws.resource("dynamodb")
+        for start in range(0, len(names), 100):
+            keys = [{"pk": f"BEAT#{n}", "sk": "LAST"} for n in names[start : start + 100]]
+            request = {self.state_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.state_name, []):
+                    out[item["pk"][len("BEAT#"):]] = item
+                request = response.get("UnprocessedKeys") or None
+        return out
 
     # --- runtime targets ---------------------------------------------------------------------
     def runtime_targets(self) -> list[dict[str, Any]]:

@@ -41,23 +41,25 @@ from chalicelib.uptime.ssrf import AddressPolicy
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 CHANNELS = frozenset({"slack", "x", "webhook", "console"})
-SCHEMES = frozenset({"http", "https", "tcp", "dns"})
+SCHEMES = frozenset({"http", "https", "tcp", "dns", "heartbeat"})
 _ALLOWED_PLACEHOLDERS = {
     "http": {"STATUS", "RESPONSE_TIME", "BODY", "IP"},
     "https": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "CERTIFICATE_EXPIRATION"},
     "tcp": {"CONNECTED", "RESPONSE_TIME", "IP"},
     "dns": {"DNS_RCODE", "BODY", "IP", "RESPONSE_TIME"},
+    "heartbeat": set(),
 }
 _DEFAULT_CONDITIONS = {
     "http": ("[STATUS] == 200",),
     "https": ("[STATUS] == 200",),
     "tcp": ("[CONNECTED] == true",),
     "dns": ("[DNS_RCODE] == NOERROR",),
+    "heartbeat": (),
 }
 _KNOWN_KEYS = {
     "name", "group", "url", "method", "headers", "body", "interval", "timeout", "conditions",
     "alerts", "failure_threshold", "success_threshold", "reminder_interval", "maintenance",
-    "degraded_response_time", "max_body_bytes", "enabled", "dns",
+    "degraded_response_time", "max_body_bytes", "enabled", "dns", "heartbeat",
 }
 DNS_QUERY_TYPES = frozenset({"A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA"})
 DEFAULT_MAX_BODY = 256 * 1024
@@ -99,6 +101,7 @@ class Target:
     source: str = "config"  # "config" (YAML) | "api" (runtime)
     dns_query_name: str | None = None  # dns:// with a `dns:` block: the url's host is the name server
     dns_query_type: str = "A"
+    heartbeat: Any = None  # heartbeat.Rule for heartbeat monitors (no url: jobs ping us)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -164,6 +167,7 @@ class Target:
             "maintenance": [w.describe() for w in self.maintenance],
             "degraded_response_time_ms": self.degraded_ms,
             "source": self.source,
+            **({"heartbeat": self.heartbeat.describe()} if self.heartbeat is not None else {}),
         }
 
 
@@ -222,6 +226,18 @@ def parse_target(
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         raise InvalidTarget(f"target {name!r}: unknown field(s) {', '.join(unknown)}")
+    rule = None
+    if data.get("heartbeat") is not None:
+        from chalicelib.uptime.heartbeat import InvalidHeartbeat, parse_rule
+
+        if data.get("url") or data.get("conditions"):
+            raise InvalidTarget(f"target {name!r}: a heartbeat has no url or conditions (jobs ping /ping/<token>)")
+        try:
+            rule = parse_rule(data["heartbeat"], lambda value, what: _seconds(value, what, name))
+        except InvalidHeartbeat as exc:
+            raise InvalidTarget(f"target {name!r}: {exc}") from None
+        data = {**data, "url": f"heartbeat://{name.lower()}", "failure_threshold": data.get("failure_threshold", 1),
+                "success_threshold": data.get("success_threshold", 1)}
     url = data.get("url")
     if not isinstance(url, str) or not url.strip():
         raise InvalidTarget(f"target {name!r}: url is required")
@@ -232,6 +248,8 @@ def parse_target(
     except ValueError as exc:
         raise InvalidTarget(f"target {name!r}: invalid url {url!r} ({exc})") from None
     scheme = parts.scheme.lower()
+    if scheme == "heartbeat" and rule is None:
+        raise InvalidTarget(f"target {name!r}: heartbeats are configured with a heartbeat block, not a url")
     if scheme not in SCHEMES:
         raise InvalidTarget(f"target {name!r}: url {url!r} must start with http://, https://, tcp:// or dns://")
     if not parts.hostname:
@@ -326,8 +344,20 @@ def parse_target(
         source=source,
         dns_query_name=dns_query_name,
         dns_query_type=dns_query_type,
-        raw=dict(raw),
+        heartbeat=rule,
+        raw=without_secrets(raw, rule),
     )
+
+
+def without_secrets(raw: dict[str, Any], rule: Any) -> dict[str, Any]:
+    """The config as it may be stored or shown: a heartbeat's token replaced by its hash."""
+    out = dict(raw)
+    if rule is not None and isinstance(out.get("heartbeat"), dict):
+        block = {k: v for k, v in out["heartbeat"].items() if k != "token"}
+        block["token-sha256"] = rule.token_sha256
+        block.pop("token_sha256", None)
+        out["heartbeat"] = block
+    return out
 
 
 def _dns_query(block: Any, scheme: str, host: str, name: str) -> tuple[str | None, str]:
