@@ -45,6 +45,7 @@ class Settings:
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
     dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
+    rdap_bootstrap_url: str = ""  # [DOMAIN_EXPIRATION]: RFC 9224 bootstrap; empty: IANA's
 
     @property
     def user_agent(self) -> str:
@@ -82,4 +83,5 @@ def get_settings() -> Settings:
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
         dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
+        rdap_bootstrap_url=_env("NEWBOOKS_RDAP_BOOTSTRAP_URL", ""),
     )

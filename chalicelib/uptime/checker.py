@@ -109,11 +109,13 @@ class Checker:
             self._ssl_context = default_ssl_context()
         return self._ssl_context
 
-    def run(self, targets: Iterable[Target]) -> list[CheckResult]:
-        """Check all targets concurrently from synchronous code (the Lambda handler)."""
-        return asyncio.run(self.check_all(list(targets)))
+    def run(self, targets: Iterable[Target], extra: dict[str, dict[str, Any]] | None = None) -> list[CheckResult]:
+        """Check all targets concurrently from synchronous code (the Lambda handler). `extra`:
+        per target name, values looked up before the tick (`_domain_expiry` for
+        [DOMAIN_EXPIRATION], see service._domain_expirations)."""
+        return asyncio.run(self.check_all(list(targets), extra))
 
-    async def check_all(self, targets: list[Target]) -> list[CheckResult]:
+    async def check_all(self, targets: list[Target], extra: dict[str, dict[str, Any]] | None = None) -> list[CheckResult]:
         """All targets at once (at most `max_concurrency` in flight); results in target order."""
         if not targets:
             return []
@@ -121,14 +123,16 @@ class Checker:
         if prepare is not None and any(parse_literal(t.host) is None and not is_localhost_name(t.host) for t in targets):
             prepare()
         resolutions: dict[str, Any] = {}
+        extra = extra or {}
         if len(targets) <= self.max_concurrency:
-            outcomes = await asyncio.gather(*(self.check(t, resolutions) for t in targets), return_exceptions=True)
+            outcomes = await asyncio.gather(*(self.check(t, resolutions, extra.get(t.name)) for t in targets),
+                                            return_exceptions=True)
         else:
             semaphore = asyncio.Semaphore(max(1, self.max_concurrency))
 
             async def one(target: Target) -> CheckResult:
                 async with semaphore:
-                    return await self.check(target, resolutions)
+                    return await self.check(target, resolutions, extra.get(target.name))
 
             outcomes = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
         # `check` turns every exception into a result; a BaseException that still got out (or a
@@ -177,7 +181,7 @@ class Checker:
                 raise Refused(f"{host} resolves to a {kind} address (refused by the address policy)")
         return addresses[0]
 
-    async def check(self, target: Target, resolutions: dict | None = None) -> CheckResult:
+    async def check(self, target: Target, resolutions: dict | None = None, extra: dict | None = None) -> CheckResult:
         """One target, start to verdict, under ONE deadline (`target.timeout_s`) that covers DNS,
         connect, TLS, the whole exchange and the conditions (regex searches get what is left).
         Whatever goes wrong becomes this target's result: an exception nobody foresaw is
@@ -185,6 +189,9 @@ class Checker:
         resolutions = {} if resolutions is None else resolutions
         started = time.perf_counter()
         ctx: dict[str, Any] = {}
+        expiry = (extra or {}).get("_domain_expiry")
+        if expiry is not None:
+            ctx["DOMAIN_EXPIRATION"] = (expiry - datetime.now(timezone.utc)).total_seconds() * 1000
         result = CheckResult(name=target.name, ok=False, latency_ms=0)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + target.timeout_s

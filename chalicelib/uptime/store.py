@@ -16,6 +16,7 @@ CHECKS table
   TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
   ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, written once per hour, TTL 90 days
   ROLLUPDONE#<shard> / <YYYY-MM-DDTHH> how many tick items that hour's rollups were built from
+  RDAP#<domain> / EXP                 [DOMAIN_EXPIRATION] cache: expires_on, TTL 1 day (1 h if none)
   DAY#<target> / <YYYY-MM-DD>         daily summary: h00..h23 = [passes, fails, maint, checks],
                                       SET per hour when the hour is rolled up, TTL 90 days; a
                                       status view reads <= 91 of these per target (was 2,160
@@ -248,6 +249,27 @@ class UptimeStore:
                     return False
                 raise Conflict(pk) from None
             raise
+
+    # --- [DOMAIN_EXPIRATION] cache --------------------------------------------------------------
+    def domain_expirations(self, domains: list[str], now_s: int) -> dict[str, str | None]:
+        """domain -> ISO expiry ("" = looked up, none found) for unexpired cache items."""
+        out: dict[str, str | None] = {}
+        client = aws.resource("dynamodb")
+        for start in range(0, len(domains), 100):
+            keys = [{"pk": f"RDAP#{d}", "sk": "EXP"} for d in domains[start : start + 100]]
+            request = {self.checks_name: {"Keys": keys}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.checks_name, []):
+                    if int(item.get("expires_at", 0)) > now_s:
+                        out[item["pk"][len("RDAP#"):]] = str(item.get("expires_on") or "")
+                request = response.get("UnprocessedKeys") or None
+        return out
+
+    def put_domain_expiration(self, domain: str, expires_on: str | None, now_s: int) -> None:
+        ttl = 86400 if expires_on else 3600  # an answer for a day, a failure for an hour
+        self.checks.put_item(Item={"pk": f"RDAP#{domain}", "sk": "EXP", "expires_on": expires_on or "",
+                                   "expires_at": now_s + ttl})
 
     # --- heartbeats ---------------------------------------------------------------------------
     def record_ping(self, name: str, signal: str, at: str, exit_code: int | None) -> dict[str, Any]:

@@ -43,9 +43,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 CHANNELS = frozenset({"slack", "x", "webhook", "console"})
 SCHEMES = frozenset({"http", "https", "tcp", "dns", "heartbeat"})
 _ALLOWED_PLACEHOLDERS = {
-    "http": {"STATUS", "RESPONSE_TIME", "BODY", "IP"},
-    "https": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "CERTIFICATE_EXPIRATION"},
-    "tcp": {"CONNECTED", "RESPONSE_TIME", "IP"},
+    "http": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "DOMAIN_EXPIRATION"},
+    "https": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "CERTIFICATE_EXPIRATION", "DOMAIN_EXPIRATION"},
+    "tcp": {"CONNECTED", "RESPONSE_TIME", "IP", "DOMAIN_EXPIRATION"},
     "dns": {"DNS_RCODE", "BODY", "IP", "RESPONSE_TIME"},
     "heartbeat": set(),
 }
@@ -135,6 +135,10 @@ class Target:
     @property
     def port(self) -> int:
         return self._port
+
+    @property
+    def needs_domain_expiration(self) -> bool:
+        return any("DOMAIN_EXPIRATION" in c.placeholders for c in self.conditions)
 
     @property
     def needs_body(self) -> bool:
