@@ -165,6 +165,8 @@ class Checker:
             task = resolutions.get(host)
             if task is None:
                 task = resolutions[host] = asyncio.ensure_future(self.resolver(host, port))
+                # its waiters may all have timed out: mark the outcome as seen (no "never retrieved")
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
             try:
                 addresses = await asyncio.shield(task)
             except (OSError, UnicodeError, ValueError) as exc:
