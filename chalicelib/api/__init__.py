@@ -17,6 +17,7 @@ services come from chalicelib.bootstrap.
     GET  /subscriptions/{destination}              yes   1 Query (paged)
     DELETE /subscriptions/{destination}/{kind}/{match}  yes  1 DeleteItem (idempotent: 204)
     GET  /dlq, POST /dlq/{channel}/redrive         yes   0 (SQS only)
+    GET|POST /ping/{token}[/{action}]              token 1 Query (runtime targets) + 1 GetItem + 1 UpdateItem
 
 Errors: problem JSON with `param` naming the query/path parameter, body field or header at
 fault (400, 401, 404, 409, 415, 503), `Cache-Control: no-store`. Reads: ETag (weak for /status,

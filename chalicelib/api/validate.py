@@ -275,3 +275,22 @@ def redrive_ids(body: dict[str, Any]) -> list[str] | None:
 
 def match(value: Any) -> str:
     return _text("match", value, required=True)  # type: ignore[return-value]
+
+
+def heartbeat_ping(token: str, action: str | None) -> tuple[str, str | None]:
+    """(token, action) of `/ping/{token}[/{action}]`. A token of the wrong shape is a 404 like an
+    unknown one (no oracle), a bad action a 400; the token is never echoed in a message."""
+    from urllib.parse import unquote
+
+    from chalicelib.api import errors
+    from chalicelib.uptime.heartbeat import TOKEN, InvalidHeartbeat, signal_of
+
+    token = unquote(token or "")
+    if not TOKEN.match(token):
+        raise errors.NotFound("token", "no heartbeat has this token")
+    if action is not None:
+        try:
+            signal_of(unquote(action))
+        except InvalidHeartbeat as exc:
+            raise errors.BadRequest("action", str(exc)) from None
+    return token, (unquote(action) if action is not None else None)
