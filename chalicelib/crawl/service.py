@@ -281,7 +281,12 @@ def fetch_failure(exc: BaseException) -> health.Failure | None:
     from crawlers.fetcher import FetchError
 
     if isinstance(exc, FetchError):
-        return health.classify(exc.kind, exc.status, str(exc).split(": ", 1)[-1], transient=exc.transient)
+        from crawlers.sources.jsonapi import error_message
+
+        message = str(exc).split(": ", 1)[-1]
+        said = error_message(exc.body) if exc.body else None  # the API's own words: why it refused
+        return health.classify(exc.kind, exc.status, f"{message}: {said}" if said else message,
+                               transient=exc.transient)
     if isinstance(exc, ParseError):  # a two-step source whose first answer changed shape
         return health.Failure("parse", f"parse failed: {exc}"[:300], False)
     from crawlers.session import ConfigProblem
