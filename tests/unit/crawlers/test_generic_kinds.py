@@ -182,3 +182,15 @@ def test_xlsx_zip_bomb_is_refused():
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * 60_000_000)
     with pytest.raises(crawlers.ParseError, match="unpacks to more than"):
         crawlers.parse("table", buffer.getvalue(), options={"columns": COLUMNS})
+
+
+def test_html_next_link_hint():
+    from crawlers.sources import declarative
+
+    page = b'<html><body><ul class="pager"><li><a rel="next" href="?page=3">next</a></li></ul></body></html>'  # hand-written
+    assert declarative.next_page(page, url="https://pub.example/list?page=2") == {
+        "next": "https://pub.example/list?page=3"}
+    assert declarative.next_page(b"<html><body>last</body></html>", url="https://pub.example/list") == {}
+    custom = declarative.next_page(b'<a class="more" href="/p/2">more</a>', url="https://pub.example/",
+                                   options={"next": "a.more@href"})
+    assert custom == {"next": "https://pub.example/p/2"}
