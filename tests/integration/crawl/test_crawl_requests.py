@@ -40,6 +40,8 @@ class Peer:
                     peer.requests.append(req)
                     status, body = peer.handler(req)
                 self.send_response(status)
+                if status == 303:
+                    self.send_header("Location", "/results")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -172,6 +174,24 @@ def test_two_step_post_json_with_bearer(service, peer):
     assert json.loads(second["body"]) == {"nonce": "n-42", "genre": "001001"}
     assert second["headers"]["content-type"] == "application/json"
     assert second["headers"]["authorization"] == "Bearer tok-123"
+
+
+def test_post_form_answered_303_is_followed_with_a_get(service, peer):
+    body = read_sample(*RAKUTEN_2026)
+
+    def handler(req):
+        if req["method"] == "POST":
+            return 303, b""
+        return 200, body
+
+    peer.handler = handler
+    configure(service, {"name": "api", "kind": "json", "url": peer.base + "/search",
+                        "request": {"form": {"q": "ワンピース", "genre": "001001"}}, "options": JSON_OPTIONS})
+    assert crawl(service, "api")["new"] == 5
+    post, get = peer.requests
+    assert (post["method"], post["headers"]["content-type"]) == ("POST", "application/x-www-form-urlencoded")
+    assert parse_qs(post["body"].decode()) == {"q": ["ワンピース"], "genre": ["001001"]}
+    assert (get["method"], get["body"]) == ("GET", b"")
 
 
 def test_two_step_first_answer_changed_shape_degrades(service, peer):
