@@ -297,6 +297,15 @@ def test_rate_per_host_and_daily_budget(service, peer, sleeps):
     assert len(peer.requests) == 8
 
 
+def test_a_secret_echoed_in_an_error_answer_is_redacted_from_the_reason(service, peer):
+    peer.handler = lambda req: (401, b'{"error":"invalid_token","error_description":"token tok-123 is revoked"}')
+    configure(service, {"name": "api", "kind": "json", "url": peer.base + "/api",
+                        "request": {"auth": {"bearer": "${secret:test_token}"}}, "options": JSON_OPTIONS})
+    crawl(service, "api")
+    item = state("api")
+    assert "invalid_token" in item["reason"] and "tok-123" not in json.dumps(item, default=str)
+
+
 @pytest.mark.parametrize("status, body, reason", [
     (403, b'{"errors":{"errorCode":403,"errorMessage":"CLIENT_IP_NOT_ALLOWED"}}', "HTTP 403: 403 CLIENT_IP_NOT_ALLOWED"),
     (400, b'{"error":"wrong_parameter","error_description":"specify valid applicationId"}',
