@@ -23,7 +23,8 @@ A source's `request`, `paging` and `stop` options (sources.yaml) become plain re
 through the `secret` callable the caller passes); plain `${VAR}` was already expanded when the
 file was loaded. Template values are only substituted in string leaves.
 
-Paging stops at max_pages, on an empty page, on a page whose newest item is older than the window,
+A next link is followed only on the source's own origin (scheme, host, port): the source's headers
+and credentials must not go to a host the answer names. Paging stops at max_pages, on an empty page, on a page whose newest item is older than the window,
 when the body names no next page (or its last page), and when the first page is unchanged
 (304 or same hash: the listing has not moved, so the later pages are not asked for).
 """
@@ -228,7 +229,10 @@ def crawl_pages(
             elif kind == "next":
                 if not hint.get("next"):
                     break
-                next_url = _join(request.url, str(hint["next"]))
+                candidate = _join(request.url, str(hint["next"]))
+                if _origin(candidate) != _origin(url):
+                    break  # a next link to another host would receive the source's credentials
+                next_url = candidate
                 extra = {}
                 options = {**options, "request": {**(options.get("request") or {}), "params": {}}}
             elif kind == "cursor":
@@ -265,6 +269,13 @@ def _single_pages(fetcher: Any, module: Any, urls: list[str], options: Mapping[s
 def _newest(releases: list[Any]) -> str:
     dates = [r.release_date for r in releases if getattr(r, "release_date", None)]
     return max(dates) if dates else "9999"  # undated items never stop the paging
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _join(base: str, link: str) -> str:

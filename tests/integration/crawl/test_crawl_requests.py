@@ -270,6 +270,22 @@ def test_next_link_and_cursor_paging(service, peer):
     assert [r["query"].get("cursor") for r in peer.requests] == [None, "b", "c"]
 
 
+def test_next_link_to_another_origin_is_not_followed(service, peer):
+    port = peer.base.rsplit(":", 1)[1]
+
+    def handler(req):  # page 1 names a next page on "localhost": the same server, another origin
+        return 200, json.dumps({"results": [{"id": len(peer.requests), "title": "Issue"}],
+                                "next": f"http://localhost:{port}/api?p=2"}).encode()
+
+    peer.handler = handler
+    configure(service, {"name": "n", "kind": "json", "url": peer.base + "/api", "paging": {"type": "next"},
+                        "request": {"auth": {"bearer": "${secret:test_token}"}},
+                        "options": {"source_name": "api", "items": "results", "next": "next",
+                                    "fields": {"title": "title", "code": "to_string(id)"}}})
+    assert crawl(service, "n")["items"] == 1
+    assert len(peer.requests) == 1  # the bearer token never went to the other origin
+
+
 def test_unchanged_first_page_asks_for_nothing_more_and_writes_nothing(service, peer):
     peer.handler = lambda req: (200, _page(int(req["query"]["page"]), ["2026-12-20"], page_count=3))
     configure(service, {"name": "api", "kind": "json", "url": peer.base + "/api",
