@@ -58,12 +58,14 @@ class Request:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
+    state_key: str | None = None  # set when a per-run value (a two-step nonce) is in the request
 
     @property
     def key(self) -> str:
         """What the stored fetch state of this request is keyed by: the URL for a GET (as before),
-        the URL plus a hash of the body for a POST."""
-        return request_key(self.method, self.url, self.content)
+        the URL plus a hash of the body for a POST; without the two-step values, which change on
+        every run and would make every crawl look new."""
+        return self.state_key or request_key(self.method, self.url, self.content)
 
 
 def request_key(method: str, url: str, content: bytes | None) -> str:
@@ -182,6 +184,7 @@ def crawl_pages(
                                                              if k in ("headers", "auth")}}, variables, secret)
         answer = fetcher.fetch(first.url, None, method=first.method, headers=first.headers)
         variables.update(extract_values(prefetch.get("extract") or {}, answer.body, answer.headers))
+        fetcher = _KeyedFetcher(fetcher, options, variables, set(prefetch.get("extract") or {}), secret)
     paging = dict(options.get("paging") or {})
     stop = dict(options.get("stop") or {})
     max_pages = int(stop.get("max_pages", DEFAULT_MAX_PAGES))
@@ -198,7 +201,8 @@ def crawl_pages(
             extra[paging["param"]] = int(paging.get("start", 1))
         for number in range(max_pages):
             variables["page"] = number + 1
-            request = build_request(next_url, options, variables, secret, extra_params=extra)
+            request = _keyed(fetcher, build_request(next_url, options, variables, secret, extra_params=extra),
+                             next_url, extra)
             result = fetcher.fetch(request.url, state_of(request.key), method=request.method,
                                    headers=request.headers, content=request.content)
             if not result.changed and number == 0:
@@ -244,13 +248,37 @@ def crawl_pages(
     return pages
 
 
+class _KeyedFetcher:
+    """Wraps the fetcher for a two-step source: requests are keyed as if the per-run values were
+    still placeholders, so an unchanged answer is recognised across runs."""
+
+    def __init__(self, fetcher: Any, options: Mapping[str, Any], variables: dict[str, Any], names: set[str],
+                 secret: Callable[[str], str | None]) -> None:
+        self._fetcher, self._options, self._variables, self._names, self._secret = fetcher, options, variables, names, secret
+
+    def key_for(self, url: str, extra: Mapping[str, Any] | None) -> str:
+        stable = {**self._variables, **{name: "{" + name + "}" for name in self._names}}
+        return build_request(url, self._options, stable, self._secret, extra_params=extra).key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fetcher, name)
+
+
+def _keyed(fetcher: Any, request: Request, url: str, extra: Mapping[str, Any] | None) -> Request:
+    if isinstance(fetcher, _KeyedFetcher):
+        from dataclasses import replace
+
+        return replace(request, state_key=fetcher.key_for(url, extra))
+    return request
+
+
 def _single_pages(fetcher: Any, module: Any, urls: list[str], options: Mapping[str, Any], variables: dict[str, Any],
                   crawl_date: date, state_of: Callable[[str], Any], stored_body: Callable[[str], bytes],
                   secret: Callable[[str], str | None]) -> list[Page]:
     """Unpaged: every URL once; nothing is parsed (or read back from the store) when none changed."""
     pages = []
     for url in urls:
-        request = build_request(url, options, variables, secret)
+        request = _keyed(fetcher, build_request(url, options, variables, secret), url, None)
         result = fetcher.fetch(request.url, state_of(request.key), method=request.method, headers=request.headers,
                                content=request.content)
         pages.append(Page(request, result, result.body, []))

@@ -175,6 +175,20 @@ def test_two_step_post_json_with_bearer(service, peer):
     assert second["headers"]["content-type"] == "application/json"
     assert second["headers"]["authorization"] == "Bearer tok-123"
 
+    # Next run: a new nonce, the same answer: recognised as unchanged (no parse, no writes).
+    counter = [43]
+
+    def next_run(req):
+        if req["path"] == "/start":
+            counter[0] += 1
+            return 200, f'<form><input type="hidden" name="nonce" value="n-{counter[0]}"></form>'.encode()
+        return 200, body
+
+    peer.handler = next_run
+    again = crawl(service, "api", "2026-12-03T11:00Z")
+    assert again == {"source": "api", "unchanged": True, "new": 0}
+    assert json.loads(peer.requests[-1]["body"])["nonce"] == "n-44"
+
 
 def test_post_form_answered_303_is_followed_with_a_get(service, peer):
     body = read_sample(*RAKUTEN_2026)
