@@ -109,7 +109,9 @@ class CrawlService:
                 self.blobs.put_raw(page.result.body, page.result.headers.get("content-type"))
             parsed += page.releases
             if page.error and parse_error is None:  # a parser must never take the worker down: degrade
-                parse_error = page.error
+                from chalicelib.log import redact
+
+                parse_error = redact(page.error)  # shown on /sources: an API may echo a credential
                 log.warning("parse failed", extra={"source": config.name, "error": parse_error})
         releases = _dedupe(parsed)
         verdict = health.judge(
@@ -153,6 +155,12 @@ class CrawlService:
                         scheduled_at: str) -> dict[str, Any]:
         """A fetch failure is a state, not an exception: the message is acked (no SQS retry), the
         source shows the reason, and the dispatcher backs off. Stored releases are not touched."""
+        from dataclasses import replace
+
+        from chalicelib.log import redact
+
+        # The reason is shown on /sources and in alerts: no secret may ride along in an error text.
+        failure = replace(failure, reason=redact(failure.reason))
         next_state = health.after_failure(config.name, state, failure, scheduled_at, self._dead_after(config))
         saved = self._save(_dynamo_safe(next_state))
         log.warning("source fetch failed", extra={"source": config.name, "kind": failure.kind,
@@ -281,7 +289,12 @@ def fetch_failure(exc: BaseException) -> health.Failure | None:
     from crawlers.fetcher import FetchError
 
     if isinstance(exc, FetchError):
-        return health.classify(exc.kind, exc.status, str(exc).split(": ", 1)[-1], transient=exc.transient)
+        from crawlers.sources.jsonapi import error_message
+
+        message = str(exc).split(": ", 1)[-1]
+        said = error_message(exc.body) if exc.body else None  # the API's own words: why it refused
+        return health.classify(exc.kind, exc.status, f"{message}: {said}" if said else message,
+                               transient=exc.transient)
     if isinstance(exc, ParseError):  # a two-step source whose first answer changed shape
         return health.Failure("parse", f"parse failed: {exc}"[:300], False)
     from crawlers.session import ConfigProblem

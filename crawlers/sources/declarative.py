@@ -120,6 +120,15 @@ def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: di
                          options={"source_name": options.get("source_name", NAME), **options})
 
 
+def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+    """Paging hint for crawlers/session.py: `next: "a[rel=next]@href"` (default) names the next page."""
+    options = options or {}
+    if options.get("embedded"):
+        return {}  # embedded JSON pages page through their URL (page/offset paging)
+    link = _value(soup(body), options.get("next") or "a[rel=next]", "href")
+    return {"next": absolute(link, url)} if link else {}
+
+
 def plan(options: dict) -> list[str]:
     urls = opt(options, "urls") or ([options["url"]] if opt(options, "url") else [])
     if not urls:
