@@ -5,7 +5,9 @@ import re
 import unicodedata
 
 from .dates import parse_date  # noqa: F401  (re-exported: part of the normalize contract)
-from .volumes import EDITION_MARKERS, edition_flags, extract_volume, kanji_to_int  # noqa: F401
+from .volumes import (  # noqa: F401
+    EDITION_MARKERS, Numbering, edition_flags, extract_numbering, extract_volume, kanji_to_int,
+)
 
 _WS = re.compile(r"\s+")
 
@@ -172,6 +174,7 @@ def release_id(
     item_code: str | None = None,
     series: str | None = None,
     volume: str | None = None,
+    issue: str | None = None,
 ) -> str:
     """Deterministic identity: isbn:<13> > jan:<13> > <source>:<item code> > <source>:<series_key>:<volume>.
 
@@ -186,4 +189,7 @@ def release_id(
     key = series_key(series)
     if not key:
         raise ValueError("release_id needs an isbn, jan, item code or series")
-    return f"{source}:{key}:{nfkc(volume) or '-'}"
+    number = nfkc(volume) or "-"
+    if issue and nfkc(issue) != number:  # "VOL 2 #3" -> "2#3"; a plain "#3" keeps its old id "3"
+        number = f"{number}#{nfkc(issue)}"
+    return f"{source}:{key}:{number}"

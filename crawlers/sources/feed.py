@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from .._text import opt
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..normalize import edition_flags, extract_volume, find_isbn, nfkc, parse_date, release_id, text_or_none
+from ..normalize import edition_flags, extract_numbering, find_isbn, nfkc, parse_date, release_id, text_or_none
 from ._xml import local, parse_xml
 
 NAME = "feed"
@@ -65,13 +65,14 @@ def _record(source, publisher, title, link, guid, summary, released) -> Release:
     isbn = find_isbn(" ".join(x for x in (title, link, summary) if x))
     if not (isbn or guid or title):
         raise ParseError(NAME, "entry without title, id or link")
-    series, volume = extract_volume(title or "")
+    series, volume, issue = extract_numbering(title or "")
     return Release(
-        id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume),
+        id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume, issue=issue),
         source=source,
         title=title,
         series=series or None,
         volume=volume,
+        issue=issue,
         flags=edition_flags(title),
         isbn13=isbn,
         publisher=publisher,

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from .._text import decode, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..normalize import edition_flags, extract_volume, nfkc, parse_date, parse_price, release_id
+from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
 
 NAME = "previewsworld"
 DESCRIPTION = "PREVIEWSworld/Diamond weekly new releases (newreleases.txt or CSV export)"
@@ -87,7 +87,7 @@ _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")
 
 def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str) -> Release:
     title = clean_title(raw_title)
-    series, volume = extract_volume(title)
+    series, volume, issue = extract_numbering(title)
     price, currency = parse_price(raw_price)
     return Release(
         id=release_id(NAME, item_code=code),
@@ -95,6 +95,7 @@ def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, sh
         title=title,
         series=series or None,
         volume=volume,
+        issue=issue,
         flags=edition_flags(title),
         diamond_code=code,
         publisher=publisher,

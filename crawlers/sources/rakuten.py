@@ -13,7 +13,7 @@ from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
+    edition_flags, extract_numbering, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
     text_or_none,
 )
 
@@ -47,18 +47,19 @@ def _record(item: dict) -> Release:
     # Bargain books carry a non-ISBN EAN (4528...) in the "isbn" field: keep it as the JAN.
     jan = normalize_jan(item.get("jan")) or (None if isbn else normalize_jan(item.get("isbn")))
     title = text_or_none(item.get("title"))
-    series, volume = extract_volume(title or "")
+    series, volume, issue = extract_numbering(title or "")
     price, currency = parse_price(item.get("itemPrice"), default_currency="JPY")
     url = text_or_none(item.get("itemUrl"))
     code = url.rstrip("/").rsplit("/", 1)[-1] if url else None
     if not (isbn or jan or code or series):
         raise ParseError(NAME, "item has no ISBN, JAN, itemUrl or title")
     return Release(
-        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume),
+        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume, issue=issue),
         source=NAME,
         title=title,
         series=series or None,
         volume=volume,
+        issue=issue,
         flags=edition_flags(title),
         isbn13=isbn,
         jan=jan,

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawlers.normalize import (
-    ean13_check_digit, extract_volume, isbn10_check_digit, isbn10_to_13, isbn13_to_10, nfkc, normalize_isbn,
+    ean13_check_digit, extract_numbering, extract_volume, isbn10_check_digit, isbn10_to_13, isbn13_to_10, nfkc,
+    normalize_isbn, release_id,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -75,3 +76,63 @@ def test_extract_volume_on_generated_titles(series, n, template):
 def test_nfkc_idempotent(s):
     once = nfkc(s)
     assert nfkc(once) == once
+
+
+# --- Numbers (issue 12, point 5) -----------------------------------------------------------------
+latin_series = st.text(alphabet=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=2, max_size=10).flatmap(
+    lambda a: st.text(alphabet=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=0, max_size=8).map(
+        lambda b: f"{a} {b}".strip()))
+variant_tail = st.sampled_from(["", " CVR A SMITH", " (OF 5)", " (MR)", " 2ND PTG", " SUBSCRIPTION VAR",
+                                " (OF 4) CVR B JONES (MR)"])
+
+
+@SETTINGS
+@given(latin_series, st.integers(1900, 2099), st.integers(0, 999), variant_tail)
+def test_year_in_parentheses_is_never_the_number(series, year, n, tail):
+    got = extract_numbering(f"{series} ({year}) #{n}{tail}")
+    assert (got.volume, got.issue) == (str(n), str(n))
+    assert got.series == f"{series} ({year})"
+
+
+@SETTINGS
+@given(latin_series, st.integers(1, 20), st.integers(0, 999), variant_tail, st.sampled_from(["VOL", "Vol.", "VOLUME"]))
+def test_vol_n_issue_m_keeps_both(series, vol, n, tail, word):
+    got = extract_numbering(f"{series} {word} {vol} #{n}{tail}")
+    assert (got.series, got.volume, got.issue) == (series, str(vol), str(n))
+    # ...so two issues of one volume never share a fallback id
+    ids = {release_id("x", series=got.series, volume=got.volume, issue=got.issue),
+           release_id("x", series=series, volume=str(vol), issue=str(n + 1))}
+    assert len(ids) == 2
+
+
+@SETTINGS
+@given(latin_series, st.integers(0, 99), st.sampled_from(["½", "¼", "¾", ".1", ".5", "AU", " AU", ""]), variant_tail)
+def test_special_issue_numbers_keep_their_value(series, n, suffix, tail):
+    whole = "" if suffix in ("½", "¼", "¾", ".1", ".5") and n == 0 else str(n)
+    title = f"{series} #{whole}{suffix}{tail}"
+    expected = f"{whole}{suffix.strip()}"
+    for spelling in (title, unicodedata.normalize("NFKC", title)):  # parsers NFKC titles first
+        assert extract_numbering(spelling).issue == expected
+
+
+@SETTINGS
+@given(series_names, st.integers(1, 50), st.integers(1, 50), st.sampled_from(["{a}-{b}巻", "{a}巻～{b}巻", "{a}〜{b}巻"]))
+def test_ranges_stay_ranges(series, a, b, template):
+    got = extract_numbering(series + " " + template.format(a=a, b=a + b))
+    assert got.volume == f"{a}-{a + b}" and got.series == unicodedata.normalize("NFKC", series).strip()
+
+
+@SETTINGS
+@given(series_names, st.sampled_from(["上", "中", "下", "前編", "後編", "上巻", "下巻", "（上）"]))
+def test_japanese_parts_stay_words(series, part):
+    got = extract_numbering(f"{series} {part}")
+    assert got.volume == part.strip("（）巻") and got.issue is None
+
+
+@SETTINGS
+@given(series_names, st.integers(1, 300))
+def test_kanji_and_fullwidth_volumes(series, n):
+    kanji = "".join("〇一二三四五六七八九"[int(c)] for c in str(n))
+    for title in (f"{series} 第{kanji}巻", f"{series}（{str(n).translate(FULLWIDTH)}）", f"{series} 第{n}巻"):
+        got = extract_numbering(title)
+        assert (got.volume, got.issue) == (str(n), None), title
