@@ -32,6 +32,8 @@ def text_or_none(s: str | None) -> str | None:
 # --- ISBN / JAN -----------------------------------------------------------------------------------
 
 def _digits(s: str) -> str:
+    """NFKC (full-width digits become ASCII), separators dropped, upper-cased. Other scripts' digits
+    ("᭓", "٣") stay as they are, so the ASCII-only checks below refuse them."""
     return re.sub(r"[\s\-‐‑–—]", "", unicodedata.normalize("NFKC", s)).upper()
 
 
@@ -46,16 +48,41 @@ def ean13_check_digit(first12: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+_ASCII_9X = re.compile(r"[0-9]{9}[0-9X]")
+_ASCII_13 = re.compile(r"[0-9]{13}")
+# GS1 prefixes that are not global trade items: restricted circulation / in-store (020-029,
+# 040-049, 200-299), refund receipts (980), coupons (981-982, 99). Followed (read 2026-12-03): GS1
+# Ireland "Coupon Numbers" (gs1ie.org/standards/identification/other-identifiers/coupon-numbers.html)
+# and the GS1 prefix table (restricted circulation 02, 04, 20-29).
+_NOT_GLOBAL_EAN = re.compile(r"^(?:02|04|2|98|99)")
+
+
+def _all_zero(s: str) -> bool:
+    return not s.strip("0X")
+
+
 def is_valid_isbn10(s: str) -> bool:
-    return bool(re.fullmatch(r"\d{9}[\dX]", s)) and isbn10_check_digit(s[:9]) == s[9]
+    return bool(_ASCII_9X.fullmatch(s)) and not _all_zero(s) and isbn10_check_digit(s[:9]) == s[9]
 
 
 def is_valid_ean13(s: str) -> bool:
-    return bool(re.fullmatch(r"\d{13}", s)) and ean13_check_digit(s[:12]) == s[12]
+    """13 ASCII digits, right check digit, not all zeros."""
+    return bool(_ASCII_13.fullmatch(s)) and not _all_zero(s) and ean13_check_digit(s[:12]) == s[12]
 
 
 def is_valid_isbn13(s: str) -> bool:
-    return is_valid_ean13(s) and s[:3] in ("978", "979")
+    """An EAN-13 in the book ranges: 978, or 979 except 979-0 (the ISMN of printed music, ISO 10957;
+    read 2026-12-03 in BWIPP's ISMN page, github.com/bwipp/postscriptbarcode/wiki/ISMN). An all-zero
+    registration part (978-0-000-00000) is refused."""
+    return (is_valid_ean13(s) and (s[:3] == "978" or (s[:3] == "979" and s[3] != "0"))
+            and not _all_zero(s[3:12]))
+
+
+def is_valid_jan(s: str) -> bool:
+    """A JAN/EAN-13 that names a trade item anywhere (not an in-store or coupon number)."""
+    if s[:3] in ("978", "979"):  # the book range: only a real ISBN
+        return is_valid_isbn13(s)
+    return is_valid_ean13(s) and not _NOT_GLOBAL_EAN.match(s)
 
 
 def isbn10_to_13(s: str) -> str | None:
@@ -92,10 +119,10 @@ def normalize_jan(s: str | None) -> str | None:
     if not s:
         return None
     d = _digits(s)
-    return d if is_valid_ean13(d) else None
+    return d if is_valid_jan(d) else None
 
 
-ISBN_IN_TEXT = re.compile(r"(?<![\dX])(97[89][\d\- ]{10,14}|\d[\d\- ]{8,11}[\dX])(?![\dX])", re.I)
+ISBN_IN_TEXT = re.compile(r"(?<![\dX])(97[89][\d\- ]{10,14}|\d[\d\- ]{8,11}[\dX])(?![\dX])", re.I | re.ASCII)
 
 
 def find_isbn(text: str | None) -> str | None:

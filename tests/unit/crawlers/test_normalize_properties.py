@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from crawlers.normalize import (
     ean13_check_digit, extract_numbering, extract_volume, isbn10_check_digit, isbn10_to_13, isbn13_to_10, nfkc,
-    normalize_isbn, release_id,
+    find_isbn, normalize_isbn, normalize_jan, release_id,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None)
-nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9)
+nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: s.strip("0"))  # all-zero is refused
 
 
 @st.composite
@@ -136,3 +136,53 @@ def test_kanji_and_fullwidth_volumes(series, n):
     for title in (f"{series} 第{kanji}巻", f"{series}（{str(n).translate(FULLWIDTH)}）", f"{series} 第{n}巻"):
         got = extract_numbering(title)
         assert (got.volume, got.issue) == (str(n), None), title
+
+
+# --- ISBN / JAN (issue 12, point 6) --------------------------------------------------------------
+# Decimal digits of other scripts that NFKC leaves alone (Balinese, Arabic-Indic, Devanagari, Thai...).
+foreign_digits = st.characters(categories=["Nd"]).filter(
+    lambda c: not unicodedata.normalize("NFKC", c).isascii())
+
+
+@SETTINGS
+@given(isbn13s(), st.integers(0, 12), foreign_digits)
+def test_isbn_with_a_non_ascii_digit_is_refused(isbn13, pos, digit):
+    assert unicodedata.digit(digit) is not None
+    same_value = isbn13[:pos] + digit + isbn13[pos + 1:] if unicodedata.digit(digit) == int(isbn13[pos]) else None
+    spelled = isbn13[:pos] + digit + isbn13[pos + 1:]
+    for text in filter(None, (same_value, spelled, f"{spelled[:3]}-{spelled[3:]}")):
+        assert normalize_isbn(text) is None and normalize_jan(text) is None
+        if pos >= 3:  # (before that, the ASCII tail can be a real ISBN-10 of its own)
+            assert find_isbn(f"ISBN {text}") is None
+        assert release_id("x", isbn=text, jan=text, item_code="c") == "x:c"
+
+
+@SETTINGS
+@given(isbn13s())
+def test_full_width_isbn_is_the_same_isbn(isbn13):
+    assert normalize_isbn(isbn13.translate(FULLWIDTH)) == isbn13 == normalize_jan(isbn13.translate(FULLWIDTH))
+
+
+@SETTINGS
+@given(st.sampled_from(["0000000000", "000000000X", "0-000-00000-0", "9780000000002", "978-0-00-000000-2",
+                        "0000000000000", "９７８００００００００００２"]))
+def test_all_zero_numbers_are_refused(text):
+    assert normalize_isbn(text) is None and normalize_jan(text) is None
+
+
+@SETTINGS
+@given(st.sampled_from(["02", "04", "20", "21", "29", "980", "981", "982", "99", "9790"]),
+       st.text(alphabet="0123456789", min_size=9, max_size=11))
+def test_restricted_and_music_ranges_are_refused(prefix, rest):
+    core = (prefix + rest + "000000000000")[:12]
+    code = core + ean13_check_digit(core)
+    assert normalize_jan(code) is None and normalize_isbn(code) is None
+
+
+@SETTINGS
+@given(st.sampled_from(["45", "49", "977", "50", "00", "01"]), st.text(alphabet="123456789", min_size=10, max_size=10))
+def test_global_jans_are_kept(prefix, rest):
+    core = (prefix + rest)[:12]
+    code = core + ean13_check_digit(core)
+    assert normalize_jan(code) == code
+    assert release_id("x", jan=code) == f"jan:{code}"
