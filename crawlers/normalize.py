@@ -190,7 +190,26 @@ def series_key(series: str | None) -> str:
         return ""
     t = unicodedata.normalize("NFKC", series).casefold()
     t = EDITION_MARKERS.sub(" ", t)
-    return _PUNCT.sub("", t)
+    return cap_key(_PUNCT.sub("", t), MAX_SERIES_KEY_BYTES)
+
+
+# DynamoDB key limits: partition key 2048 bytes, sort key 1024 bytes (Amazon DynamoDB Developer
+# Guide, "Constraints in Amazon DynamoDB" > Partition keys and sort keys, read 2026-12-03). A release id is part of
+# "<date>#<id>" sort keys and a series key of "SERIES#<key>" index keys, so both stay well inside.
+MAX_ID_BYTES = 900
+MAX_SERIES_KEY_BYTES = 512
+
+
+def cap_key(text: str, max_bytes: int) -> str:
+    """`text` unchanged when it fits in max_bytes of UTF-8; else its head and a hash of the whole
+    (deterministic, so the same long title always gives the same key)."""
+    raw = text.encode()
+    if len(raw) <= max_bytes:
+        return text
+    import hashlib
+
+    head = raw[: max_bytes - 17].decode("utf-8", "ignore")
+    return f"{head}~{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 def release_id(
@@ -212,11 +231,11 @@ def release_id(
     if jan and (j := normalize_jan(jan)):
         return f"isbn:{j}" if is_valid_isbn13(j) else f"jan:{j}"
     if item_code:
-        return f"{source}:{item_code}"
+        return cap_key(f"{source}:{item_code}", MAX_ID_BYTES)
     key = series_key(series)
     if not key:
         raise ValueError("release_id needs an isbn, jan, item code or series")
     number = nfkc(volume) or "-"
     if issue and nfkc(issue) != number:  # "VOL 2 #3" -> "2#3"; a plain "#3" keeps its old id "3"
         number = f"{number}#{nfkc(issue)}"
-    return f"{source}:{key}:{number}"
+    return cap_key(f"{source}:{key}:{number}", MAX_ID_BYTES)

@@ -7,10 +7,32 @@ from typing import Any
 
 from chalicelib import aws
 
+# Text fields longer than this are cut in the DynamoDB item (the S3 snapshot keeps the full value):
+# a hostile 300 KB title must not push the item past DynamoDB's 400 KB limit or into a key.
+MAX_FIELD_CHARS = 1000
+_KEY_PART_BYTES = 900  # a release id or series key inside "<prefix>#<part>" keys (limits: 2048 / 1024)
+
+
+def _cut(release: dict[str, Any]) -> dict[str, Any]:
+    out, cut = {}, []
+    for k, v in release.items():
+        if isinstance(v, str) and len(v) > MAX_FIELD_CHARS:
+            v = v[: MAX_FIELD_CHARS - 1] + "…"
+            cut.append(k)
+        out[k] = v
+    if cut:
+        out["truncated"] = cut
+    return out
+
+
 def release_item(release: dict[str, Any], *, series_key: str, first_seen: str) -> dict[str, Any]:
     """The META item of a release: the record plus the keys of both indexes."""
+    from crawlers.normalize import cap_key
+
     date = release.get("release_date") or "0000-00"
-    item = {k: v for k, v in release.items() if v not in (None, [], "")}
+    series_key = cap_key(series_key, _KEY_PART_BYTES)
+    release = {**release, "id": cap_key(release["id"], _KEY_PART_BYTES)}
+    item = {k: v for k, v in _cut(release).items() if v not in (None, [], "")}
     item.update(
         pk=f"REL#{release['id']}",
         sk="META",
@@ -41,9 +63,12 @@ class ReleaseStore:
             raise
 
     def add_source_ref(self, release_id: str, source_ref: str, seen_at: str) -> bool:
+        from crawlers.normalize import cap_key
+
         try:
             self._table.put_item(
-                Item={"pk": f"REL#{release_id}", "sk": f"REF#{source_ref}", "seen_at": seen_at},
+                Item={"pk": f"REL#{cap_key(release_id, _KEY_PART_BYTES)}",
+                      "sk": f"REF#{cap_key(source_ref, _KEY_PART_BYTES)}", "seen_at": seen_at},
                 ConditionExpression="attribute_not_exists(pk)",
             )
             return True

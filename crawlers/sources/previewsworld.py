@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 from .._text import decode, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
+from ..rows import read_each, split_tab_row
 from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
 
 NAME = "previewsworld"
 DESCRIPTION = "PREVIEWSworld/Diamond weekly new releases (newreleases.txt or CSV export)"
 
 _CODE = r"[A-Z]{3}\d{6}"
-_TXT_ROW = re.compile(rf"^({_CODE})\t(.*)\t([^\t]*)$")
 # CSV rows are unquoted: split on the first and the last comma only (titles may contain commas).
 _CSV_ROW = re.compile(rf"^({_CODE}),(.*),([^,]*)$")
 _HEADER = re.compile(r"^(?:New Releases For|Shipping)\s+(\d{1,2}/\d{1,2}/\d{2,4})", re.I)
@@ -61,25 +61,35 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     if ship is None:
         raise ParseError(NAME, "release list header has no ship date")
 
-    row_re = None
+    tab_form: bool | None = None
     publisher: str | None = None
-    out: list[Release] = []
+    rows: list[tuple[str, str | None]] = []
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
         if re.match(_CODE, line):
-            if row_re is None:  # first item row decides the form
-                row_re = _TXT_ROW if "\t" in line else _CSV_ROW
-            m = row_re.match(line)
-            if not m:
-                raise ParseError(NAME, f"unreadable item row: {line[:80]!r}")
-            out.append(_record(m[1], m[2], m[3], publisher, ship))
+            tab_form = tab_form or "\t" in line  # CSV titles never hold a tab: any tab row means the tab form
+            rows.append((line, publisher))
         elif not re.search(r"[a-z]", line) and len(line) <= 60:
             publisher = None if line in _CATEGORIES else line  # section header (all caps)
-    if not out and any(_CODE_ANYWHERE.search(ln) for ln in lines):
+    if not rows and any(_CODE_ANYWHERE.search(ln) for ln in lines):
         raise ParseError(NAME, "item codes present but no row matched the tab or CSV layout")
-    return dedupe(out)
+    # One unreadable row is skipped and counted; too many of them is a changed page (crawlers.rows).
+    out, tally = read_each(NAME, rows, lambda row: _row(row[0], row[1], ship, tab_form), options)
+    return tally.finish(dedupe(out))
+
+
+def _row(line: str, publisher: str | None, ship: str, tab_form: bool | None) -> Release:
+    if tab_form:
+        fields = split_tab_row(line)  # tolerates "CODE \tTITLE\t$PRICE"
+        if len(fields) < 3 or not re.fullmatch(_CODE, fields[0]) or not fields[1]:
+            raise ParseError(NAME, "unreadable item row")
+        return _record(fields[0], " ".join(fields[1:-1]), fields[-1], publisher, ship)
+    m = _CSV_ROW.match(line)
+    if not m:
+        raise ParseError(NAME, "unreadable item row")
+    return _record(m[1], m[2], m[3], publisher, ship)
 
 
 _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")

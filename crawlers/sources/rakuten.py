@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
+from ..rows import read_each
 from ..normalize import (
     edition_flags, extract_numbering, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
     text_or_none,
@@ -33,13 +34,15 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
         if isinstance(data, dict) and "error" in data:
             raise ParseError(NAME, f"API error: {data.get('error')}: {data.get('error_description')}")
         raise ParseError(NAME, "expected an object with an 'Items' array")
-    out = []
-    for wrapped in data["Items"]:
-        item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
-        if not isinstance(item, dict) or "title" not in item:
-            raise ParseError(NAME, "item without a title")
-        out.append(_record(item))
-    return dedupe(out)
+    out, tally = read_each(NAME, data["Items"], _item, options)  # a bad item is skipped and counted
+    return tally.finish(dedupe(out))
+
+
+def _item(wrapped: object) -> Release:
+    item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
+    if not isinstance(item, dict) or "title" not in item:
+        raise ParseError(NAME, "item without a title")
+    return _record(item)
 
 
 def _record(item: dict) -> Release:
