@@ -52,12 +52,14 @@ def plan(params: dict[str, str], today: date) -> list[Partition]:
         if value is not None and not _DATE.match(value):
             raise BadQuery(name, f"'{name}' must be YYYY-MM-DD or YYYY-MM, got {value!r}")
     if params.get("series"):
-        from crawlers.normalize import series_key
+        from crawlers.normalize import legacy_series_key, series_key
 
         key = series_key(params["series"])
         if not key:
             raise BadQuery("series", "'series' is empty after normalization")
-        return [Partition("by_series", "gsi2pk", f"SERIES#{key}", "gsi2sk", start, _upper(end), True)]
+        # releases stored before issue 12 sit under the older key: read that partition too
+        keys = dict.fromkeys(k for k in (key, legacy_series_key(params["series"])) if k)
+        return [Partition("by_series", "gsi2pk", f"SERIES#{k}", "gsi2sk", start, _upper(end), True) for k in keys]
     if start or end:
         first = start or end
         last = end or start

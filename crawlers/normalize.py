@@ -181,16 +181,83 @@ def strip_parallel_title(s: str) -> str:
     return _PARALLEL.sub("", s).strip()
 
 
-def series_key(series: str | None) -> str:
-    """Matching key for a series: NFKC, casefold, edition markers and all spaces/punctuation removed.
-
-    'ONE PIECE', 'One Piece' and 'ONE　PIECE 特装版' all give 'onepiece'.
-    """
+def legacy_series_key(series: str | None) -> str:
+    """The series key before issue 12 (no articles, years, kana folding or aliases). Frozen: release
+    ids (`<source>:<key>:<volume>`) use it so they never move, and follows stored under it still match."""
     if not series:
         return ""
     t = unicodedata.normalize("NFKC", series).casefold()
     t = EDITION_MARKERS.sub(" ", t)
     return cap_key(_PUNCT.sub("", t), MAX_SERIES_KEY_BYTES)
+
+
+_ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
+_YEAR_PAREN = re.compile(r"\(\s*(?:19|20)\d\d\s*\)")
+_YEAR_TAIL = re.compile(r"(?<=\S)\s+(?:19|20)\d\d\s*$")
+_HIRAGANA = {c: c + 0x60 for c in range(0x3041, 0x3097)}  # ぁ..ゖ -> ァ..ヶ
+
+
+def base_series_key(series: str | None) -> str:
+    """The normalization without aliases: NFKC (full-width -> ASCII, half-width kana -> kana),
+    hiragana -> katakana, casefold, a leading English article ("The", "A", "An") and edition markers
+    dropped, a start year dropped ("(2019)", or a trailing "2019"), "&" read as "and", then every
+    space and punctuation mark removed. Never strips a name down to nothing ("1984" stays "1984")."""
+    if not series:
+        return ""
+    t = unicodedata.normalize("NFKC", series).translate(_HIRAGANA).casefold().strip()
+    t = EDITION_MARKERS.sub(" ", t)
+    t = _ARTICLE.sub("", _YEAR_TAIL.sub("", _YEAR_PAREN.sub(" ", t)).strip()) or t
+    t = t.replace("&", " and ")
+    return cap_key(_PUNCT.sub("", t) or _PUNCT.sub("", unicodedata.normalize("NFKC", series).casefold()),
+                   MAX_SERIES_KEY_BYTES)
+
+
+def series_key(series: str | None) -> str:
+    """Matching key for a series: `base_series_key`, then the alias lists (crawlers/series_aliases.json,
+    plus $NEWBOOKS_SERIES_ALIASES when set) map every alias to its series' key.
+
+    'ONE PIECE', 'One Piece', 'ＯＮＥ　ＰＩＥＣＥ 特装版' and (by alias) 'ワンピース' all give 'onepiece';
+    'The Walking Dead' and 'WALKING DEAD' give 'walkingdead'; 'DEJAH THORIS (2019)' gives 'dejahthoris'.
+    """
+    key = base_series_key(series)
+    return series_aliases().get(key, key)
+
+
+_ALIASES: dict[str, str] | None = None
+
+
+def series_aliases() -> dict[str, str]:
+    """{alias base key: series base key}, loaded once per process."""
+    global _ALIASES
+    if _ALIASES is None:
+        _ALIASES = load_aliases()
+    return _ALIASES
+
+
+def load_aliases(*paths: str) -> dict[str, str]:
+    """Read alias lists: `{"series": [{"name": "ONE PIECE", "aliases": ["ワンピース"]}, ...]}`.
+    An alias claimed by two series is a configuration error (it would merge them silently)."""
+    import json
+    import os
+    from pathlib import Path
+
+    files = list(paths) or [str(Path(__file__).with_name("series_aliases.json"))]
+    if not paths and os.environ.get("NEWBOOKS_SERIES_ALIASES"):
+        files.append(os.environ["NEWBOOKS_SERIES_ALIASES"])
+    out: dict[str, str] = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        for entry in doc.get("series") or []:
+            target = base_series_key(entry["name"])
+            for alias in entry.get("aliases") or []:
+                key = base_series_key(alias)
+                if key == target:
+                    continue
+                if out.get(key, target) != target:
+                    raise ValueError(f"series alias {alias!r} is listed under two series ({out[key]}, {target})")
+                out[key] = target
+    return out
 
 
 # DynamoDB key limits: partition key 2048 bytes, sort key 1024 bytes (Amazon DynamoDB Developer
@@ -232,7 +299,7 @@ def release_id(
         return f"isbn:{j}" if is_valid_isbn13(j) else f"jan:{j}"
     if item_code:
         return cap_key(f"{source}:{item_code}", MAX_ID_BYTES)
-    key = series_key(series)
+    key = legacy_series_key(series)
     if not key:
         raise ValueError("release_id needs an isbn, jan, item code or series")
     number = nfkc(volume) or "-"
