@@ -24,7 +24,7 @@ MAX_QUERIES = 12  # DynamoDB calls one request may make; the cursor continues fr
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 PUBLIC_FIELDS = (
     "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code", "publisher",
-    "release_date", "price", "currency", "url", "cover_url", "source_refs", "first_seen",
+    "release_date", "price", "currency", "url", "cover_url", "source_refs", "first_seen", "issue", "category",
 )
 
 
@@ -86,8 +86,23 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
+def category_of(item: dict[str, Any]) -> str:
+    """The stored category; items stored before categories existed are classified by title."""
+    from crawlers.categories import classify
+
+    return str(item.get("category") or classify(item.get("title")))
+
+
 def matches(item: dict[str, Any], params: dict[str, str]) -> bool:
-    """The in-memory filters (pure)."""
+    """The in-memory filters (pure). Merchandise is listed only when `category` asks for it."""
+    from crawlers.categories import parse_filter
+
+    try:
+        wanted = parse_filter(params.get("category"))
+    except ValueError as exc:
+        raise BadQuery("category", str(exc)) from None
+    if category_of(item) not in wanted:
+        return False
     if params.get("source") and params["source"] != item.get("source"):
         return False
     if params.get("publisher") and params["publisher"].casefold() not in str(item.get("publisher") or "").casefold():
@@ -121,7 +136,7 @@ class ReleaseQueries:
         self._today = today
 
     def list(self, params: dict[str, str]) -> dict[str, Any]:
-        unknown = set(params) - {"from", "to", "q", "series", "publisher", "source", "limit", "cursor"}
+        unknown = set(params) - {"from", "to", "q", "series", "publisher", "source", "limit", "cursor", "category"}
         if unknown:
             name = sorted(unknown)[0]
             raise BadQuery(name, f"unknown parameter {name!r}")
@@ -131,6 +146,12 @@ class ReleaseQueries:
             raise BadQuery("limit", "'limit' must be an integer") from None
         if not 1 <= limit <= MAX_LIMIT:
             raise BadQuery("limit", f"'limit' must be between 1 and {MAX_LIMIT}")
+        try:
+            from crawlers.categories import parse_filter
+
+            parse_filter(params.get("category"))
+        except ValueError as exc:
+            raise BadQuery("category", str(exc)) from None
         partitions = plan(params, self._today())
         position, last_key = decode_cursor(params["cursor"]) if params.get("cursor") else (0, None)
         if position > len(partitions):

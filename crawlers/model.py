@@ -15,7 +15,7 @@ KEYS: tuple[str, ...] = (
     "publisher", "release_date", "price", "currency", "url", "cover_url",
 )
 # Keys added after the contract (issue 12), emitted after `source_refs`: older readers ignore them.
-EXTRA_KEYS: tuple[str, ...] = ("issue",)
+EXTRA_KEYS: tuple[str, ...] = ("issue", "category")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ class Release:
     cover_url: str | None = None
     source_refs: tuple[str, ...] = field(default=())
     issue: str | None = None  # "#3" of "VOL 2 #3" (see crawlers.volumes.Numbering)
+    category: str | None = None  # comic | collected | magazine | merchandise (crawlers.categories)
+
+    def __post_init__(self) -> None:
+        if self.category is None:  # parsers without a better hint: classify the title
+            from .categories import classify
+
+            object.__setattr__(self, "category", classify(self.title))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: getattr(self, k) for k in KEYS}

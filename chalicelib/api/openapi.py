@@ -66,6 +66,8 @@ SCHEMAS: dict[str, Any] = {
             "cover_url": _nullable("string"),
             "source_refs": _nullable("array", items=_STR),
             "first_seen": _STR,
+            "issue": _nullable("string", description="issue number when the title prints one (VOL 2 #3 -> 3)"),
+            "category": _nullable("string", description="comic, collected, magazine or merchandise"),
         },
     },
     "ReleasePage": {
@@ -286,6 +288,7 @@ def _paths() -> dict[str, Any]:
         _query("series", _TEXT, "one series (normalized like subscriptions)"),
         _query("publisher", _TEXT, "substring of the publisher"),
         _query("source", _TEXT, "exact source name"),
+        _query("category", _TEXT, "comic, collected, magazine, merchandise (comma list) or all; default: all but merchandise"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         _query("cursor", {"type": "string", "maxLength": 2048}, "next_cursor of the previous page"),
         _IF_NONE_MATCH,

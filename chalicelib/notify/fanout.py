@@ -36,6 +36,7 @@ from chalicelib.notify.model import UPTIME_TYPES, channel_of, message
 from chalicelib.notify.subscriptions import (
     SeriesKeyFn,
     StaticSubscriptions,
+    announced,
     Subscription,
     SubscriptionStore,
     default_series_key,
@@ -151,6 +152,8 @@ class Router:
 
     def route(self, event: ev.Event) -> dict[str, Subscription]:
         if event.type == ev.RELEASE_NEW:
+            if not announced(event.data):
+                return {}  # merchandise is stored and listed on request, never announced
             keys = release_keys(event.data, self.series_key)
             found = [s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)]
         else:

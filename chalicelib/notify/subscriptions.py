@@ -267,6 +267,16 @@ def _legacy_key(text: str) -> str:
     return legacy_series_key(series or text)
 
 
+def announced(release: dict[str, Any]) -> bool:
+    """Whether a release is told to followers at all: merchandise (toys, apparel, games, supplies)
+    is not. Items without a stored category are classified from their title."""
+    try:
+        from crawlers.categories import LISTED_BY_DEFAULT, classify  # type: ignore[import-not-found]
+    except ImportError:
+        return True
+    return (release.get("category") or classify(release.get("title"))) in LISTED_BY_DEFAULT
+
+
 def matches_release(sub: Subscription, keys: ReleaseKeys) -> bool:
     if sub.kind == "series":
         return bool(keys.series) and sub.key in (keys.series, keys.legacy_series)

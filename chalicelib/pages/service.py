@@ -114,7 +114,8 @@ class PagesService:
 
     # --- pages -------------------------------------------------------------------------------
     def releases_html(self, params: dict[str, str] | None = None) -> Page:
-        params = _only(params, {"week"})
+        params = _only(params, {"week", "category"})
+        asked = {"category": params["category"]} if params.get("category") else {}  # merchandise on request
         today = self.clock().date()
         try:
             chosen = date.fromisoformat(params["week"]) if params.get("week") else today
@@ -122,7 +123,7 @@ class PagesService:
             raise BadQuery("week", f"'week' must be YYYY-MM-DD, got {params['week']!r}") from None
         start = releases_page.week_start(chosen)
         middle, end = start + timedelta(days=7), start + timedelta(days=13)
-        rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200"}, WEEK_PAGES)
+        rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200", **asked}, WEEK_PAGES)
         this_week = [r for r in rows if str(r.get("release_date") or "") < middle.isoformat()]
         next_week = [r for r in rows if str(r.get("release_date") or "") >= middle.isoformat()]
         recent = self.queries.list({"limit": "24"})["releases"]

@@ -8,12 +8,14 @@ literal `\\r\\n`) is also accepted because real captures are stored that way.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlencode
 
 from .._text import decode, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
+from ..categories import classify
 from ..rows import read_each, split_tab_row
 from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
 
@@ -63,33 +65,36 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
 
     tab_form: bool | None = None
     publisher: str | None = None
-    rows: list[tuple[str, str | None]] = []
+    section: str | None = None  # the product-category section a row is in (MERCHANDISE, MAGAZINES...)
+    rows: list[tuple[str, str | None, str | None]] = []
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
         if re.match(_CODE, line):
             tab_form = tab_form or "\t" in line  # CSV titles never hold a tab: any tab row means the tab form
-            rows.append((line, publisher))
+            rows.append((line, publisher, section))
         elif not re.search(r"[a-z]", line) and len(line) <= 60:
             publisher = None if line in _CATEGORIES else line  # section header (all caps)
+            section = line if line in _CATEGORIES else section
     if not rows and any(_CODE_ANYWHERE.search(ln) for ln in lines):
         raise ParseError(NAME, "item codes present but no row matched the tab or CSV layout")
     # One unreadable row is skipped and counted; too many of them is a changed page (crawlers.rows).
-    out, tally = read_each(NAME, rows, lambda row: _row(row[0], row[1], ship, tab_form), options)
+    out, tally = read_each(NAME, rows, lambda row: _row(*row, ship=ship, tab_form=tab_form), options)
     return tally.finish(dedupe(out))
 
 
-def _row(line: str, publisher: str | None, ship: str, tab_form: bool | None) -> Release:
+def _row(line: str, publisher: str | None, section: str | None, *, ship: str, tab_form: bool | None) -> Release:
     if tab_form:
         fields = split_tab_row(line)  # tolerates "CODE \tTITLE\t$PRICE"
         if len(fields) < 3 or not re.fullmatch(_CODE, fields[0]) or not fields[1]:
             raise ParseError(NAME, "unreadable item row")
-        return _record(fields[0], " ".join(fields[1:-1]), fields[-1], publisher, ship)
-    m = _CSV_ROW.match(line)
-    if not m:
+        code, title, price = fields[0], " ".join(fields[1:-1]), fields[-1]
+    elif m := _CSV_ROW.match(line):
+        code, title, price = m[1], m[2], m[3]
+    else:
         raise ParseError(NAME, "unreadable item row")
-    return _record(m[1], m[2], m[3], publisher, ship)
+    return replace(_record(code, title, price, publisher, ship), category=classify(clean_title(title), section=section))
 
 
 _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")

@@ -70,7 +70,7 @@ def env(aws):
 
 def test_release_insert_goes_to_every_matching_destination_once(env):
     for sub in (
-        Subscription.create("slack:CSERIES", "series", "ワンピース"),  # other script: no match
+        Subscription.create("slack:CSERIES", "series", "ワンピース"),  # alias of ONE PIECE: same destination
         Subscription.create("slack:CSERIES", "series", "ONE PIECE 107"),  # same key as ONE PIECE
         Subscription.create("slack:CSERIES", "keyword", "piece"),  # same destination: still one message
         Subscription.create("slack-user:U1", "publisher", "株式会社集英社"),
@@ -92,6 +92,22 @@ def test_release_insert_goes_to_every_matching_destination_once(env):
     assert event["id"] == "release.new:isbn:9784088820000" and event["type"] == "release.new"
     assert event["occurred_at"] == "2026-11-22T10:00:00Z" and event["data"]["title"] == "ONE PIECE 108"
     assert "gsi1pk" not in event["data"] and "pk" not in event["data"]
+
+
+def test_merchandise_is_never_announced(env):
+    env.store.put(Subscription.create("slack:CBAT", "series", "Batwoman"))
+    env.store.put(Subscription.create("webhook:all", "source", "previewsworld"))
+    fanout = env.fanout()
+    # a real row of the 2020-02-19 Diamond list; once with its category, once stored before categories
+    toy = dict(release_id="previewsworld:DEC198999", source="previewsworld", title="BATWOMAN SYMBOL T/S LG",
+               series="BATWOMAN SYMBOL T/S LG", volume=None, publisher=None)
+    fanout.handle_record(release_record(**toy, category="merchandise"))
+    fanout.handle_record(release_record(**{**toy, "release_id": "previewsworld:DEC198998"}, seq="2"))
+    assert env.messages("slack") == [] and env.messages("webhook") == []
+    comic = dict(toy, release_id="previewsworld:DEC190001", title="BATWOMAN #1", series="BATWOMAN", volume="1")
+    fanout.handle_record(release_record(**comic, category="comic", seq="3"))
+    assert [m["destination"] for m in env.messages("slack")] == ["slack:CBAT"]
+    assert [m["destination"] for m in env.messages("webhook")] == ["webhook:all"]
 
 
 def test_records_without_events_are_ignored(env):
