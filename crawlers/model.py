@@ -15,7 +15,7 @@ KEYS: tuple[str, ...] = (
     "publisher", "release_date", "price", "currency", "url", "cover_url",
 )
 # Keys added after the contract (issue 12), emitted after `source_refs`: older readers ignore them.
-EXTRA_KEYS: tuple[str, ...] = ("issue", "category")
+EXTRA_KEYS: tuple[str, ...] = ("issue", "category", "work")
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,17 @@ class Release:
     source_refs: tuple[str, ...] = field(default=())
     issue: str | None = None  # "#3" of "VOL 2 #3" (see crawlers.volumes.Numbering)
     category: str | None = None  # comic | collected | magazine | merchandise (crawlers.categories)
+    work: str | None = None  # editions of one issue share it (crawlers.identity.work_key)
 
     def __post_init__(self) -> None:
         if self.category is None:  # parsers without a better hint: classify the title
             from .categories import classify
 
             object.__setattr__(self, "category", classify(self.title))
+        if self.work is None:
+            from .identity import work_key
+
+            object.__setattr__(self, "work", work_key(self))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: getattr(self, k) for k in KEYS}

@@ -142,10 +142,12 @@ class Router:
         sources: Iterable[SubscriptionSource],
         series_key: SeriesKeyFn = default_series_key,
         alert_routes: dict[str, str] | None = None,
+        works: Any = None,
     ) -> None:
         self.sources = list(sources)
         self.series_key = series_key
         self.alert_routes = {"console": "console:", **(alert_routes or {})}
+        self.works = works  # notify.works.WorkClaims: one announcement per work and destination
 
     def _query(self, match_pk: str) -> list[Subscription]:
         return [s for source in self.sources for s in source.by_match(match_pk)]
@@ -156,6 +158,9 @@ class Router:
                 return {}  # merchandise is stored and listed on request, never announced
             keys = release_keys(event.data, self.series_key)
             found = [s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)]
+            if self.works is not None:
+                chosen = select(found)
+                return {d: s for d, s in chosen.items() if self.works.announce(event.data, d)}
         else:
             found = [s for pk in event_match_pks(event.type, event.subject, event.data) for s in self._query(pk)]
             if event.type in UPTIME_TYPES:
@@ -284,8 +289,10 @@ def build(settings: Any) -> FanoutService:
 
     series_key = resolve_series_key()
     table = aws.table(settings.state_table)
+    from chalicelib.notify.works import WorkClaims
+
     router = Router([SubscriptionStore(table), static_subscriptions(settings, series_key)], series_key,
-                    alert_routes(settings))
+                    alert_routes(settings), works=WorkClaims(table))
     return FanoutService(
         router=router,
         enqueue=Enqueuer(aws.client("sqs"), settings.notify_queue_urls),

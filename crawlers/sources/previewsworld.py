@@ -94,7 +94,8 @@ def _row(line: str, publisher: str | None, section: str | None, *, ship: str, ta
         code, title, price = m[1], m[2], m[3]
     else:
         raise ParseError(NAME, "unreadable item row")
-    return replace(_record(code, title, price, publisher, ship), category=classify(clean_title(title), section=section))
+    category = classify(clean_title(title), section=section)
+    return replace(_record(code, title, price, publisher, ship), category=category, work=None)  # work follows category
 
 
 _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")
