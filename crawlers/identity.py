@@ -25,6 +25,9 @@ _FORMAT_FLAGS = ("tp", "hc", "gn", "omnibus", "deluxe", "box-set", "value-pack")
 _SHARED_NOTES = re.compile(r"\((?:of \d+|mr|net|res|o/a|c:[^)]*)\)|\(N(?:et)?$|\(", re.I)
 
 
+_VARIANT_TAIL = re.compile(r"\s(?:[A-Z] )?CVR\b|\s(?:VAR|VARIANT|VIRGIN|FOC|INCV|\d+(?:ST|ND|RD|TH) PTG)\b", re.I)
+
+
 def unmerged() -> frozenset[str]:
     """Release ids an operator split off (NEWBOOKS_UNMERGED_RELEASES, comma-separated)."""
     return frozenset(x.strip() for x in os.environ.get("NEWBOOKS_UNMERGED_RELEASES", "").split(",") if x.strip())
@@ -44,11 +47,15 @@ def work_key(release: Any) -> str | None:
         return f"id:{rid}"
     if stored := _get(release, "work"):  # computed when it was crawled
         return str(stored)
-    key = series_key(_get(release, "series") or "")
+    volume, issue = _get(release, "volume"), _get(release, "issue")
+    if volume or issue:
+        key = series_key(_get(release, "series") or "")
+        number = f"{volume}#{issue}" if volume and issue and volume != issue else (issue or volume)
+    else:  # no number: the title up to its cover/variant words names the work
+        title = unicodedata.normalize("NFKC", str(_get(release, "title") or _get(release, "series") or ""))
+        key, number = series_key(_VARIANT_TAIL.split(title, 1)[0]), "-"
     if not key:
         return None
-    volume, issue = _get(release, "volume"), _get(release, "issue")
-    number = f"{volume}#{issue}" if volume and issue and volume != issue else (issue or volume or "-")
     flags = tuple(_get(release, "flags") or ())
     fmt = next((f for f in _FORMAT_FLAGS if f in flags), None)
     category = _get(release, "category") or "comic"
