@@ -25,6 +25,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 PUBLIC_FIELDS = (
     "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code", "publisher",
     "release_date", "price", "currency", "url", "cover_url", "source_refs", "first_seen", "issue", "category",
+    "work", "listing", "previous_release_date",
 )
 
 

@@ -71,6 +71,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _date_changed(new: dict[str, Any], old: dict[str, Any] | None) -> ev.Event | None:
+    """A release moved to another date (crawl.store.ReleaseStore.save): one event per move, its id
+    naming both dates, so a replayed or duplicated stream record tells followers once."""
+    latest = new.get("last_event")
+    previous = (old or {}).get("last_event")
+    if not isinstance(latest, dict) or latest.get("type") != ev.RELEASE_DATE_CHANGED or not latest.get("id"):
+        return None
+    if isinstance(previous, dict) and previous.get("id") == latest.get("id"):
+        return None  # another attribute changed (listing, refs): not a new move
+    release = {k: _plain(v) for k, v in new.items() if k not in _INDEX_ATTRS and k != "last_event"}
+    release.update(moved_from=_plain(latest.get("from")), moved_to=_plain(latest.get("to")))
+    return ev.Event(id=str(latest["id"]), type=ev.RELEASE_DATE_CHANGED, occurred_at=str(latest.get("at") or ""),
+                    subject=str(release.get("id") or ""), data=release)
+
+
 def event_from_record(record: dict[str, Any]) -> ev.Event | None:
     """The event a stream record carries, or None when it carries none."""
     from chalicelib.batch import deserialize_image
@@ -82,6 +97,8 @@ def event_from_record(record: dict[str, Any]) -> ev.Event | None:
     pk = str((new or keys).get("pk") or keys.get("pk") or "")
     sk = str((new or keys).get("sk") or keys.get("sk") or "")
     if pk.startswith("REL#"):
+        if record.get("eventName") == "MODIFY" and sk == "META" and new:
+            return _date_changed(new, old)
         if record.get("eventName") != "INSERT" or sk != "META" or not new:
             return None
         release = {k: _plain(v) for k, v in new.items() if k not in _INDEX_ATTRS}
@@ -153,6 +170,11 @@ class Router:
         return [s for source in self.sources for s in source.by_match(match_pk)]
 
     def route(self, event: ev.Event) -> dict[str, Subscription]:
+        if event.type == ev.RELEASE_DATE_CHANGED:  # "moved from X to Y" to whoever follows the release
+            if not announced(event.data):
+                return {}
+            keys = release_keys(event.data, self.series_key)
+            return select([s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)])
         if event.type == ev.RELEASE_NEW:
             if not announced(event.data):
                 return {}  # merchandise is stored and listed on request, never announced
