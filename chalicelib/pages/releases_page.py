@@ -82,10 +82,22 @@ def card(release: dict[str, Any], covers: bool = True) -> str:
             f'<div class="{cover_class}">{cover}</div><div class="card-body">{heading}{"".join(details)}</div></article>')
 
 
+def by_publisher(releases: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A week's releases grouped by publisher, biggest first (ties by name), order kept inside."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in releases:
+        groups.setdefault(str(r.get("publisher") or "Other publishers"), []).append(r)
+    return sorted(groups.items(), key=lambda kv: (kv[0] == "Other publishers", -len(kv[1]), kv[0].casefold()))
+
+
 def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str,
-            covers: bool = True) -> str:
+            covers: bool = True, grouped: bool = False) -> str:
     shown = releases[:MAX_CARDS]
-    if shown:
+    if shown and grouped:
+        cards = "".join(f'<h3 class="publisher">{escape(name)} <span class="muted">({len(rows)})</span></h3>'
+                        '<div class="cards">' + "".join(card(r, covers) for r in rows) + "</div>"
+                        for name, rows in by_publisher(shown))
+    elif shown:
         cards = '<div class="cards">' + "".join(card(r, covers) for r in shown) + "</div>"
     else:
         cards = f'<p class="empty">{escape(empty)}</p>'
@@ -114,9 +126,9 @@ def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], rec
     body = (
         '<h1>Releases</h1>' + nav
         + section("this-week", f"{heading} · {_span(start)}", sorted(collapse(this_week), key=order),
-                  api(start, start + timedelta(days=6)), "No releases known for this week yet.", covers)
+                  api(start, start + timedelta(days=6)), "No releases known for this week yet.", covers, grouped=True)
         + section("next-week", f"Next week · {_span(nxt)}", sorted(collapse(next_week), key=order),
-                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.", covers)
+                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.", covers, grouped=True)
         + section("recent", "Just added", collapse(recent), "/releases", "Nothing new in the last 7 days.", covers)
         + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
         '<a href="/feeds/releases.atom">Atom</a> · <a href="/feeds/releases.rss">RSS</a></p>'

@@ -136,6 +136,12 @@ def test_variants_of_one_issue_are_one_card_listing_its_editions():
     assert len(amalgama) == 1
     labels = [li.get_text() for li in amalgama[0].select("details.editions li")]
     assert labels[0] == "CVR A YOUNG" and "CVR F STANLEY RISQUE" in labels and len(labels) == 6
+    # grouped by publisher, biggest first; every card sits under its publisher's heading
+    headings = [h.contents[0].strip() for h in soup.select("#this-week h3.publisher")]
+    assert len(headings) > 5 and len(set(headings)) == len(headings)
+    for h in soup.select("#this-week h3.publisher"):
+        group = h.find_next_sibling("div", class_="cards")
+        assert int(h.select_one(".muted").get_text().strip("()")) == len(group.select("article.card"))
 
 
 def test_day_items_give_the_same_bars_as_hourly_items():
