@@ -39,15 +39,17 @@ def classify(title: str | None, *, section: str | None = None) -> str:
     """The category of a release from its title and (when the list has one) its section."""
     t = unicodedata.normalize("NFKC", title or "")
     hint = _SECTIONS.get((section or "").strip().upper())
+    if hint is not None and hint != MERCHANDISE:
+        return hint
+    merch = _MERCH.search(t)
     if hint == MERCHANDISE:  # Diamond files books and promo comics there too
         if _BOOK.search(t):
             return COLLECTED
-        return COMIC if _ISSUE.search(t) and not _MERCH.search(t) else MERCHANDISE
-    if hint is not None:
-        return hint
+        return COMIC if not merch and _ISSUE.search(t) else MERCHANDISE
     if _MAGAZINE.search(t):
         return MAGAZINE
-    if _MERCH.search(t) and not (_ISSUE.search(t) and not _MERCH.search(t.split("#", 1)[1])):
+    # "FOO #3 ... VIN FIG" is a toy; "FOO AF #3" (words only before the number) is a comic
+    if merch and not (_ISSUE.search(t) and not _MERCH.search(t.split("#", 1)[1])):
         return MERCHANDISE
     if _BOOK.search(t):
         return COLLECTED

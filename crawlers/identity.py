@@ -30,10 +30,13 @@ _VARIANT_TAIL = re.compile(r"\s(?:[A-Z] )?CVR\b|\s(?:VAR|VARIANT|VIRGIN|FOC|INCV
 
 def unmerged() -> frozenset[str]:
     """Release ids an operator split off (NEWBOOKS_UNMERGED_RELEASES, comma-separated)."""
-    return frozenset(x.strip() for x in os.environ.get("NEWBOOKS_UNMERGED_RELEASES", "").split(",") if x.strip())
+    raw = os.environ.get("NEWBOOKS_UNMERGED_RELEASES", "")
+    return frozenset(x.strip() for x in raw.split(",") if x.strip()) if raw else frozenset()
 
 
 def _get(release: Any, name: str) -> Any:
+    if isinstance(release, dict):  # the common cases first: ABC checks are slow on hot paths
+        return release.get(name)
     return release.get(name) if isinstance(release, Mapping) else getattr(release, name, None)
 
 

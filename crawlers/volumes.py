@@ -124,9 +124,13 @@ def extract_numbering(title: str | None) -> Numbering:
         return Numbering("", None, None)
     t = _prepare(title)
     for pat in _PATTERNS:
-        m = next((m for m in pat.finditer(t) if _usable(pat, m)), None)
+        m = pat.search(t)
         if m is None:
             continue
+        if (pat is _PAREN or pat is _ISSUE) and not _usable(pat, m):  # rare: look further along
+            m = next((m for m in pat.finditer(t) if _usable(pat, m)), None)
+            if m is None:
+                continue
         vol = _range(m)
         series = clean_series(t[: m.start()]) or clean_series(t[m.end():])
         if pat is _ISSUE:

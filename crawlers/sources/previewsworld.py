@@ -8,7 +8,6 @@ literal `\\r\\n`) is also accepted because real captures are stored that way.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -94,14 +93,14 @@ def _row(line: str, publisher: str | None, section: str | None, *, ship: str, ta
         code, title, price = m[1], m[2], m[3]
     else:
         raise ParseError(NAME, "unreadable item row")
-    category = classify(clean_title(title), section=section)
-    return replace(_record(code, title, price, publisher, ship), category=category, work=None)  # work follows category
+    return _record(code, title, price, publisher, ship, section)
 
 
 _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")
 
 
-def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str) -> Release:
+def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str,
+            section: str | None = None) -> Release:
     title = clean_title(raw_title)
     series, volume, issue = extract_numbering(title)
     price, currency = parse_price(raw_price)
@@ -120,6 +119,7 @@ def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, sh
         currency=currency,
         url=f"https://www.previewsworld.com/Catalog/{code}",
         source_refs=(f"{NAME}:{code}",),
+        category=classify(title, section=section),  # the list's section knows merchandise from comics
     )
 
 
