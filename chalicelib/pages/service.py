@@ -70,7 +70,7 @@ class PagesService:
 
     # --- feeds -------------------------------------------------------------------------------
     def releases_feed(self, kind: str) -> Page:
-        rows = self.queries.list({"limit": "50"})["releases"]
+        rows = releases_page.collapse(self.queries.list({"limit": "50"})["releases"])  # one entry per work
         url = f"{self.base_url}/feeds/releases.{kind}"
         if kind == "rss":
             return Page(feeds.rss(rows, title="newbooks: new releases", self_url=url, base_url=self.base_url), feeds.RSS_TYPE, max_age=300)
@@ -85,7 +85,8 @@ class PagesService:
         for release in self.queries.list({"limit": "200"})["releases"]:  # first seen in the last 7 days
             if release_keys(release, self.series_key).series in keys:
                 found.setdefault(str(release.get("id")), release)
-        rows = sorted(found.values(), key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
+        rows = sorted(releases_page.collapse(list(found.values())),  # one entry per work
+                      key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
         url = f"{self.base_url}/feeds/{quote(destination, safe=':')}/releases.atom"
         body = feeds.atom(rows, feed_id=f"urn:newbooks:feed:{quote(destination, safe=':')}",
                           title=f"newbooks: releases followed by {destination}", self_url=url, base_url=self.base_url)
