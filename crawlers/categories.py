@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 COMIC, COLLECTED, MAGAZINE, MERCHANDISE = "comic", "collected", "magazine", "merchandise"
 CATEGORIES: tuple[str, ...] = (COMIC, COLLECTED, MAGAZINE, MERCHANDISE)
@@ -35,6 +36,7 @@ _ISSUE = re.compile(r"#\s*[\d½.]")
 _SECTIONS = {"MERCHANDISE": MERCHANDISE, "MAGAZINES": MAGAZINE, "BOOKS": COLLECTED}
 
 
+@lru_cache(maxsize=8192)  # pure; lists repeat titles across weeks and sources
 def classify(title: str | None, *, section: str | None = None) -> str:
     """The category of a release from its title and (when the list has one) its section."""
     t = unicodedata.normalize("NFKC", title or "")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .dates import parse_date  # noqa: F401  (re-exported: part of the normalize contract)
 from .volumes import (  # noqa: F401
@@ -197,6 +198,7 @@ _YEAR_TAIL = re.compile(r"(?<=\S)\s+(?:19|20)\d\d\s*$")
 _HIRAGANA = {c: c + 0x60 for c in range(0x3041, 0x3097)}  # ぁ..ゖ -> ァ..ヶ
 
 
+@lru_cache(maxsize=8192)  # pure; a weekly list repeats series names (covers, printings)
 def base_series_key(series: str | None) -> str:
     """The normalization without aliases: NFKC (full-width -> ASCII, half-width kana -> kana),
     hiragana -> katakana, casefold, a leading English article ("The", "A", "An") and edition markers
