@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 
 import boto3
-from boto3.dynamodb.types import TypeSerializer
-from test_crawl_pipeline import site  # noqa: F401  (fixture)
-
 import pytest
+from boto3.dynamodb.types import TypeSerializer
+from test_crawl_pipeline import site
 
 from devstack.samples import read_sample
 
@@ -19,7 +18,7 @@ ISSUE_30 = "imagecomics:nailbiter-30"
 
 
 @pytest.fixture
-def service(aws, site):  # noqa: F811
+def service(aws, site):
     from chalicelib.crawl.service import build
     from chalicelib.crawl.sources_config import SourceConfig
     from chalicelib.settings import get_settings
@@ -59,14 +58,14 @@ def console_messages(env):
     return out
 
 
-def test_a_moved_date_is_updated_in_place_and_told_once(aws, service, site):
+def test_a_moved_date_is_updated_in_place_and_told_once(aws, service, site):  # noqa: F811
+    from chalicelib import aws as aws_mod
+    from chalicelib.events import Event
     from chalicelib.notify import digest as dg
     from chalicelib.notify.fanout import Enqueuer, FanoutService, Router
     from chalicelib.notify.render import console_line
     from chalicelib.notify.subscriptions import Subscription, SubscriptionStore
-    from chalicelib import aws as aws_mod
     from chalicelib.settings import get_settings
-    from chalicelib.events import Event
 
     body = read_sample(*PAGE)
     site.body = body
@@ -107,7 +106,7 @@ def test_a_moved_date_is_updated_in_place_and_told_once(aws, service, site):
     assert console_messages(aws) == []
 
 
-def test_a_future_release_gone_from_the_list_is_kept_as_no_longer_listed(service, site):
+def test_a_future_release_gone_from_the_list_is_kept_as_no_longer_listed(service, site):  # noqa: F811
     body = read_sample(*PAGE)
     site.body = body
     crawl(service, "2017-02-15T10:00Z")

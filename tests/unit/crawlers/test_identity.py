@@ -6,7 +6,13 @@ from dataclasses import replace
 from crawlers_testkit import IMAGE, PW_CSV, PW_TXT
 
 import crawlers
-from crawlers.identity import compatible_publishers, edition_label, group_editions, same_work, work_key
+from crawlers.identity import (
+    compatible_publishers,
+    edition_label,
+    group_editions,
+    same_work,
+    work_key,
+)
 from devstack.samples import read_sample
 
 WEEK_2020 = "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"

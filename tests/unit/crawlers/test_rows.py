@@ -11,7 +11,13 @@ from crawlers_testkit import OPENBD, PW_CSV, PW_TXT, item_codes
 
 import crawlers
 from crawlers import ParseError
-from crawlers.normalize import MAX_ID_BYTES, MAX_SERIES_KEY_BYTES, cap_key, release_id, series_key
+from crawlers.normalize import (
+    MAX_ID_BYTES,
+    MAX_SERIES_KEY_BYTES,
+    cap_key,
+    release_id,
+    series_key,
+)
 from crawlers.rows import ParsedList, split_tab_row
 from devstack.samples import read_sample
 

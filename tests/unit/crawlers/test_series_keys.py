@@ -11,8 +11,19 @@ from hypothesis import strategies as st
 
 import crawlers
 from chalicelib.crawl.store import release_item
-from chalicelib.notify.subscriptions import Subscription, matches_release, release_keys, resolve_series_key
-from crawlers.normalize import EDITION_MARKERS, base_series_key, load_aliases, release_id, series_key
+from chalicelib.notify.subscriptions import (
+    Subscription,
+    matches_release,
+    release_keys,
+    resolve_series_key,
+)
+from crawlers.normalize import (
+    EDITION_MARKERS,
+    base_series_key,
+    load_aliases,
+    release_id,
+    series_key,
+)
 from devstack.samples import read_sample
 
 WEEK = "vokurka_comics__raw_Export_csv_releaseDate_2017-01-04.csv"
