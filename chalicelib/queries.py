@@ -185,7 +185,30 @@ class ReleaseQueries:
             return None
         out = self._public(meta)
         out["source_refs"] = sorted({*(out.get("source_refs") or []), *(i["sk"][4:] for i in items if i["sk"].startswith("REF#"))})
+        out["editions"] = self._editions(meta)
         return out
+
+    def _editions(self, meta: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every stored edition of this release's work (issue 12): one by_series Query over the
+        merge window around its date. [] when the release has no work or series key."""
+        from boto3.dynamodb.conditions import Key
+
+        from crawlers.identity import DEFAULT_WINDOW_DAYS, edition_label
+
+        day = str(meta.get("release_date") or "")
+        if not meta.get("work") or not meta.get("series_key") or len(day) < 10:
+            return []
+        try:
+            start = date.fromisoformat(day[:10])
+        except ValueError:
+            return []
+        window = timedelta(days=DEFAULT_WINDOW_DAYS)
+        condition = Key("gsi2pk").eq(f"SERIES#{meta['series_key']}") & Key("gsi2sk").between(
+            (start - window).isoformat(), (start + window).isoformat() + "~")
+        items = self._table.query(IndexName="by_series", KeyConditionExpression=condition, Limit=200).get("Items", [])
+        return [{"id": i.get("id"), "title": i.get("title"), "edition": edition_label(i) or "standard",
+                 "source": i.get("source"), "url": i.get("url")}
+                for i in items if i.get("work") == meta["work"]]
 
     def _query(self, part: Partition, limit: int, start: dict[str, Any] | None) -> dict[str, Any]:
         from boto3.dynamodb.conditions import Key

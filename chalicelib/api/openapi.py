@@ -68,6 +68,11 @@ SCHEMAS: dict[str, Any] = {
             "first_seen": _STR,
             "issue": _nullable("string", description="issue number when the title prints one (VOL 2 #3 -> 3)"),
             "category": _nullable("string", description="comic, collected, magazine or merchandise"),
+            "work": _nullable("string", description="editions of one issue share it: <series key>|<number>|<format>"),
+            "listing": _nullable("string", description="'no longer listed' when its source dropped it before release"),
+            "previous_release_date": _nullable("string", description="the date before its last move"),
+            "editions": {"type": "array", "description": "GET /releases/{id} only: every stored edition of its work",
+                         "items": {"type": "object"}},
         },
     },
     "ReleasePage": {

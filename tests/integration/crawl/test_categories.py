@@ -55,3 +55,16 @@ def test_items_stored_before_categories_are_classified_on_read():
     old_comic = {"title": "NAILBITER #17", "source": "imagecomics"}
     assert not matches(old_toy, {}) and matches(old_toy, {"category": "merchandise"})
     assert matches(old_comic, {}) and not matches(old_comic, {"category": "merchandise"})
+
+
+def test_a_release_lists_the_editions_of_its_work(service, site):  # noqa: F811
+    from chalicelib.bootstrap import release_queries
+
+    site.body = read_sample(*WEEK1)
+    service.crawl(message())
+    one = release_queries().get("previewsworld:AUG191469")  # AMALGAMA SPACE ZOMBIE #3 CVR B
+    editions = {e["id"]: e["edition"] for e in one["editions"]}
+    assert len(editions) == 6 and editions["previewsworld:AUG191468"] == "CVR A YOUNG"
+    assert one["work"] == "amalgamaspacezombie|3|comic"
+    sonja = release_queries().get("previewsworld:DEC198313")  # RED SONJA AGE OF CHAOS #2 ratio variant
+    assert len(sonja["editions"]) > 10 and sonja["work"] == "redsonjaageofchaos|2|comic"
