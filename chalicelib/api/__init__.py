@@ -6,7 +6,7 @@ services come from chalicelib.bootstrap.
     route                                          key   DynamoDB calls per request (never Scan)
     GET  /healthz, /openapi.json                   -     0
     GET  /releases                                 -     <= 12 Query (queries.MAX_QUERIES; cursor resumes)
-    GET  /releases/{release_id}                    -     1 Query
+    GET  /releases/{release_id}                    -     1 Query (+1 by_series Query: its work's editions)
     GET  /sources                                  -     1 Query (paged)
     GET  /status                                   -     1 Query + 1 BatchGetItem per 100 targets
                                                          + 1 Query per shard + 1 Query per target

@@ -22,7 +22,7 @@ MAX_DESTINATION = 500
 MAX_CURSOR = 2048
 MAX_BODY_BYTES = 64 * 1024
 DLQ_MAX_LIMIT = 100
-RELEASE_PARAMS = ("from", "to", "q", "series", "publisher", "source", "limit", "cursor")
+RELEASE_PARAMS = ("from", "to", "q", "series", "publisher", "source", "limit", "cursor", "category")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
@@ -62,7 +62,7 @@ def release_params(query: Mapping[str, str] | None) -> dict[str, str]:
     for name in params:
         if name not in RELEASE_PARAMS:
             raise BadRequest(name, f"unknown parameter {name!r}; known: {', '.join(RELEASE_PARAMS)}")
-    for name in ("q", "series", "publisher", "source"):
+    for name in ("q", "series", "publisher", "source", "category"):
         _text(name, params.get(name))
     for name in ("from", "to"):
         if params.get(name):

@@ -23,7 +23,7 @@ from chalicelib import events
 from chalicelib.crawl import health
 from chalicelib.crawl.schedule import is_due, parse_schedule
 from chalicelib.crawl.sources_config import SourceConfig, load_sources
-from chalicelib.crawl.store import BlobStore, ReleaseStore, SourceStateStore, release_item
+from chalicelib.crawl.store import BlobStore, ReleaseStore, SourceStateStore, release_item, vanished
 from chalicelib.log import get_logger
 from chalicelib.settings import Settings
 
@@ -260,17 +260,21 @@ class CrawlService:
         from crawlers.normalize import series_key
 
         previous = self.blobs.get_latest_snapshot(config.name) or []
-        known = {(r["id"], tuple(r.get("source_refs") or ())) for r in previous}
+        known = {(r["id"], tuple(r.get("source_refs") or ()), r.get("release_date")) for r in previous}
         new = 0
         for release in releases:
             record = release.to_dict()
-            if (record["id"], tuple(record["source_refs"])) in known:
-                continue  # in the last snapshot: already stored, skip the write
+            if (record["id"], tuple(record["source_refs"]), record.get("release_date")) in known:
+                continue  # in the last snapshot with the same date: already stored, skip the write
             key = series_key(record.get("series") or record.get("title") or "")
-            if self.releases.put_if_new(_dynamo_safe(release_item(record, series_key=key, first_seen=scheduled_at))):
+            # issue 12: a changed release date moves the stored release in place (store.save)
+            if self.releases.save(_dynamo_safe(release_item(record, series_key=key, first_seen=scheduled_at)),
+                                  scheduled_at) == "new":
                 new += 1
             for ref in record["source_refs"] or [f"{config.name}:{record['id']}"]:
                 self.releases.add_source_ref(record["id"], ref, scheduled_at)
+        for gone in vanished(previous, [r.to_dict() for r in releases], scheduled_at):  # kept, never deleted
+            self.releases.mark_unlisted(gone, scheduled_at)
         return new
 
 

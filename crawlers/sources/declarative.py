@@ -29,7 +29,7 @@ from .._text import absolute, opt, soup
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    edition_flags, extract_numbering, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
 )
 
 NAME = "html"
@@ -75,13 +75,14 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     for node, title, link in rows:
         code = link if link and links[link] == 1 else None
         isbn = normalize_isbn(_value(node, options.get("isbn"))) or find_isbn(node.get_text(" "))
-        series, volume = extract_volume(title)
+        series, volume, issue = extract_numbering(title)
         out.append(Release(
-            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume),
+            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume, issue=issue),
             source=source,
             title=title,
             series=series or None,
             volume=volume,
+            issue=issue,
             flags=edition_flags(title),
             isbn13=isbn,
             publisher=nfkc(_value(node, options.get("publisher"))) or nfkc(options.get("publisher_name")),

@@ -40,6 +40,16 @@ def test_local_stack_crawls_serves_notifies_and_persists(stack_dirs):
         by_name = wait_for(crawled, 90, "previewsworld crawled ok on /sources")
         assert by_name["previewsworld"]["items"] > 100
 
+        # issue 12: the peers shift the sample lists into the current weeks, so this week is not empty
+        from datetime import date, timedelta
+
+        monday = date.today() - timedelta(days=date.today().weekday())
+        status, week = get_json(stack.base + f"/releases?from={monday}&to={monday + timedelta(days=6)}&limit=50")
+        assert status == 200 and week["releases"], "nothing dated this week on a fresh local stack"
+        assert all(monday.isoformat() <= r["release_date"] <= (monday + timedelta(days=6)).isoformat()
+                   for r in week["releases"])
+        assert all(r["category"] != "merchandise" for r in week["releases"])
+
         def checked():
             status, body = get_json(stack.base + "/status")
             rows = body.get("targets", []) if status == 200 else []
