@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
+    # links in notifications, Slack replies and feeds point at the port this stack really serves
+    os.environ.setdefault("NEWBOOKS_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
 
     import logging
 

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from chalicelib import events as ev
-from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST
+from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST, ledger_key
 
 TWEET_LIMIT = 280
 TWEET_URL_WEIGHT = 23
@@ -100,8 +100,22 @@ def failing_condition(data: dict[str, Any]) -> str | None:
     return str(found) if found else None
 
 
-def status_url(public_base_url: str, target: str) -> str:
-    return f"{public_base_url.rstrip('/')}/status/{quote(target, safe='')}"
+def status_url(public_base_url: str, target: str | None = None) -> str:
+    """The human status page (`/pages/status`), at the target's section when one is named
+    (the page gives each target `id="target-<name>"`). `/status` is the JSON API."""
+    page = f"{public_base_url.rstrip('/')}/pages/status"
+    return f"{page}#target-{quote(target, safe='')}" if target else page
+
+
+def human_page(url: str | None, target: str) -> str | None:
+    """Events name the JSON `/status[/<target>]` as their status page; people get the HTML page
+    on the same base URL instead."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.path.rstrip("/") == "/status" or parts.path.startswith("/status/"):
+        return status_url(f"{parts.scheme}://{parts.netloc}", target)
+    return url
 
 
 _UPTIME_HEADERS = {
@@ -222,7 +236,7 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
     subject = str(data.get("target") or data.get("source") or event.subject)
     state = str(data.get("state") or data.get("status") or state)
     is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED)
-    page = safe_url(data.get("status_page")) or (
+    page = human_page(safe_url(data.get("status_page")), subject) or (
         status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
     )
     lines = f"{emoji} *{link(page, subject)}* is *{mrkdwn(state)}*"
@@ -315,7 +329,7 @@ def tweet_text(event: ev.Event, public_base_url: str) -> str:
 
 def webhook_payload(event: ev.Event, destination: str) -> dict[str, Any]:
     return {
-        "delivery_id": f"{event.id}#{destination}",
+        "delivery_id": ledger_key(event.id, destination),  # a receiver URL never appears in it
         "event": event.to_dict(),
     }
 

@@ -255,7 +255,9 @@ class SlackCommands:
         if command.name == c.SEARCH:
             return self._search(command.arg, today)
         if command.name == c.STATUS:
-            return b.status_reply(self.uptime().status_summary(), f"{self.public_base_url}/status")
+            from chalicelib.notify.render import status_url
+
+            return b.status_reply(self.uptime().status_summary(), status_url(self.public_base_url))
         return b.help_reply(command)
 
     def _followed(self, channel_id: str, start: str, end: str) -> dict[str, Any]:
