@@ -149,7 +149,9 @@ class DeliveryService:
         alert: Callable[[ev.Event], None] | None = None,
         clock: Callable[[], float] = time.time,
         after_claim: Callable[[str], None] | None = None,
+        mutes: Any = None,
     ) -> None:
+        self.mutes = mutes  # chalicelib.notify.mutes.Mutes: "Mute series" / "Mute 1 h" from Slack
         self.ledger = ledger
         self.senders = senders
         self.sqs = sqs
@@ -176,6 +178,16 @@ class DeliveryService:
             raise
         if self.after_claim is not None:
             self.after_claim(key)
+        if self.mutes is not None:
+            try:
+                muted = self.mutes.silenced(destination, event)
+            except Exception:
+                self.ledger.release(claim, "mute check failed")
+                raise
+            if muted:  # done for good: un-muting does not replay what was muted
+                self.ledger.mark_sent(claim, "muted")
+                log.info("muted", extra={"key": key})
+                return
         if claim.uncertain_since is not None and self._reconcile(channel, record, claim, event, destination):
             return
         try:
@@ -322,6 +334,7 @@ def _env_name(name: str) -> str:
 def build(settings: Any) -> DeliveryService:
     from chalicelib import aws
     from chalicelib.notify.fanout import Enqueuer, Router, alert_routes, static_subscriptions
+    from chalicelib.notify.mutes import Mutes
     from chalicelib.notify.subscriptions import SubscriptionStore, resolve_series_key
 
     sqs = aws.client("sqs")
@@ -344,5 +357,6 @@ def build(settings: Any) -> DeliveryService:
         queue_urls=settings.notify_queue_urls,
         dlq_urls=dlq_urls_from_env(),
         alert=alert,
+        mutes=Mutes(aws.table(settings.state_table), series_key=series_key),
     )
 

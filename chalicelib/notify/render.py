@@ -13,6 +13,7 @@ only over-estimates (a fitted tweet is never too long).
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import datetime
@@ -21,6 +22,11 @@ from urllib.parse import quote, urlsplit
 
 from chalicelib import events as ev
 from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST, ledger_key
+
+# action_ids of the buttons on our posts (chalicelib.slackbot.interactions handles them)
+OPEN_RELEASE, FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES = "open_release", "follow_series", "unfollow_series", "mute_series"
+ACK_ALERT, MUTE_ALERT, OPEN_STATUS = "ack_alert", "mute_alert", "open_status"
+ACTION_VALUE_MAX = 2000  # Block Kit button value limit
 
 TWEET_LIMIT = 280
 TWEET_URL_WEIGHT = 23
@@ -188,8 +194,16 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
     if context_bits:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context_bits))]))
     url = safe_url(data.get("url"))
-    if url:
-        blocks.append(ActionsBlock(elements=[ButtonElement(text="Open", url=url, action_id="open_release")]))
+    buttons = [ButtonElement(text="Open", url=url, action_id=OPEN_RELEASE)] if url else []
+    series = str(data.get("series") or "").strip()[:ACTION_VALUE_MAX]
+    if series:  # handled by /slack/interactions (chalicelib.slackbot.interactions)
+        buttons += [
+            ButtonElement(text="Follow series", action_id=FOLLOW_SERIES, value=series, style="primary"),
+            ButtonElement(text="Unfollow", action_id=UNFOLLOW_SERIES, value=series),
+            ButtonElement(text="Mute series", action_id=MUTE_SERIES, value=series),
+        ]
+    if buttons:
+        blocks.append(ActionsBlock(block_id="release_actions", elements=buttons))
     return f"New release: {mrkdwn(title)}", blocks
 
 
@@ -250,10 +264,19 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
             ("Since", data.get("since") or event.occurred_at),
         ]
     )
+    buttons = []
+    if event.type in (ev.TARGET_DOWN, ev.TARGET_REMINDER) and not is_source:
+        ack = json.dumps({"t": subject, "e": event.id}, separators=(",", ":"), ensure_ascii=False)
+        if len(ack) <= ACTION_VALUE_MAX:
+            buttons += [
+                ButtonElement(text="Acknowledge", action_id=ACK_ALERT, value=ack, style="primary"),
+                ButtonElement(text="Mute 1 h", action_id=MUTE_ALERT, value=subject),
+            ]
+    buttons.append(ButtonElement(text="Open status page", url=page, action_id=OPEN_STATUS))
     blocks = [
         HeaderBlock(text=header),
         SectionBlock(text=MarkdownTextObject(text=lines), fields=fields or None),
-        ActionsBlock(elements=[ButtonElement(text="Status page", url=page, action_id="open_status")]),
+        ActionsBlock(block_id="alert_actions", elements=buttons),
     ]
     return f"{header}: {mrkdwn(subject)} is {mrkdwn(state)}", blocks
 

@@ -81,6 +81,20 @@ class SlackWebApi:
                 raise TransientError("slack: conversations.open returned no channel")
         return self._dm[user]
 
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Any Web API method with a JSON body (views.open, views.publish, chat.update ...),
+        errors classified like chat.postMessage's."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return dict(self.client.api_call(method, json={k: v for k, v in params.items() if v is not None}).data)
+        except SlackApiError as exc:
+            data = getattr(exc.response, "data", None)
+            raise classify(getattr(exc.response, "status_code", 0), data.get("error") if isinstance(data, dict) else None,
+                           getattr(exc.response, "headers", {}) or {}) from None
+        except Exception as exc:
+            raise TransientError(f"slack: {method} {type(exc).__name__}", ambiguous=True) from None
+
     def post(self, channel: str, message: dict[str, Any]) -> str:
         """Post; returns the message ts."""
         return self.retrying.run(lambda: self._post_once(channel, message))

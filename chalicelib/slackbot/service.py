@@ -74,9 +74,12 @@ class ResponseUrlPoster:
         from slack_sdk.webhook import WebhookClient
 
         client = WebhookClient(url=url, timeout=self.timeout_s, retry_handlers=[])
+        replace = bool(message.get("replace_original"))
         response = client.send(
             text=message.get("text") or "", blocks=message.get("blocks"),
-            response_type=message.get("response_type", "ephemeral"), unfurl_links=False, unfurl_media=False,
+            response_type=None if replace else message.get("response_type", "ephemeral"),
+            replace_original=True if replace else message.get("replace_original"),
+            unfurl_links=False, unfurl_media=False,
         )
         if response.status_code == 200:
             return
@@ -195,6 +198,11 @@ class SlackCommands:
 
     def run_job(self, body: dict[str, Any]) -> None:
         from chalicelib.notify.ledger import AlreadySent
+
+        if isinstance(body, dict) and body.get("kind") in ("action", "home"):  # buttons, App Home
+            from chalicelib.bootstrap import slack_interactions
+
+            return slack_interactions().run(body)
 
         version = body.get("schema_version") if isinstance(body, dict) else None
         if version not in ACCEPTED_JOB_VERSIONS:
