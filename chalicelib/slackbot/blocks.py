@@ -58,6 +58,7 @@ HELP_LINES = (
     (f"`{COMMAND} unfollow <series>`", "stop that"),
     (f"`{COMMAND} following`", "what this channel follows"),
     (f"`{COMMAND} status`", "uptime of the monitored targets, down first"),
+    (f"`{COMMAND} target`", "add a monitoring target (a form); `follow` alone opens the full follow form"),
     (f"`{COMMAND} help`", "this message"),
 )
 
@@ -91,6 +92,11 @@ def working_reply(command: c.Command) -> dict[str, Any]:
             c.SEARCH: f"releases matching “{mrkdwn(command.arg)}”"}.get(command.name, "that")
     text = f":hourglass_flowing_sand: Working on it… looking up {what}."
     return _reply(text, [_context(text)])
+
+
+def opened_reply() -> Any:
+    """The slash command opened a modal: nothing else to say (an empty 200 acknowledges)."""
+    return ""
 
 
 def error_reply(text: str) -> dict[str, Any]:

@@ -127,10 +127,7 @@ class SlackInteractions:
         user = str((payload.get("user") or {}).get("id") or "")
         channel = str((payload.get("channel") or {}).get("id") or "")
         if action_id in (OPEN_FOLLOW, OPEN_TARGET):
-            from chalicelib.slackbot import views
-
-            view = views.follow_modal(channel) if action_id == OPEN_FOLLOW else views.target_modal(channel)
-            self.web().call("views.open", trigger_id=payload.get("trigger_id"), view=view)
+            self.open_modal("follow" if action_id == OPEN_FOLLOW else "target", str(payload.get("trigger_id") or ""), channel)
             return ""
         if action_id not in DEFERRED:
             return ""  # URL buttons: Slack opened the link already
@@ -146,6 +143,13 @@ class SlackInteractions:
             job["message"] = {"text": message.get("text") or "", "blocks": message.get("blocks") or []}
         self.enqueue(job)
         return ""
+
+    def open_modal(self, which: str, trigger_id: str, channel_id: str, initial: str = "") -> None:
+        """`views.open` at once: a trigger_id is good for 3 seconds."""
+        from chalicelib.slackbot import views
+
+        view = views.follow_modal(channel_id, initial) if which == "follow" else views.target_modal(channel_id)
+        self.web().call("views.open", trigger_id=trigger_id, view=view)
 
     def _submission(self, payload: dict[str, Any]) -> Any:
         from chalicelib.api import validate

@@ -126,7 +126,9 @@ class SlackCommands:
         tz: tzinfo = timezone.utc,
         public_base_url: str = "http://127.0.0.1:8000",
         allow_private_urls: bool = False,
+        open_modal: Callable[[str, str, str], None] | None = None,
     ) -> None:
+        self.open_modal = open_modal  # (which, trigger_id, channel_id): the follow / target forms
         self.verifier = verifier
         self.subscriptions = subscriptions
         self.releases = releases
@@ -160,6 +162,10 @@ class SlackCommands:
 
     def _answer(self, command: c.Command, form: dict[str, str]) -> dict[str, Any]:
         channel = form.get("channel_id") or ""
+        wants_form = command.name == c.TARGET or (command.problem == c.NEEDS_ARG_PROBLEM and command.word == c.FOLLOW)
+        if wants_form and self.open_modal is not None and form.get("trigger_id"):
+            self.open_modal("target" if command.name == c.TARGET else "follow", form["trigger_id"], channel)
+            return b.opened_reply()
         if command.name == c.HELP:
             return b.help_reply(command)
         if not channel:
@@ -377,4 +383,11 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
         tz=zone(getattr(settings, "slack_tz", None) or "UTC"),
         public_base_url=settings.public_base_url,
         allow_private_urls=bool(settings.allow_private_targets),
+        open_modal=_open_modal,
     )
+
+
+def _open_modal(which: str, trigger_id: str, channel_id: str) -> None:
+    from chalicelib.bootstrap import slack_interactions
+
+    slack_interactions().open_modal(which, trigger_id, channel_id)
