@@ -75,6 +75,7 @@ class Senders:
         console: ConsoleSender | None = None,
         slack_webhook_channel: Callable[[str], str | None] = lambda name: None,
         webhook_url: Callable[[str], Any] | None = None,
+        threads: Any = None,
     ) -> None:
         """`webhook_url(url)`: the sender for a `webhook:<url>` destination (default: unsigned,
         public addresses only). `slack_webhook_channel(name)`: the channel id an incoming
@@ -87,6 +88,7 @@ class Senders:
         self.console = console or ConsoleSender()
         self.slack_webhook_channel = slack_webhook_channel
         self.webhook_url = webhook_url or _default_webhook_url
+        self.threads = threads  # chalicelib.notify.threads.IncidentThreads: incidents as threads
 
     def already_sent(self, destination: str, event: ev.Event, since: float) -> bool:
         """After an attempt that may have posted: is the message already at the peer? Only the
@@ -103,9 +105,42 @@ class Senders:
         if not channel:
             raise CannotTell(f"{scheme} destinations cannot be checked for an earlier post")
         try:
-            return self.slack_api.posted(channel, event.id, since - 60)
+            parent = self._parent(destination, event) if scheme != "slack-webhook" else None
+            if parent is not None:
+                return bool(self.slack_api.posted(parent.channel, event.id, since - 60, thread_ts=parent.ts))
+            ts = self.slack_api.posted(channel, event.id, since - 60)
         except Exception as exc:  # scope missing, Slack down: ask again later, never guess
             raise TransientError(f"slack: could not check for an earlier post ({type(exc).__name__})") from None
+        if ts and scheme != "slack-webhook":
+            self._remember(destination, event, channel, ts)
+        return bool(ts)
+
+    def _parent(self, destination: str, event: ev.Event) -> Any:
+        from chalicelib.notify.threads import THREADED
+
+        if self.threads is None or event.type not in THREADED:
+            return None
+        return self.threads.find(destination, str(event.data.get("target") or event.subject))
+
+    def _remember(self, destination: str, event: ev.Event, channel: str, ts: str) -> None:
+        from chalicelib.notify.threads import PARENTS
+
+        if self.threads is None or event.type not in PARENTS or not ts:
+            return
+        try:
+            self.threads.remember(destination, event, channel, ts)
+        except Exception as exc:  # the post is done; later events of the incident post on their own
+            log.warning("could not remember the incident thread", extra={"error": type(exc).__name__})
+
+    def _update_parent(self, destination: str, parent: Any, event: ev.Event) -> None:
+        try:
+            recovered = parent.target if event.type == ev.TARGET_RECOVERED else None
+            group = self.threads.group_state(destination, parent, recovered) if parent.group else None
+            acked = None if group else self.threads.acknowledged_by(parent.target, parent.event_id)
+            message = render.slack_incident_parent(parent, event, self.public_base_url, acked, group)
+            self.slack_api.update(parent.channel, parent.ts, message)
+        except Exception as exc:  # best effort: the thread reply is the delivery (threads.py)
+            log.warning("could not update the incident parent", extra={"error": type(exc).__name__})
 
     @staticmethod
     def resend_when_unsure(destination: str) -> bool:
@@ -113,10 +148,17 @@ class Senders:
 
     def send(self, destination: str, event: ev.Event) -> str:
         scheme, target = split_destination(destination)
-        if scheme == "slack" and self.slack_api is not None:
-            return self.slack_api.post(target, render.slack_message(event, self.public_base_url))
-        if scheme == "slack-user" and self.slack_api is not None:
-            return self.slack_api.post(self.slack_api.dm_channel(target), render.slack_message(event, self.public_base_url))
+        if scheme in ("slack", "slack-user") and self.slack_api is not None:
+            channel = target if scheme == "slack" else self.slack_api.dm_channel(target)
+            parent = self._parent(destination, event)
+            if parent is not None:  # a reminder or the recovery: into the incident's thread
+                ts = self.slack_api.post(parent.channel, render.slack_thread_reply(event, self.public_base_url),
+                                         thread_ts=parent.ts)
+                self._update_parent(destination, parent, event)
+                return ts
+            ts = self.slack_api.post(channel, render.slack_message(event, self.public_base_url))
+            self._remember(destination, event, channel, ts)
+            return ts
         if scheme == "slack-webhook":
             sender = self.slack_webhook(target)
             if sender is not None:
@@ -323,8 +365,12 @@ def senders_from_config(settings: Any) -> Senders:
     def slack_webhook_channel(name: str) -> str | None:
         return os.environ.get(f"NEWBOOKS_SLACK_WEBHOOK_{_env_name(name or 'default')}_CHANNEL") or None
 
+    from chalicelib import aws
+    from chalicelib.notify.threads import IncidentThreads
+
     return Senders(settings.public_base_url, slack_api=slack_api, slack_webhook=slack_webhook, x=x, webhook=webhook,
-                   webhook_url=webhook_url, slack_webhook_channel=slack_webhook_channel)
+                   webhook_url=webhook_url, slack_webhook_channel=slack_webhook_channel,
+                   threads=IncidentThreads(aws.table(settings.state_table)) if slack_api else None)
 
 
 def _env_name(name: str) -> str:

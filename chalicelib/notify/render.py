@@ -195,7 +195,9 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context_bits))]))
     url = safe_url(data.get("url"))
     buttons = [ButtonElement(text="Open", url=url, action_id=OPEN_RELEASE)] if url else []
-    series = str(data.get("series") or "").strip()[:ACTION_VALUE_MAX]
+    # escaped like text (the value is opaque to Slack, but nothing crawled leaves unescaped);
+    # the interactions worker unescapes it
+    series = mrkdwn(str(data.get("series") or "").strip()[:ACTION_VALUE_MAX // 5])
     if series:  # handled by /slack/interactions (chalicelib.slackbot.interactions)
         buttons += [
             ButtonElement(text="Follow series", action_id=FOLLOW_SERIES, value=series, style="primary"),
@@ -279,6 +281,80 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
         ActionsBlock(block_id="alert_actions", elements=buttons),
     ]
     return f"{header}: {mrkdwn(subject)} is {mrkdwn(state)}", blocks
+
+
+def slack_thread_reply(event: ev.Event, public_base_url: str) -> dict[str, Any]:
+    """A reminder or recovery as a reply in its incident's thread: one short line."""
+    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+    data = event.data
+    subject = str(data.get("target") or event.subject)
+    duration = duration_text(data, event.occurred_at)
+    if event.type == ev.TARGET_RECOVERED:
+        text = f":large_green_circle: *{mrkdwn(subject)}* recovered" + (f" after {duration}" if duration else "")
+    else:
+        text = f":red_circle: *{mrkdwn(subject)}* is still down" + (f" ({duration})" if duration else "")
+        if failing_condition(data):
+            text += f" · {mrkdwn(failing_condition(data))}"
+    metadata = {"event_type": "newbooks_event", "event_payload": {"event_id": event.id, "type": event.type}}
+    return {"text": re.sub(r"[*:]", "", text).strip(), "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
+            "metadata": metadata}
+
+
+def slack_incident_parent(
+    parent: Any,
+    latest: ev.Event,
+    public_base_url: str,
+    acked_by: str | None = None,
+    group: tuple[list[str], list[str]] | None = None,
+) -> dict[str, Any]:
+    """The incident's parent message as `chat.update` rewrites it after `latest` (a reminder or
+    the recovery): current state, how long, and the buttons that still make sense."""
+    from slack_sdk.models.blocks import (
+        ActionsBlock,
+        ButtonElement,
+        ContextBlock,
+        HeaderBlock,
+        MarkdownTextObject,
+        SectionBlock,
+    )
+
+    target = parent.target
+    duration = duration_text(latest.data, latest.occurred_at) or duration_text({"since": parent.since}, latest.occurred_at)
+    if group is not None:
+        targets, recovered = group
+        down = [t for t in targets if t not in recovered]
+        over = not down
+        header = "Several targets recovered" if over else "Several targets down"
+        lines = (":large_green_circle: All recovered: " if over else f":red_circle: {len(down)} of {len(targets)} still down: ") \
+            + mrkdwn(", ".join(down or targets))
+        if recovered and down:
+            lines += f"\n:large_green_circle: recovered: {mrkdwn(', '.join(recovered))}"
+        page = status_url(public_base_url)
+        subject = f"{len(targets)} targets"
+    else:
+        over = latest.type == ev.TARGET_RECOVERED
+        header = "Target recovered" if over else "Target down"
+        lines = f"{':large_green_circle:' if over else ':red_circle:'} *{link(status_url(public_base_url, target), target)}* " \
+            + (f"recovered after {duration}" if over and duration else "recovered" if over else
+               f"is *down*" + (f" for {duration}" if duration else ""))
+        page = status_url(public_base_url, target)
+        subject = target
+    fields = _fields([("State", "up" if over else "down"), ("Duration", duration), ("Since", parent.since),
+                      ("Failing condition", None if over else parent.condition or failing_condition(latest.data))])
+    blocks: list[Any] = [HeaderBlock(text=header), SectionBlock(text=MarkdownTextObject(text=lines), fields=fields or None)]
+    if acked_by:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":eyes: Acknowledged by <@{mrkdwn(acked_by)}>")]))
+    buttons = []
+    if not over and group is None:
+        if not acked_by:
+            ack = json.dumps({"t": target, "e": parent.event_id}, separators=(",", ":"), ensure_ascii=False)
+            buttons.append(ButtonElement(text="Acknowledge", action_id=ACK_ALERT, value=ack, style="primary"))
+        buttons.append(ButtonElement(text="Mute 1 h", action_id=MUTE_ALERT, value=target))
+    buttons.append(ButtonElement(text="Open status page", url=page, action_id=OPEN_STATUS))
+    blocks.append(ActionsBlock(block_id="alert_actions", elements=buttons))
+    state = "recovered" if over else "down"
+    return {"text": f"{header}: {mrkdwn(subject)} {state}", "blocks": [b.to_dict() for b in blocks]}
 
 
 def _slack_failed(data: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -95,11 +95,16 @@ class SlackWebApi:
         except Exception as exc:
             raise TransientError(f"slack: {method} {type(exc).__name__}", ambiguous=True) from None
 
-    def post(self, channel: str, message: dict[str, Any]) -> str:
-        """Post; returns the message ts."""
-        return self.retrying.run(lambda: self._post_once(channel, message))
+    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
+        """Post (into a thread when `thread_ts`); returns the message ts."""
+        return self.retrying.run(lambda: self._post_once(channel, message, thread_ts))
 
-    def _post_once(self, channel: str, message: dict[str, Any]) -> str:
+    def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        """chat.update: rewrite a message we posted (an incident's parent)."""
+        self.retrying.run(lambda: self.call("chat.update", channel=channel, ts=ts, text=message.get("text") or "",
+                                            blocks=message.get("blocks")))
+
+    def _post_once(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
         from slack_sdk.errors import SlackApiError
 
         try:
@@ -108,6 +113,7 @@ class SlackWebApi:
                 text=message.get("text") or "",
                 blocks=message.get("blocks"),
                 metadata=message.get("metadata"),
+                thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -123,22 +129,29 @@ class SlackWebApi:
             raise TransientError(f"slack: {type(exc).__name__}: {exc}", ambiguous=True) from None
         return str(response.get("ts") or "")
 
-    def posted(self, channel: str, event_id: str, oldest: float) -> bool:
-        """Is a message for `event_id` already in `channel` since `oldest`? Our posts carry the
-        event id as message metadata (needs the channels:history / groups:history scope)."""
+    def posted(self, channel: str, event_id: str, oldest: float, thread_ts: str | None = None) -> str | None:
+        """The ts of a message for `event_id` in `channel` (or in the thread `thread_ts`) since
+        `oldest`, else None. Our posts carry the event id as message metadata (scopes
+        channels:history / groups:history / im:history; thread replies come from
+        conversations.replies, which conversations.history does not list)."""
         cursor = None
         for _page in range(5):  # bounded: a stale claim is minutes old, not days
-            response = self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
-            )
+            if thread_ts:
+                response = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200,
+                    cursor=cursor)
+            else:
+                response = self.client.conversations_history(
+                    channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
+                )
             for message in response.get("messages") or []:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("event_id") == event_id:
-                    return True
+                    return str(message.get("ts") or "") or "found"
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return False
-        return False
+                return None
+        return None
 
 
 class SlackWebhookSender:

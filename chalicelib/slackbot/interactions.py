@@ -263,7 +263,11 @@ class SlackInteractions:
         from chalicelib.notify.mutes import ALERT_MUTE_S, SERIES_MUTE_S
         from chalicelib.notify.render import mrkdwn
 
+        from chalicelib.slackbot.commands import unescape
+
         action, value, user = job["action_id"], str(job.get("value") or ""), str(job.get("user_id") or "")
+        if action in (FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES):
+            value = unescape(value)  # render.py escaped the crawled series name
         destination = self.destination(job)
         where = "in direct messages" if destination.startswith("slack-user:") else "in this channel"
         if action == FOLLOW_SERIES:
