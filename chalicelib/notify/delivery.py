@@ -34,6 +34,7 @@ from typing import Any, Callable
 from chalicelib import events as ev
 from chalicelib.log import get_logger
 from chalicelib.notify import render
+from chalicelib.notify.channels import RESEND_WHEN_UNSURE as CHANNELS_RESEND
 from chalicelib.notify.console import ConsoleSender
 from chalicelib.notify.errors import PermanentError, TransientError
 from chalicelib.notify.ledger import AlreadySent, InFlight, Ledger
@@ -59,7 +60,8 @@ class CannotTell(Exception):
 # What happens when an attempt may have posted and the peer cannot be asked (README, "Delivery
 # guarantees"): resend (duplicates are recognisable there) or park in the DLQ (at most once).
 RESEND_WHEN_UNSURE = {"x": True, "webhook": True, "console": True, "slack": False, "slack-user": False,
-                      "slack-webhook": False}
+                      "slack-webhook": False, **CHANNELS_RESEND}
+CHANNEL_SCHEMES = frozenset(CHANNELS_RESEND)
 
 
 class Senders:
@@ -76,6 +78,7 @@ class Senders:
         slack_webhook_channel: Callable[[str], str | None] = lambda name: None,
         webhook_url: Callable[[str], Any] | None = None,
         threads: Any = None,
+        channels: Any = None,
     ) -> None:
         """`webhook_url(url)`: the sender for a `webhook:<url>` destination (default: unsigned,
         public addresses only). `slack_webhook_channel(name)`: the channel id an incoming
@@ -89,12 +92,21 @@ class Senders:
         self.slack_webhook_channel = slack_webhook_channel
         self.webhook_url = webhook_url or _default_webhook_url
         self.threads = threads  # chalicelib.notify.threads.IncidentThreads: incidents as threads
+        self.channels = channels  # chalicelib.notify.channels.ChannelSenders: discord, teams, ...
 
     def already_sent(self, destination: str, event: ev.Event, since: float) -> bool:
         """After an attempt that may have posted: is the message already at the peer? Only the
         Slack Web API can be asked (message metadata, `conversations.history`). Raises
         `CannotTell` when the peer cannot be asked, `TransientError` when asking failed."""
         scheme, target = split_destination(destination)
+        if self.channels is not None and scheme in CHANNEL_SCHEMES:
+            try:
+                found = self.channels.posted(scheme, target, event, since)
+            except Exception as exc:  # the peer could not be asked now: ask again later
+                raise TransientError(f"{scheme}: could not check for an earlier post ({type(exc).__name__})") from None
+            if found is None:
+                raise CannotTell(f"{scheme} destinations cannot be checked for an earlier post")
+            return found
         channel = None
         if scheme == "slack" and self.slack_api is not None:
             channel = target
@@ -165,6 +177,10 @@ class Senders:
                 return sender.post(render.slack_message(event, self.public_base_url))
         if scheme == "x" and self.x is not None:
             return self.x.post(render.tweet_text(event, self.public_base_url))
+        if scheme in CHANNEL_SCHEMES and self.channels is not None:
+            info = self.channels.send(scheme, target, event, self.public_base_url, ledger_key(event.id, destination))
+            if info is not None:
+                return info
         if scheme == "webhook":
             url = url_target(destination)
             sender = self.webhook_url(url) if url else self.webhook(target)
@@ -366,11 +382,13 @@ def senders_from_config(settings: Any) -> Senders:
         return os.environ.get(f"NEWBOOKS_SLACK_WEBHOOK_{_env_name(name or 'default')}_CHANNEL") or None
 
     from chalicelib import aws
+    from chalicelib.notify.channels import from_config as channels_from_config
     from chalicelib.notify.threads import IncidentThreads
 
     return Senders(settings.public_base_url, slack_api=slack_api, slack_webhook=slack_webhook, x=x, webhook=webhook,
                    webhook_url=webhook_url, slack_webhook_channel=slack_webhook_channel,
-                   threads=IncidentThreads(aws.table(settings.state_table)) if slack_api else None)
+                   threads=IncidentThreads(aws.table(settings.state_table)) if slack_api else None,
+                   channels=channels_from_config(settings))
 
 
 def _env_name(name: str) -> str:

@@ -10,6 +10,8 @@ Destinations are strings `<scheme>:<target>`:
     webhook:<name>         a signed JSON POST (URL from config, see webhook.py)
     webhook:<url>          a signed JSON POST to that http(s) URL (given through the API)
     console:               one line on stdout (local stack, no credentials)
+    discord:<name>  teams:<name>  telegram:<chat id>  ntfy:<name>  pagerduty:<name>
+    email:<address>        see chalicelib.notify.channels
 
 Besides the producer events of `chalicelib.events`, the notify package makes two internal
 event types: `release.digest` (many releases in one message) and `notify.failed` (operator
@@ -38,6 +40,13 @@ CHANNEL_OF_SCHEME = {
     "x": "x",
     "webhook": "webhook",
     "console": "console",
+    # outgoing HTTP/SMTP channels share the webhook queue and deliverer (chalicelib.notify.channels)
+    "discord": "webhook",
+    "teams": "webhook",
+    "telegram": "webhook",
+    "ntfy": "webhook",
+    "pagerduty": "webhook",
+    "email": "webhook",
 }
 CHANNELS = ("slack", "x", "webhook", "console")
 

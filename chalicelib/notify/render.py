@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from chalicelib import events as ev
 from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST, ledger_key
+from chalicelib.notify.text import _CONTROL, link, mrkdwn, release_title, safe_url  # noqa: F401  (re-exported)
 
 # action_ids of the buttons on our posts (chalicelib.slackbot.interactions handles them)
 OPEN_RELEASE, FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES = "open_release", "follow_series", "unfollow_series", "mute_series"
@@ -31,51 +32,6 @@ ACTION_VALUE_MAX = 2000  # Block Kit button value limit
 TWEET_LIMIT = 280
 TWEET_URL_WEIGHT = 23
 _URL = re.compile(r"https?://\S+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-# --- escaping --------------------------------------------------------------------------------
-
-
-def mrkdwn(text: Any) -> str:
-    """Escape text for Slack mrkdwn: the three control characters Slack documents."""
-    s = _CONTROL.sub(" ", "" if text is None else str(text))
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def safe_url(url: Any) -> str | None:
-    """An http(s) URL safe to embed in `<url|label>` and JSON, or None."""
-    if not url or not isinstance(url, str):
-        return None
-    url = url.strip()
-    if _CONTROL.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")  # encodes < > | " space and non-ASCII
-
-
-def link(url: Any, label: Any) -> str:
-    safe = safe_url(url)
-    text = mrkdwn(label) or (mrkdwn(safe) if safe else "")
-    if not safe:
-        return text
-    return f"<{safe.replace('&', '&amp;')}|{text}>"
-
-
-# --- shared wording --------------------------------------------------------------------------
-
-
-def release_title(data: dict[str, Any]) -> str:
-    title = str(data.get("title") or data.get("series") or data.get("id") or "untitled")
-    volume = data.get("volume")
-    if volume and str(volume) not in title:
-        title = f"{title} {volume}"
-    return title
 
 
 def duration_text(data: dict[str, Any], occurred_at: str = "") -> str | None:

@@ -1,4 +1,4 @@
-"""Pure Block Kit replies for `/newbooks` (slack_sdk.models.blocks).
+"""Pure Block Kit replies for `/newbooks` (plain dicts in the shapes of slack_sdk.models.blocks).
 
 Every reply is `{"response_type": "ephemeral", "text": <fallback>, "blocks": [...]}`.
 Crawled, configured and user-typed strings go through `chalicelib.notify.render.mrkdwn` (and
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 from urllib.parse import urlencode
 
-from chalicelib.notify.render import link, mrkdwn, release_title
+from chalicelib.notify.text import link, mrkdwn, release_title
 from chalicelib.slackbot import commands as c
 
 MAX_BLOCKS = 50
@@ -25,27 +25,26 @@ _STATE_ORDER = {"DOWN": 0, "DEGRADED": 1, "UNKNOWN": 2, "MAINTENANCE": 3, "UP": 
 
 
 def _reply(text: str, blocks: list[Any]) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "text": text, "blocks": [b.to_dict() for b in blocks[:MAX_BLOCKS]]}
+    return {"response_type": "ephemeral", "text": text, "blocks": list(blocks[:MAX_BLOCKS])}
 
 
-def _header(text: str) -> Any:
-    from slack_sdk.models.blocks import HeaderBlock
+# Plain dicts, not slack_sdk.models: importing slack_sdk loads its whole Web API client (and
+# asyncio) through the package __init__, which tripled the cold acknowledgement
+# (bench/slack_ack.py --ratio). The tests validate every reply with slack_sdk's models.
 
-    return HeaderBlock(text=text[:150])
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
 
 
-def _section(text: str) -> Any:
-    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
+def _section(text: str) -> dict[str, Any]:
     if len(text) > MAX_SECTION_CHARS:
         text = text[: MAX_SECTION_CHARS - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _context(text: str) -> Any:
-    from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
-
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_SECTION_CHARS])])
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_CHARS]}]}
 
 
 # --- help ----------------------------------------------------------------------------------------

@@ -417,7 +417,7 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackInte
     admins = frozenset(u.strip() for u in os.environ.get("NEWBOOKS_SLACK_TARGET_ADMINS", "").split(",") if u.strip())
     return SlackInteractions(
         verifier=Verifier(lambda: get_secret("slack_signing_secret"),
-                          ReplayGuard(aws.table(settings.state_table), clock=clock), clock=clock),
+                          ReplayGuard((aws.client("dynamodb"), settings.state_table), clock=clock), clock=clock),
         enqueue=JobQueue(lambda: aws.client("sqs"), settings.slack_jobs_queue_url),
         web=_lazy(web),
         subscriptions=subscription_service,

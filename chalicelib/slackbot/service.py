@@ -123,7 +123,7 @@ class SlackCommands:
         post: Callable[[str, dict[str, Any]], None],
         ledger: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.time,
-        tz: tzinfo = timezone.utc,
+        tz: tzinfo | None = timezone.utc,
         public_base_url: str = "http://127.0.0.1:8000",
         allow_private_urls: bool = False,
         open_modal: Callable[[str, str, str], None] | None = None,
@@ -137,7 +137,7 @@ class SlackCommands:
         self.post = post
         self.ledger = ledger
         self.clock = clock
-        self.tz = tz
+        self.tz = tz or timezone.utc
         self.public_base_url = public_base_url.rstrip("/")
         self.allow_private_urls = allow_private_urls
 
@@ -368,11 +368,9 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
 
         return Ledger(aws.table(settings.ledger_table))
 
-    from chalicelib.notify.subscriptions import zone
-
     return SlackCommands(
         verifier=Verifier(lambda: get_secret("slack_signing_secret"),
-                          ReplayGuard(aws.table(settings.state_table), clock=clock), clock=clock),
+                          ReplayGuard((aws.client("dynamodb"), settings.state_table), clock=clock), clock=clock),
         subscriptions=_lazy(subscriptions),
         releases=_lazy(releases),
         uptime=_lazy(uptime),
@@ -380,7 +378,7 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
         post=ResponseUrlPoster(),
         ledger=_lazy(ledger),
         clock=clock,
-        tz=zone(getattr(settings, "slack_tz", None) or "UTC"),
+        tz=None,  # UTC; resolved when a job first needs a date (keeps the ack path's imports small)
         public_base_url=settings.public_base_url,
         allow_private_urls=bool(settings.allow_private_targets),
         open_modal=_open_modal,

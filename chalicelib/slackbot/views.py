@@ -15,7 +15,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.notify.render import link, mrkdwn, release_title
+from chalicelib.notify.text import link, mrkdwn, release_title
 
 FOLLOW_MODAL = "follow_modal"
 TARGET_MODAL = "target_modal"
