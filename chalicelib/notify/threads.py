@@ -55,14 +55,13 @@ class IncidentThreads:
                                       "channel": channel, "event_id": event.id, "expires_at": expires})
         else:
             targets = [str(data.get("target") or event.subject)]
-        with self.table.batch_writer() as batch:
-            for name in targets:
-                batch.put_item(Item={
-                    "pk": f"THREAD#{destination}", "sk": f"target#{name}", "channel": channel, "ts": ts,
-                    "event_id": event.id, "target": name, "since": str(data.get("since") or event.occurred_at),
-                    "condition": str(data.get("condition") or data.get("error") or ""),
-                    "group": ts if event.type == ev.TARGETS_GROUPED_DOWN else "", "expires_at": expires,
-                })
+        for name in targets:  # one PutItem each (a grouped alert names a handful of targets)
+            self.table.put_item(Item={
+                "pk": f"THREAD#{destination}", "sk": f"target#{name}", "channel": channel, "ts": ts,
+                "event_id": event.id, "target": name, "since": str(data.get("since") or event.occurred_at),
+                "condition": str(data.get("condition") or data.get("error") or ""),
+                "group": ts if event.type == ev.TARGETS_GROUPED_DOWN else "", "expires_at": expires,
+            })
 
     def find(self, destination: str, target: str) -> Parent | None:
         item = self.table.get_item(Key={"pk": f"THREAD#{destination}", "sk": f"target#{target}"}).get("Item")
