@@ -18,6 +18,7 @@ MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 2900
 MAX_RELEASES_SHOWN = 20
 COMMAND = "/newbooks"
+REMOVE_FOLLOW_SELECT = "remove_follow_select"  # chalicelib.slackbot.interactions
 
 _STATE_EMOJI = {"DOWN": ":red_circle:", "DEGRADED": ":large_orange_circle:", "MAINTENANCE": ":wrench:",
                 "UNKNOWN": ":white_circle:", "UP": ":large_green_circle:"}
@@ -172,7 +173,17 @@ def following_reply(subs: Iterable[Any]) -> dict[str, Any]:
         lines.append(f"• *{mrkdwn(sub.label or sub.key)}*{kind}{digest}")
     blocks: list[Any] = [_header(f"Following ({len(subs)})")]
     for chunk in _chunks(lines):
+        if len(blocks) >= MAX_BLOCKS - 1:
+            break
         blocks.append(_section(chunk))
+    # Removing any kind of follow (keyword, publisher ... not only `unfollow <series>`): a menu
+    # handled by /slack/interactions; option values carry "<kind>#<key>" (at most 150 characters)
+    options = [{"text": {"type": "plain_text", "text": (f"{sub.label or sub.key} ({sub.kind})")[:75]},
+                "value": f"{sub.kind}#{sub.key}"} for sub in subs if len(f"{sub.kind}#{sub.key}") <= 150][:100]
+    if options:
+        blocks.append({"type": "actions", "block_id": "following_actions", "elements": [{
+            "type": "static_select", "action_id": REMOVE_FOLLOW_SELECT, "options": options,
+            "placeholder": {"type": "plain_text", "text": "Remove a follow…"}}]})
     return _reply(f"This channel follows {len(subs)} thing(s).", blocks)
 
 

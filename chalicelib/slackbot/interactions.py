@@ -42,9 +42,10 @@ JOB_KINDS = frozenset({"action", "home"})
 FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES = "follow_series", "unfollow_series", "mute_series"
 ACK_ALERT, MUTE_ALERT = "ack_alert", "mute_alert"
 REMOVE_FOLLOW, REMOVE_TARGET, UNMUTE = "remove_follow", "remove_target", "unmute"
+REMOVE_FOLLOW_SELECT = "remove_follow_select"  # the menu under `/newbooks following`
 OPEN_FOLLOW, OPEN_TARGET = "open_follow_modal", "open_target_modal"
 DEFERRED = frozenset({FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES, ACK_ALERT, MUTE_ALERT, REMOVE_FOLLOW,
-                      REMOVE_TARGET, UNMUTE})
+                      REMOVE_TARGET, UNMUTE, REMOVE_FOLLOW_SELECT})
 HOME_AHEAD_DAYS = 60
 HOME_SERIES_READ = 10  # one by_series Query each
 EVENT_KEEP_S = 3600  # Slack retries an event within about an hour
@@ -133,7 +134,8 @@ class SlackInteractions:
             return ""  # URL buttons: Slack opened the link already
         message = payload.get("message") or {}
         job = {
-            "schema_version": 1, "kind": "action", "action_id": action_id, "value": str(action.get("value") or ""),
+            "schema_version": 1, "kind": "action", "action_id": action_id,
+            "value": str(action.get("value") or (action.get("selected_option") or {}).get("value") or ""),
             "action_ts": str(action.get("action_ts") or ""), "user_id": user, "channel_id": channel,
             "container": str((payload.get("container") or {}).get("type") or ""),
             "message_ts": str(message.get("ts") or (payload.get("container") or {}).get("message_ts") or ""),
@@ -291,6 +293,10 @@ class SlackInteractions:
             if not done.changed and done.by != user:
                 return _ephemeral(f"<@{done.by}> already acknowledged this alert.")
             return acknowledged_message(job.get("message") or {}, done.by, int(self.clock()))
+        if action == REMOVE_FOLLOW_SELECT:  # the exact stored key: no second normalization
+            kind, _sep, key = value.partition("#")
+            self.subscriptions().store.delete(destination, kind, key)
+            return _ephemeral(f"Removed the {mrkdwn(kind)} follow *{mrkdwn(key)}* {where}.")
         if action in (REMOVE_FOLLOW, REMOVE_TARGET, UNMUTE):
             self._home_change(action, value, user, destination)
             self.publish_home(user)

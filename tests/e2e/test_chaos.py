@@ -89,7 +89,7 @@ class Peers:
                     time.sleep(11)
                     return self.reply(503, b"{}", "application/json")
                 with peers.lock:
-                    if self.path.startswith("/slack/api/conversations.history"):
+                    if self.path.startswith(("/slack/api/conversations.history", "/slack/api/conversations.replies")):
                         query = _slack_payload(body, self.headers.get("Content-Type", ""))
                         messages = [{"ts": "1.0", "metadata": {"event_type": "newbooks_event", "event_payload": {"event_id": e}}}
                                     for (channel, e), n in peers.slack.items() if channel == query.get("channel") and n]
@@ -99,6 +99,10 @@ class Peers:
                         event_id = (payload.get("metadata") or {}).get("event_payload", {}).get("event_id")
                         peers.slack[(payload.get("channel"), event_id)] += 1
                         reply = {"ok": True, "channel": payload.get("channel"), "ts": f"{time.time():.6f}"}
+                        return self.reply(200, json.dumps(reply).encode(), "application/json")
+                    if self.path.startswith("/slack/api/chat.update"):  # incident parents rewritten in place
+                        payload = _slack_payload(body, self.headers.get("Content-Type", ""))
+                        reply = {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
                         return self.reply(200, json.dumps(reply).encode(), "application/json")
                     if self.path.startswith("/x/2/tweets"):
                         text = json.loads(body)["text"]

@@ -252,3 +252,27 @@ def test_home_lists_and_removes_runtime_targets(slack, web):
                                  channel=None, container="view"))
     slack.run_worker()
     assert [t for t in uptime_service().list_targets() if t["name"] == "shop-api"] == []
+
+
+def test_any_channel_follow_can_be_removed_from_the_following_list(slack, web):
+    """Keyword / publisher follows made with the form are listed by `/newbooks following`, whose
+    menu removes them (what DELETE /subscriptions/... does, without the key)."""
+    from conftest import validate_blocks
+
+    from chalicelib.bootstrap import subscription_service
+
+    slack.command("follow")
+    slack.interact(view_submission(opened_view(web), follow_values("鬼滅の刃", "keyword")))
+    subscription_service().follow("slack:C0NEWBOOKS", "publisher", "集英社")
+    listing = slack.command("following").json
+    validate_blocks(listing["blocks"])
+    menu = listing["blocks"][-1]["elements"][0]
+    assert menu["type"] == "static_select"
+    option = next(o for o in menu["options"] if o["value"].startswith("keyword#"))
+    payload = block_actions({"action_id": menu["action_id"], "block_id": "following_actions",
+                             "selected_option": option}, response_url=slack.responses.url("/actions/rm"))
+    payload["actions"][0]["type"] = "static_select"
+    assert slack.interact(payload).status_code == 200
+    slack.run_worker()
+    assert [s.kind for s in subscription_service().list("slack:C0NEWBOOKS")] == ["publisher"]
+    assert slack.responses.messages()[-1]["text"].startswith("Removed the keyword follow")
