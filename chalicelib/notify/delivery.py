@@ -263,7 +263,7 @@ class DeliveryService:
                 self._hide(channel, record, exc.retry_after_s)
             raise
         except Exception as exc:  # unknown: it may have reached the peer
-            self.ledger.mark_uncertain(claim, f"{type(exc).__name__}: {exc}")
+            self.ledger.mark_uncertain(claim, _ANY_URL.sub("<url>", f"{type(exc).__name__}: {exc}"))
             raise
         if not self.ledger.mark_sent(claim, str(info or "")):
             log.warning("claim went stale during send", extra={"key": key})
