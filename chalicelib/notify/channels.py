@@ -39,7 +39,7 @@ import json
 from typing import Any, Callable
 
 from chalicelib import events as ev
-from chalicelib.notify.errors import PermanentError, TransientError, header, retry_after, scrub
+from chalicelib.notify.errors import PermanentError, TransientError, retry_after, scrub
 from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST
 from chalicelib.notify.text import release_title, safe_url
 
@@ -55,7 +55,12 @@ def event_tag(event_id: str) -> str:
 
 def summary(event: ev.Event, public_base_url: str) -> tuple[str, str, str | None]:
     """(title, plain text, link) for the text-only channels."""
-    from chalicelib.notify.render import _UPTIME_HEADERS, duration_text, failing_condition, status_url
+    from chalicelib.notify.render import (
+        _UPTIME_HEADERS,
+        duration_text,
+        failing_condition,
+        status_url,
+    )
 
     data, base = event.data, public_base_url.rstrip("/")
     if event.type == ev.RELEASE_NEW:
@@ -304,8 +309,9 @@ class EmailSender:
         return str(message["Message-ID"])
 
 
-def from_config(settings: Any) -> "ChannelSenders":
-    """The factories the composition root hands to `delivery.Senders` (secrets looked up lazily)."""
+def from_config(settings: Any) -> ChannelSenders:
+    """The factories the composition root hands to `delivery.Senders` (secrets looked up lazily;
+    a channel without its secret is None, so the notification goes to the console)."""
     import os
 
     from chalicelib.secrets import get_secret
@@ -313,19 +319,32 @@ def from_config(settings: Any) -> "ChannelSenders":
     def named(prefix: str, name: str) -> str | None:
         return get_secret(f"{prefix}_{name}" if name and name != "default" else prefix)
 
-    return ChannelSenders(
-        discord=lambda name: (lambda url: DiscordSender(url) if url else None)(named("discord_webhook_url", name)),
-        teams=lambda name: (lambda url: TeamsSender(url) if url else None)(named("teams_webhook_url", name)),
-        telegram=lambda: (lambda token: TelegramSender(os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"), token)
-                          if token else None)(get_secret("telegram_bot_token")),
-        ntfy=lambda name: (lambda topic: NtfySender(os.environ.get("NTFY_URL", "https://ntfy.sh"), topic,
-                                                    get_secret("ntfy_token")) if topic else None)(named("ntfy_topic", name)),
-        pagerduty=lambda name: (lambda key: PagerDutySender(os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
-                                                            key) if key else None)(named("pagerduty_routing_key", name)),
-        email=lambda: EmailSender(os.environ["NEWBOOKS_SMTP_URL"], os.environ.get("NEWBOOKS_EMAIL_FROM", "newbooks@localhost"),
-                                  os.environ.get("NEWBOOKS_SMTP_USER"), get_secret("smtp_password"))
-        if os.environ.get("NEWBOOKS_SMTP_URL") else None,
-    )
+    def discord(name: str) -> DiscordSender | None:
+        url = named("discord_webhook_url", name)
+        return DiscordSender(url) if url else None
+
+    def teams(name: str) -> TeamsSender | None:
+        url = named("teams_webhook_url", name)
+        return TeamsSender(url) if url else None
+
+    def telegram() -> TelegramSender | None:
+        token = get_secret("telegram_bot_token")
+        return TelegramSender(os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"), token) if token else None
+
+    def ntfy(name: str) -> NtfySender | None:
+        topic = named("ntfy_topic", name)
+        return NtfySender(os.environ.get("NTFY_URL", "https://ntfy.sh"), topic, get_secret("ntfy_token")) if topic else None
+
+    def pagerduty(name: str) -> PagerDutySender | None:
+        key = named("pagerduty_routing_key", name)
+        return PagerDutySender(os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"), key) if key else None
+
+    def email() -> EmailSender | None:
+        url = os.environ.get("NEWBOOKS_SMTP_URL")
+        return EmailSender(url, os.environ.get("NEWBOOKS_EMAIL_FROM", "newbooks@localhost"),
+                           os.environ.get("NEWBOOKS_SMTP_USER"), get_secret("smtp_password")) if url else None
+
+    return ChannelSenders(discord=discord, teams=teams, telegram=telegram, ntfy=ntfy, pagerduty=pagerduty, email=email)
 
 
 class ChannelSenders:

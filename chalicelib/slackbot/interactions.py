@@ -264,7 +264,6 @@ class SlackInteractions:
         """Do what the button says; the ephemeral reply (or replacement message) to send."""
         from chalicelib.notify.mutes import ALERT_MUTE_S, SERIES_MUTE_S
         from chalicelib.notify.render import mrkdwn
-
         from chalicelib.slackbot.commands import unescape
 
         action, value, user = job["action_id"], str(job.get("value") or ""), str(job.get("user_id") or "")
@@ -279,7 +278,10 @@ class SlackInteractions:
             self.subscriptions().unfollow(destination, "series", value)
             return _ephemeral(f"Stopped following *{mrkdwn(value)}* {where}.")
         if action == MUTE_SERIES:
-            from chalicelib.notify.subscriptions import normalize_key, resolve_series_key
+            from chalicelib.notify.subscriptions import (
+                normalize_key,
+                resolve_series_key,
+            )
 
             key = normalize_key("series", value, resolve_series_key())
             done = self.mutes().mute(destination, "series", key, SERIES_MUTE_S, user)

@@ -251,96 +251,11 @@ class SlackCommands:
         return datetime.fromtimestamp(self.clock(), self.tz).date()
 
     def answer_job(self, command: c.Command, channel_id: str) -> dict[str, Any]:
-        """The reply for a deferred command (bounded Query/GetItem calls)."""
-        today = self.today()
-        if command.name == c.FOLLOWED:
-            return self._followed(channel_id, *week_range(today))
-        if command.name in (c.TODAY, c.WEEK, c.NEXT):
-            if command.name == c.TODAY:
-                start = end = today.isoformat()
-                title = f"Releases today ({start})"
-            else:
-                start, end = week_range(today, 1 if command.name == c.NEXT else 0)
-                title = f"{'Next week' if command.name == c.NEXT else 'This week'}: {start} – {end}"
-            page = self.releases().list({"from": start, "to": end, "limit": "50"})
-            return b.releases_reply(title, page["releases"], empty="No releases dated in this range yet.",
-                                    more_url=b.releases_url(self.public_base_url, **{"from": start, "to": end}),
-                                    more=page.get("next_cursor") is not None)
-        if command.name == c.SEARCH:
-            return self._search(command.arg, today)
-        if command.name == c.STATUS:
-            from chalicelib.notify.render import status_url
+        """The reply for a deferred command (bounded Query/GetItem calls): chalicelib.slackbot.jobs,
+        kept out of this module so the acknowledgement path does not compile it."""
+        from chalicelib.slackbot import jobs
 
-            return b.status_reply(self.uptime().status_summary(), status_url(self.public_base_url))
-        return b.help_reply(command)
-
-    def _followed(self, channel_id: str, start: str, end: str) -> dict[str, Any]:
-        from chalicelib.queries import BadQuery
-
-        subs = [s for s in self.subscriptions().list(f"slack:{channel_id}") if s.kind == "series"]
-        title = f"This week: {start} – {end}"
-        if not subs:
-            return b.releases_reply(title, [], empty="This channel follows no series yet. "
-                                    f"Try `{b.COMMAND} follow ONE PIECE`, or `{b.COMMAND} week` for everything.")
-        subs.sort(key=lambda s: s.created_at or "")
-        read, skipped = subs[:MAX_FOLLOWED_SERIES], subs[MAX_FOLLOWED_SERIES:]
-        found: dict[str, dict[str, Any]] = {}
-        for sub in read:
-            try:
-                page = self.releases().list({"series": sub.key, "from": start, "to": end, "limit": "50"})
-            except BadQuery:
-                continue
-            for release in page["releases"]:
-                found.setdefault(str(release.get("id")), release)
-        rows = sorted(found.values(), key=lambda r: (str(r.get("release_date") or ""), str(r.get("title") or "")))
-        note = f"For the {len(read)} series this channel follows."
-        if skipped:
-            note += f" {len(skipped)} more followed series were not read (at most {MAX_FOLLOWED_SERIES})."
-        return b.releases_reply(title, rows, note=note,
-                                empty=f"Nothing this week for the {len(read)} series this channel follows.")
-
-    def _search(self, text: str, today: date) -> dict[str, Any]:
-        from chalicelib.notify.render import mrkdwn
-        from chalicelib.queries import BadQuery
-
-        isbn = _isbn(text)
-        rows: dict[str, dict[str, Any]] = {}
-        more = False
-        if isbn:
-            found = self.releases().get(f"isbn:{isbn}")
-            if found:
-                rows[str(found["id"])] = found
-            note = f"ISBN {isbn}"
-        else:
-            start = (today - timedelta(days=SEARCH_BACK_DAYS)).isoformat()
-            end = (today + timedelta(days=SEARCH_AHEAD_DAYS)).isoformat()
-            try:  # the whole series by name (one by_series partition)
-                page = self.releases().list({"series": text, "from": (today - timedelta(days=SERIES_BACK_DAYS)).isoformat(),
-                                             "limit": "200"})
-                rows.update((str(r["id"]), r) for r in page["releases"])
-                more = more or page.get("next_cursor") is not None
-            except BadQuery:
-                pass
-            page = self.releases().list({"q": text, "from": start, "to": end, "limit": "200"})
-            more = more or page.get("next_cursor") is not None
-            for r in page["releases"]:
-                rows.setdefault(str(r["id"]), r)
-            note = f"“{mrkdwn(text)}” in titles, series and ISBNs of releases dated {start} – {end}, and the series by that name"
-        ordered = sorted(rows.values(), key=lambda r: str(r.get("release_date") or ""), reverse=True)
-        return b.releases_reply("Search results", ordered, note=note, more=more,
-                                empty="Nothing found. Try fewer words, the series name, or an ISBN.")
-
-
-def _isbn(text: str) -> str | None:
-    import re
-    import unicodedata
-
-    compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text)).upper().removeprefix("ISBN").lstrip(":")
-    if not re.fullmatch(r"\d{9}[\dX]|\d{13}", compact):
-        return None
-    from crawlers.normalize import normalize_isbn
-
-    return normalize_isbn(compact)
+        return jobs.answer(self, command, channel_id)
 
 
 def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackCommands:
