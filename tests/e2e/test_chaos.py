@@ -8,8 +8,9 @@ the client timeout on a fixed rhythm. Mid-stream the runner (Lambda's stand-in) 
 comes back as a "new version" writing events with the next schema version.
 
 Afterwards: every new release and every state change reached every subscribed destination exactly
-once (Slack by message metadata; webhook receivers dedupe on X-Newbooks-Delivery and X refuses
-duplicate text, as documented, so their repeats are counted as redeliveries), nothing was lost,
+once (Slack by message metadata, ntfy by the event tag it polls for; webhook receivers dedupe on
+X-Newbooks-Delivery and X refuses duplicate text, as documented, so their repeats are counted as
+redeliveries), nothing was lost,
 the poison destination's messages sit in the DLQ with their reason, and the stored releases
 equal what a clean run of the same pages stores (ids, fields and source refs).
 """
@@ -27,6 +28,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from chalicelib.notify.channels import event_tag
 from devstack.samples import read_sample, samples_dir
 from tests.e2e.stack import REPORT, Stack, get_json, wait_for
 
@@ -53,6 +55,7 @@ class Peers:
         self.slack: Counter = Counter()  # (channel, event id) -> accepted posts
         self.tweets: Counter = Counter()  # text -> accepted posts
         self.webhooks: Counter = Counter()  # delivery id -> processed deliveries
+        self.ntfy: Counter = Counter()  # event tag -> messages published to the ntfy topic
         self.redeliveries: Counter = Counter()  # refused (X) or deduped (webhook) repeats
         self.pages = site_pages
         peers = self
@@ -71,6 +74,10 @@ class Peers:
                     return self.reply(200, b"ok", "text/plain")
                 if path == "/target/down":
                     return self.reply(500, b"down", "text/plain")
+                if path == "/ntfy/chaos-topic/json":  # ntfy's poll: what the topic holds
+                    with peers.lock:
+                        lines = [json.dumps({"event": "message", "tags": ["newbooks", tag]}) for tag in peers.ntfy]
+                    return self.reply(200, "\n".join(lines).encode() + b"\n", "application/x-ndjson")
                 name = path.strip("/")
                 if name in peers.pages:
                     return self.reply(200, peers.pages[name], "text/html")
@@ -104,6 +111,11 @@ class Peers:
                         payload = _slack_payload(body, self.headers.get("Content-Type", ""))
                         reply = {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
                         return self.reply(200, json.dumps(reply).encode(), "application/json")
+                    if self.path.startswith("/ntfy/chaos-topic"):  # ntfy keeps every publish: a repeat is a double post
+                        tag = next((t for t in (self.headers.get("Tags") or "").split(",") if t.startswith("nb-")), "")
+                        peers.ntfy[tag] += 1
+                        return self.reply(200, json.dumps({"id": f"n{len(peers.ntfy)}", "event": "message"}).encode(),
+                                          "application/json")
                     if self.path.startswith("/x/2/tweets"):
                         text = json.loads(body)["text"]
                         if peers.tweets[text]:  # X refuses identical text, as the real API does
@@ -149,7 +161,7 @@ class Peers:
 
     def posts(self) -> int:
         with self.lock:
-            return sum(self.slack.values()) + sum(self.tweets.values()) + sum(self.webhooks.values())
+            return sum(self.slack.values()) + sum(self.tweets.values()) + sum(self.webhooks.values()) + sum(self.ntfy.values())
 
 
 def _slack_payload(body: bytes, content_type: str) -> dict:
@@ -187,6 +199,8 @@ def _config(tmp: Path, peers: Peers) -> dict[str, str]:
   - {destination: "slack:C1", kind: target, match: "*"}
   - {destination: "webhook:hook", kind: target, match: "*"}
   - {destination: "webhook:broken", kind: target, match: "*"}
+  - {destination: "ntfy:phone", kind: series, match: "Nailbiter"}
+  - {destination: "ntfy:phone", kind: target, match: "*"}
 """)
     return {
         "NEWBOOKS_SOURCES_FILE": str(sources), "NEWBOOKS_TARGETS_FILE": str(targets),
@@ -197,6 +211,7 @@ def _config(tmp: Path, peers: Peers) -> dict[str, str]:
         "NEWBOOKS_WEBHOOK_HOOK_URL": f"{peers.url}/webhook/hook",
         "NEWBOOKS_WEBHOOK_BROKEN_URL": f"{peers.url}/webhook/broken",
         "WEBHOOK_SIGNING_SECRET": "whsec-chaos-456",
+        "NTFY_URL": f"{peers.url}/ntfy", "NTFY_TOPIC_PHONE": "chaos-topic",  # reconciled by polling the topic
         # A killed deliverer's claim is retried once stale: 30 s still exceeds the longest send
         # (10 s client timeout + inline Retry-After waits), and keeps the run short.
         "NEWBOOKS_LEDGER_STALE_S": "30",
@@ -239,12 +254,12 @@ def expected_deliveries(moto: Moto) -> set[tuple[str, str]]:
     expected = set()
     for item in moto.items("releases"):
         if item["sk"] == "META" and item.get("series_key") == nailbiter:
-            for destination in ("slack:C1", "x:default", "webhook:hook"):
+            for destination in ("slack:C1", "x:default", "webhook:hook", "ntfy:phone"):
                 expected.add((f"release.new:{item['id']}", destination))
     for item in moto.items("state"):
         event = item.get("last_event") if item["pk"].startswith("TARGET#") and item["sk"] == "STATE" else None
         if event:
-            for destination in ("slack:C1", "webhook:hook"):
+            for destination in ("slack:C1", "webhook:hook", "ntfy:phone"):
                 expected.add((event["id"], destination))
     return expected
 
@@ -375,6 +390,7 @@ def post_counts(peers: Peers, expected: set[tuple[str, str]]) -> Counter:
     once, and as many texts as expected X deliveries (a shortfall is reported as losses)."""
     with peers.lock:
         slack, tweets, hooks = Counter(peers.slack), Counter(peers.tweets), Counter(peers.webhooks)
+        ntfy = Counter(peers.ntfy)
     counts: Counter = Counter()
     x_expected = sorted(e for e, d in expected if d == "x:default")
     accepted = sorted(tweets.values(), reverse=True)
@@ -385,4 +401,6 @@ def post_counts(peers: Peers, expected: set[tuple[str, str]]) -> Counter:
             counts[(event_id, destination)] = slack[("C1", event_id)]
         elif destination.startswith("webhook:"):
             counts[(event_id, destination)] = hooks[f"{event_id}#{destination}"]
+        elif destination == "ntfy:phone":
+            counts[(event_id, destination)] = ntfy[event_tag(event_id)]
     return counts
