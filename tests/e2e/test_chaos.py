@@ -41,6 +41,30 @@ PAGES = {
 CHAOS = {"seed": int(os.environ.get("NEWBOOKS_CHAOS_SEED", "11")), "aws_fault_rate": 0.04, "duplicate_rate": 0.3, "late_rate": 0.2,
          "duplicate_schedule_rate": 0.3, "skip_schedule_rate": 0.1}
 TOTALS: dict[str, int] = {}
+SIGNING_SECRET = "chaos-signing-secret-789"
+
+
+def click(base: str, peers_url: str, action: dict) -> int:
+    """A signed block_actions payload, as Slack posts a button click (the same click, re-sent,
+    gets a new timestamp and signature, so only the ledger can tell it is a repeat)."""
+    import hashlib
+    import hmac
+    import urllib.request
+    from urllib.parse import urlencode
+
+    payload = {"type": "block_actions", "user": {"id": "U9"}, "channel": {"id": "C9"}, "trigger_id": "1.2.3",
+               "container": {"type": "message", "message_ts": "1.000001", "channel_id": "C9"},
+               "message": {"ts": "1.000001", "text": "alert", "blocks": [{"type": "actions", "block_id": "alert_actions",
+                           "elements": [{"type": "button", "action_id": "ack_alert", "text": {"type": "plain_text", "text": "Ack"}}]}]},
+               "response_url": f"{peers_url}/response/{action['action_id']}",
+               "actions": [{**action, "type": "button", "action_ts": "1700000000.000100"}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    ts = str(int(time.time()))
+    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{base}/slack/interactions", data=body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
 
 
 class Peers:
@@ -56,6 +80,7 @@ class Peers:
         self.tweets: Counter = Counter()  # text -> accepted posts
         self.webhooks: Counter = Counter()  # delivery id -> processed deliveries
         self.ntfy: Counter = Counter()  # event tag -> messages published to the ntfy topic
+        self.responses: Counter = Counter()  # Slack response_url path -> accepted answers to a button click
         self.redeliveries: Counter = Counter()  # refused (X) or deduped (webhook) repeats
         self.pages = site_pages
         peers = self
@@ -111,6 +136,9 @@ class Peers:
                         payload = _slack_payload(body, self.headers.get("Content-Type", ""))
                         reply = {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
                         return self.reply(200, json.dumps(reply).encode(), "application/json")
+                    if self.path.startswith("/response/"):  # Slack's response_url for button clicks
+                        peers.responses[self.path] += 1
+                        return self.reply(200, b"ok", "text/plain")
                     if self.path.startswith("/ntfy/chaos-topic"):  # ntfy keeps every publish: a repeat is a double post
                         tag = next((t for t in (self.headers.get("Tags") or "").split(",") if t.startswith("nb-")), "")
                         peers.ntfy[tag] += 1
@@ -212,6 +240,7 @@ def _config(tmp: Path, peers: Peers) -> dict[str, str]:
         "NEWBOOKS_WEBHOOK_BROKEN_URL": f"{peers.url}/webhook/broken",
         "WEBHOOK_SIGNING_SECRET": "whsec-chaos-456",
         "NTFY_URL": f"{peers.url}/ntfy", "NTFY_TOPIC_PHONE": "chaos-topic",  # reconciled by polling the topic
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         # A killed deliverer's claim is retried once stale: 30 s still exceeds the longest send
         # (10 s client timeout + inline Retry-After waits), and keeps the run short.
         "NEWBOOKS_LEDGER_STALE_S": "30",
@@ -303,7 +332,17 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
             expected = wait_for(delivered_all, 180, "every expected (event, destination) delivered")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; still missing {len(missing)}: {missing[:6]}") from None
+        # Button clicks under the same faults, each payload sent twice (re-signed): one effect each.
+        follow = {"action_id": "follow_series", "block_id": "release_actions", "value": "Saga"}
+        ack = {"action_id": "ack_alert", "block_id": "alert_actions", "value": json.dumps({"t": "chaos-down", "e": "chaos-incident"})}
+        for n, action in enumerate((follow, ack, follow, ack)):
+            if n == 2:
+                time.sleep(1.1)  # a new timestamp: a new signature, past the replay guard
+            assert click(stack.base, peers.url, action) == 200
+        wait_for(lambda: len(peers.responses) == 2, 90, "both clicks answered")
         time.sleep(8)  # let stragglers (duplicates, late batches) land before counting
+        follows = [i for i in moto.items("state") if i["pk"] == "SUB#slack:C9"]
+        acks = [i for i in moto.items("state") if i["pk"] == "ACK#chaos-down"]
         counts = post_counts(peers, expected)
         dlq = moto.queue_messages("notify-webhook-dlq")
         other_dlqs = [m for q in ("notify-slack-dlq", "notify-x-dlq", "crawl-dlq") for m in moto.queue_messages(q)]
@@ -326,6 +365,8 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
     assert not differing, f"stored release records differ from a clean run: {differing}"
     assert not losses, f"lost deliveries: {sorted(losses)[:5]}"
     assert not doubles, f"double posts: {doubles}"
+    assert [(i["sk"], i["label"]) for i in follows] == [("series#saga", "Saga")] and [a["by"] for a in acks] == ["U9"]
+    assert dict(peers.responses) == {"/response/follow_series": 1, "/response/ack_alert": 1}, peers.responses
     assert dlq and all(m["MessageAttributes"].get("reason") or "reason" in m["Body"] for m in dlq)
     assert all(json.loads(m["Body"]).get("destination") == "webhook:broken" for m in dlq)  # only poison
     assert other_dlqs == []
