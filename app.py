@@ -349,6 +349,24 @@ def slack_command():
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
+@app.route("/slack/interactions", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def slack_interaction():
+    from chalicelib.bootstrap import slack_interactions
+
+    request = app.current_request
+    status, body = slack_interactions().handle_interaction(dict(request.headers), request.raw_body)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@app.route("/slack/events", methods=["POST"], content_types=["application/json"])
+def slack_event():
+    from chalicelib.bootstrap import slack_interactions
+
+    request = app.current_request
+    status, body = slack_interactions().handle_event(dict(request.headers), request.raw_body)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
 # --- feeds, pages, badges (pages section) -----------------------------------------------------
 
 

@@ -165,8 +165,109 @@ def main() -> None:
                       "load_avg_1m": None if load is None else round(load, 2)}))
 
 
+# --- the ratio to the least a signed, replay-guarded Python Slack handler pays -------------------
+#
+# Issue 14, point 8. Both sides run in fresh interpreters (PYTHONDONTWRITEBYTECODE=1 and an empty
+# PYTHONPYCACHEPREFIX: no bytecode of the project or the bench is reused between runs), talk to
+# the same moto *server* started by the parent (so no side warms the other's botocore caches),
+# and count CPU time (time.process_time) from after `import boto3` to the 200 response:
+#   minimal: verify the v0 signature (hmac, 5-minute window) + one conditional DynamoDB PutItem
+#            through a fresh boto3 client, answer a fixed JSON body;
+#   ack:     `import app` + the Lambda handler `app.app(event, context)` for `/newbooks help`
+#            (API Gateway proxy event; signature, window, replay guard, reply blocks).
+# Interpreter start and `import boto3` are excluded from both (Lambda ships boto3; both pay it).
+# Rounds alternate minimal/ack so machine load hits both alike; the medians are compared.
+
+
+def _minimal_handler(event: dict, table: str) -> dict:
+    import hashlib
+    import hmac
+
+    import boto3
+
+    headers = event["headers"]
+    ts, signature, body = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"], event["body"]
+    if abs(time.time() - int(ts)) > 300:
+        return {"statusCode": 401, "body": ""}
+    expected = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return {"statusCode": 401, "body": ""}
+    try:
+        boto3.client("dynamodb").put_item(
+            TableName=table, Item={"pk": {"S": f"SLACKREQ#{signature}"}, "sk": {"S": ts}, "expires_at": {"N": str(int(ts) + 360)}},
+            ConditionExpression="attribute_not_exists(pk)")
+    except boto3.client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return {"statusCode": 401, "body": ""}
+    return {"statusCode": 200, "body": json.dumps({"response_type": "ephemeral", "text": "ok"})}
+
+
+def _ratio_child(kind: str) -> None:
+    import boto3  # noqa: F401  (excluded: before the counted span)
+    import botocore.session  # noqa: F401
+
+    event = _event("help", 1)
+    c0 = time.process_time()
+    if kind == "minimal":
+        response = _minimal_handler(event, os.environ["STATE_TABLE"])
+    else:
+        sys.path.insert(0, str(ROOT))
+        import app as entry
+
+        response = entry.app(event, _Context())
+    c1 = time.process_time()
+    assert response["statusCode"] == 200, response
+    print(json.dumps({"kind": kind, "cpu_ms": round((c1 - c0) * 1000, 1)}))
+
+
+def ratio(rounds: int) -> dict:
+    from moto.server import ThreadedMotoServer
+
+    sys.path.insert(0, str(ROOT))
+    from devstack.provision import create_all
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    base = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "NEWBOOKS_SSM_DISABLED": "1", "NEWBOOKS_STAGE": "bench",
+            "SLACK_SIGNING_SECRET": SECRET, "NEWBOOKS_LOG_LEVEL": "WARNING"}
+    os.environ.update(base)
+    try:
+        resources = create_all("bench")
+        cpu: dict[str, list[float]] = {"minimal": [], "ack": []}
+        for _ in range(rounds):
+            for kind in ("minimal", "ack"):
+                with tempfile.TemporaryDirectory() as cache:
+                    env = {**os.environ, **resources, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": cache}
+                    out = subprocess.run([sys.executable, __file__, "--ratio-child", kind], cwd=ROOT, env=env,
+                                         capture_output=True, text=True, timeout=300)
+                if out.returncode != 0:
+                    sys.stderr.write(out.stdout + out.stderr)
+                    raise SystemExit(f"{kind} child failed with {out.returncode}")
+                cpu[kind].append(json.loads(out.stdout.strip().splitlines()[-1])["cpu_ms"])
+    finally:
+        server.stop()
+    minimal, ack = statistics.median(cpu["minimal"]), statistics.median(cpu["ack"])
+    print(f"cold ack vs minimal handler ({rounds} alternating rounds, fresh processes, no bytecode reused, moto server; "
+          f"CPU from after `import boto3` to the response): ack median {ack} ms {cpu['ack']}, minimal median "
+          f"{minimal} ms {cpu['minimal']}, ratio {ack / minimal:.2f} (goal <= 1.5)")
+    return {"cold_ack_cpu_ms": ack, "minimal_handler_cpu_ms": minimal, "cold_ack_ratio": round(ack / minimal, 2)}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 if __name__ == "__main__":
     if "--child" in sys.argv:
         _child()
+    elif "--ratio-child" in sys.argv:
+        _ratio_child(sys.argv[sys.argv.index("--ratio-child") + 1])
+    elif "--ratio" in sys.argv:
+        print(json.dumps({"bench": "slack_ack_ratio", **ratio(int(sys.argv[sys.argv.index("--ratio") + 1]))}))
     else:
         main()

@@ -70,12 +70,19 @@ def slack_commands() -> Any:
     return build(get_settings())
 
 
+@cache
+def slack_interactions() -> Any:
+    from chalicelib.slackbot.interactions import build
+
+    return build(get_settings())
+
+
 def reset() -> None:
     """Drop every wired service (tests and the dev runner after changing the environment)."""
     from chalicelib import aws, secrets
 
     for factory in (crawl_service, release_queries, uptime_service, fanout_service, delivery_service,
-                    subscription_service, dlq_admin, slack_commands):
+                    subscription_service, dlq_admin, slack_commands, slack_interactions):
         factory.cache_clear()
     get_settings.cache_clear()
     aws.reset()

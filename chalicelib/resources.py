@@ -157,6 +157,11 @@ STATE = Table(
         "fan-out: UpdateItem BURST#<dest>/<hour> (instant posts per hour, position per event id)",
         "slash command: PutItem SLACKREQ#<signature>/<timestamp>, attribute_not_exists(pk) OR "
         "expires_at < now (replay guard; expires by TTL)",
+        "Slack events: PutItem SLACKEVT#<event_id>/- attribute_not_exists(pk) OR expires_at < now (retry dedupe)",
+        "Slack buttons: PutItem MUTE#<destination>/<series|target>#<key> (until < now) and ACK#<target>/<event id> "
+        "(attribute_not_exists); Query MUTE#<destination> for the Home tab; deliverers GetItem the one mute",
+        "incident threads: PutItem THREAD#<destination>/target#<name> (parent channel + ts), GetItem on reminder "
+        "and recovery; grouped parents: PutItem/UpdateItem ADD THREAD#<destination>/group#<ts>",
     ),
     ttl_attribute="expires_at",
 )

@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     # Import the deploy's heavy modules while `chalice package` runs (seconds off start-up).
     warm = threading.Thread(target=deploy_imports, daemon=True)
     warm.start()
+    # links in notifications, Slack replies and feeds point at the port this stack really serves
+    os.environ.setdefault("NEWBOOKS_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
 
     import logging
 

@@ -32,7 +32,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 _STR = {"type": "string"}
-_DESTINATION = "^(slack|slack-user|slack-webhook|x|webhook):[^\\s]+$|^console:"
+_DESTINATION = "^(slack|slack-user|slack-webhook|x|webhook|discord|teams|telegram|ntfy|pagerduty|email):[^\\s]+$|^console:"
 _NUM_OR_NULL = _nullable("number")
 _OBJ = {"type": "object"}
 

@@ -27,18 +27,41 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from typing import Any, Callable
 
 from chalicelib import events as ev
 from chalicelib.log import get_logger
 from chalicelib.notify import render
+from chalicelib.notify.channels import RESEND_WHEN_UNSURE as CHANNELS_RESEND
 from chalicelib.notify.console import ConsoleSender
 from chalicelib.notify.errors import PermanentError, TransientError
 from chalicelib.notify.ledger import AlreadySent, InFlight, Ledger
-from chalicelib.notify.model import NOTIFY_FAILED, BadDestination, channel_of, ledger_key, parse_event, split_destination
+from chalicelib.notify.model import (
+    NOTIFY_FAILED,
+    BadDestination,
+    channel_of,
+    ledger_key,
+    parse_event,
+    safe_destination,
+    split_destination,
+    url_target,
+)
 
 log = get_logger("notify.delivery")
+_ANY_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+class CannotTell(Exception):
+    """The peer cannot be asked whether an earlier, uncertain attempt posted."""
+
+
+# What happens when an attempt may have posted and the peer cannot be asked (README, "Delivery
+# guarantees"): resend (duplicates are recognisable there) or park in the DLQ (at most once).
+RESEND_WHEN_UNSURE = {"x": True, "webhook": True, "console": True, "slack": False, "slack-user": False,
+                      "slack-webhook": False, **CHANNELS_RESEND}
+CHANNEL_SCHEMES = frozenset(CHANNELS_RESEND)
 
 
 class Senders:
@@ -52,42 +75,125 @@ class Senders:
         x: Any = None,
         webhook: Callable[[str], Any] = lambda name: None,
         console: ConsoleSender | None = None,
+        slack_webhook_channel: Callable[[str], str | None] = lambda name: None,
+        webhook_url: Callable[[str], Any] | None = None,
+        threads: Any = None,
+        channels: Any = None,
     ) -> None:
+        """`webhook_url(url)`: the sender for a `webhook:<url>` destination (default: unsigned,
+        public addresses only). `slack_webhook_channel(name)`: the channel id an incoming
+        webhook posts to, when known, so an uncertain post can be looked for with the bot token."""
         self.public_base_url = public_base_url
         self.slack_api = slack_api
         self.slack_webhook = slack_webhook
         self.x = x
         self.webhook = webhook
         self.console = console or ConsoleSender()
+        self.slack_webhook_channel = slack_webhook_channel
+        self.webhook_url = webhook_url or _default_webhook_url
+        self.threads = threads  # chalicelib.notify.threads.IncidentThreads: incidents as threads
+        self.channels = channels  # chalicelib.notify.channels.ChannelSenders: discord, teams, ...
 
     def already_sent(self, destination: str, event: ev.Event, since: float) -> bool:
         """After an attempt that may have posted: is the message already at the peer? Only the
-        Slack Web API can be asked (message metadata); webhook receivers dedupe on
-        X-Newbooks-Delivery and X refuses duplicate text, so those resend."""
+        Slack Web API can be asked (message metadata, `conversations.history`). Raises
+        `CannotTell` when the peer cannot be asked, `TransientError` when asking failed."""
         scheme, target = split_destination(destination)
-        if scheme != "slack" or self.slack_api is None:
-            return False
+        if self.channels is not None and scheme in CHANNEL_SCHEMES:
+            try:
+                found = self.channels.posted(scheme, target, event, since)
+            except Exception as exc:  # the peer could not be asked now: ask again later
+                raise TransientError(f"{scheme}: could not check for an earlier post ({type(exc).__name__})") from None
+            if found is None:
+                raise CannotTell(f"{scheme} destinations cannot be checked for an earlier post")
+            return found
+        channel = None
+        if scheme == "slack" and self.slack_api is not None:
+            channel = target
+        elif scheme == "slack-user" and self.slack_api is not None:
+            channel = self.slack_api.dm_channel(target)
+        elif scheme == "slack-webhook" and self.slack_api is not None:
+            channel = self.slack_webhook_channel(target)
+        if not channel:
+            raise CannotTell(f"{scheme} destinations cannot be checked for an earlier post")
         try:
-            return self.slack_api.posted(target, event.id, since - 60)
-        except Exception as exc:  # cannot tell (scope missing, Slack down): at-least-once wins
-            log.warning("could not check for an earlier post", extra={"error": type(exc).__name__})
-            return False
+            parent = self._parent(destination, event) if scheme != "slack-webhook" else None
+            if parent is not None:
+                return bool(self.slack_api.posted(parent.channel, event.id, since - 60, thread_ts=parent.ts))
+            ts = self.slack_api.posted(channel, event.id, since - 60)
+        except Exception as exc:  # scope missing, Slack down: ask again later, never guess
+            raise TransientError(f"slack: could not check for an earlier post ({type(exc).__name__})") from None
+        if ts and scheme != "slack-webhook":
+            self._remember(destination, event, channel, ts)
+        return bool(ts)
+
+    def _parent(self, destination: str, event: ev.Event) -> Any:
+        from chalicelib.notify.threads import THREADED
+
+        if self.threads is None or event.type not in THREADED:
+            return None
+        return self.threads.find(destination, str(event.data.get("target") or event.subject))
+
+    def _remember(self, destination: str, event: ev.Event, channel: str, ts: str) -> None:
+        from chalicelib.notify.threads import PARENTS
+
+        if self.threads is None or event.type not in PARENTS or not ts:
+            return
+        try:
+            self.threads.remember(destination, event, channel, ts)
+        except Exception as exc:  # the post is done; later events of the incident post on their own
+            log.warning("could not remember the incident thread", extra={"error": type(exc).__name__})
+
+    def _update_parent(self, destination: str, parent: Any, event: ev.Event) -> None:
+        try:
+            recovered = parent.target if event.type == ev.TARGET_RECOVERED else None
+            group = self.threads.group_state(destination, parent, recovered) if parent.group else None
+            acked = None if group else self.threads.acknowledged_by(parent.target, parent.event_id)
+            message = render.slack_incident_parent(parent, event, self.public_base_url, acked, group)
+            self.slack_api.update(parent.channel, parent.ts, message)
+        except Exception as exc:  # best effort: the thread reply is the delivery (threads.py)
+            log.warning("could not update the incident parent", extra={"error": type(exc).__name__})
+
+    @staticmethod
+    def resend_when_unsure(destination: str) -> bool:
+        return RESEND_WHEN_UNSURE.get(split_destination(destination)[0], False)
 
     def send(self, destination: str, event: ev.Event) -> str:
         scheme, target = split_destination(destination)
         if scheme in ("slack", "slack-user") and self.slack_api is not None:
-            return self.slack_api.post(target, render.slack_message(event, self.public_base_url))
+            channel = target if scheme == "slack" else self.slack_api.dm_channel(target)
+            parent = self._parent(destination, event)
+            if parent is not None:  # a reminder or the recovery: into the incident's thread
+                ts = self.slack_api.post(parent.channel, render.slack_thread_reply(event, self.public_base_url),
+                                         thread_ts=parent.ts)
+                self._update_parent(destination, parent, event)
+                return ts
+            ts = self.slack_api.post(channel, render.slack_message(event, self.public_base_url))
+            self._remember(destination, event, channel, ts)
+            return ts
         if scheme == "slack-webhook":
             sender = self.slack_webhook(target)
             if sender is not None:
                 return sender.post(render.slack_message(event, self.public_base_url))
         if scheme == "x" and self.x is not None:
             return self.x.post(render.tweet_text(event, self.public_base_url))
+        if scheme in CHANNEL_SCHEMES and self.channels is not None:
+            info = self.channels.send(scheme, target, event, self.public_base_url, ledger_key(event.id, destination))
+            if info is not None:
+                return info
         if scheme == "webhook":
-            sender = self.webhook(target)
+            url = url_target(destination)
+            sender = self.webhook_url(url) if url else self.webhook(target)
             if sender is not None:
                 return sender.post(render.webhook_payload(event, destination))
-        return self.console.post(render.console_line(event, destination, self.public_base_url))
+        return self.console.post(render.console_line(event, safe_destination(destination), self.public_base_url))
+
+
+def _default_webhook_url(url: str) -> Any:
+    from chalicelib.notify.webhook import WebhookSender
+    from chalicelib.uptime.ssrf import AddressPolicy
+
+    return WebhookSender(url, None, policy=AddressPolicy(allow_private=False))
 
 
 class DeliveryService:
@@ -101,7 +207,9 @@ class DeliveryService:
         alert: Callable[[ev.Event], None] | None = None,
         clock: Callable[[], float] = time.time,
         after_claim: Callable[[str], None] | None = None,
+        mutes: Any = None,
     ) -> None:
+        self.mutes = mutes  # chalicelib.notify.mutes.Mutes: "Mute series" / "Mute 1 h" from Slack
         self.ledger = ledger
         self.senders = senders
         self.sqs = sqs
@@ -128,9 +236,17 @@ class DeliveryService:
             raise
         if self.after_claim is not None:
             self.after_claim(key)
-        if claim.uncertain_since is not None and self.senders.already_sent(destination, event, claim.uncertain_since):
-            self.ledger.mark_sent(claim, "reconciled: found at the peer")
-            log.info("delivery reconciled", extra={"key": key})
+        if self.mutes is not None:
+            try:
+                muted = self.mutes.silenced(destination, event)
+            except Exception:
+                self.ledger.release(claim, "mute check failed")
+                raise
+            if muted:  # done for good: un-muting does not replay what was muted
+                self.ledger.mark_sent(claim, "muted")
+                log.info("muted", extra={"key": key})
+                return
+        if claim.uncertain_since is not None and self._reconcile(channel, record, claim, event, destination):
             return
         try:
             info = self.senders.send(destination, event)
@@ -147,11 +263,34 @@ class DeliveryService:
                 self._hide(channel, record, exc.retry_after_s)
             raise
         except Exception as exc:  # unknown: it may have reached the peer
-            self.ledger.mark_uncertain(claim, f"{type(exc).__name__}: {exc}")
+            self.ledger.mark_uncertain(claim, _ANY_URL.sub("<url>", f"{type(exc).__name__}: {exc}"))
             raise
         if not self.ledger.mark_sent(claim, str(info or "")):
             log.warning("claim went stale during send", extra={"key": key})
-        log.info("delivered", extra={"key": key, "event_type": event.type, "destination": destination})
+        log.info("delivered", extra={"key": key, "event_type": event.type, "destination": safe_destination(destination)})
+
+    def _reconcile(self, channel: str, record: dict, claim: Any, event: ev.Event, destination: str) -> bool:
+        """An earlier attempt may have posted. True when this delivery is settled without a send:
+        found at the peer (sent), or parked in the DLQ because the peer cannot be asked and a
+        duplicate there would be a second visible post (at most once, nothing silently lost)."""
+        try:
+            found = self.senders.already_sent(destination, event, claim.uncertain_since)
+        except CannotTell as exc:
+            if self.senders.resend_when_unsure(destination):
+                return False
+            reason = (f"uncertain: an earlier attempt may have posted and {exc}; not resent. "
+                      "Check the channel, then redrive if it is missing")
+            self.ledger.mark_failed(claim, reason)
+            self._dead_letter(channel, record, reason, event, destination)
+            return True
+        except TransientError as exc:
+            self.ledger.mark_uncertain(claim, exc.reason)
+            raise
+        if not found:
+            return False
+        self.ledger.mark_sent(claim, "reconciled: found at the peer")
+        log.info("delivery reconciled", extra={"key": claim.key})
+        return True
 
     @staticmethod
     def _parse(body: Any) -> tuple[ev.Event, str]:
@@ -176,6 +315,8 @@ class DeliveryService:
     def _dead_letter(
         self, channel: str, record: dict, reason: str, event: ev.Event | None, destination: str | None
     ) -> None:
+        destination = safe_destination(destination) if destination else destination
+        reason = _ANY_URL.sub("<url>", reason)  # belt and braces: senders scrub their own URLs
         log.error("delivery failed permanently", extra={"reason": reason, "destination": destination})
         attributes = {
             "reason": {"DataType": "String", "StringValue": reason[:1000] or "unknown"},
@@ -227,16 +368,37 @@ def senders_from_config(settings: Any) -> Senders:
     x = XClient(settings.x_api_url, *x_secrets) if all(x_secrets) else None  # type: ignore[arg-type]
 
     def webhook(name: str) -> Any:
-        url = os.environ.get(f"NEWBOOKS_WEBHOOK_{name.upper().replace('-', '_')}_URL") or get_secret(f"webhook_url_{name}")
+        url = os.environ.get(f"NEWBOOKS_WEBHOOK_{_env_name(name)}_URL") or get_secret(f"webhook_url_{name}")
         secret = get_secret(f"webhook_signing_secret_{name}") or get_secret("webhook_signing_secret")
         return WebhookSender(url, secret) if url and secret else None
 
-    return Senders(settings.public_base_url, slack_api=slack_api, slack_webhook=slack_webhook, x=x, webhook=webhook)
+    def webhook_url(url: str) -> Any:
+        from chalicelib.uptime.ssrf import AddressPolicy
+
+        policy = AddressPolicy(allow_private=settings.allow_private_targets)
+        return WebhookSender(url, get_secret("webhook_signing_secret"), policy=policy)
+
+    def slack_webhook_channel(name: str) -> str | None:
+        return os.environ.get(f"NEWBOOKS_SLACK_WEBHOOK_{_env_name(name or 'default')}_CHANNEL") or None
+
+    from chalicelib import aws
+    from chalicelib.notify.channels import from_config as channels_from_config
+    from chalicelib.notify.threads import IncidentThreads
+
+    return Senders(settings.public_base_url, slack_api=slack_api, slack_webhook=slack_webhook, x=x, webhook=webhook,
+                   webhook_url=webhook_url, slack_webhook_channel=slack_webhook_channel,
+                   threads=IncidentThreads(aws.table(settings.state_table)) if slack_api else None,
+                   channels=channels_from_config(settings))
+
+
+def _env_name(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
 
 
 def build(settings: Any) -> DeliveryService:
     from chalicelib import aws
     from chalicelib.notify.fanout import Enqueuer, Router, alert_routes, static_subscriptions
+    from chalicelib.notify.mutes import Mutes
     from chalicelib.notify.subscriptions import SubscriptionStore, resolve_series_key
 
     sqs = aws.client("sqs")
@@ -259,5 +421,6 @@ def build(settings: Any) -> DeliveryService:
         queue_urls=settings.notify_queue_urls,
         dlq_urls=dlq_urls_from_env(),
         alert=alert,
+        mutes=Mutes(aws.table(settings.state_table), series_key=series_key),
     )
 

@@ -26,6 +26,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from chalicelib.notify.model import safe_destination
 from chalicelib.resources import QUEUES
 
 RETRIES_EXHAUSTED = "retries exhausted (maxReceiveCount reached)"
@@ -115,11 +116,16 @@ def describe(channel: str, msg: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         body = msg.get("Body")
     event = body.get("event") if isinstance(body, dict) else None
+    destination = attrs.get("destination") or (body.get("destination") if isinstance(body, dict) else None)
+    if isinstance(destination, str):
+        destination = safe_destination(destination)
+    if isinstance(body, dict) and isinstance(body.get("destination"), str):
+        body = {**body, "destination": safe_destination(body["destination"])}  # the view only: redrive sends the original
     return {
         "channel": channel,
         "message_id": msg["MessageId"],
         "reason": attrs.get("reason") or _on_failure_reason(body) or RETRIES_EXHAUSTED,
-        "destination": attrs.get("destination") or (body.get("destination") if isinstance(body, dict) else None),
+        "destination": destination,
         "event_id": attrs.get("event_id") or (event.get("id") if isinstance(event, dict) else None),
         "event_type": event.get("type") if isinstance(event, dict) else None,
         "failed_at": int(attrs["failed_at"]) if attrs.get("failed_at") else _on_failure_time(body),

@@ -38,3 +38,29 @@ def retry_after(headers: dict | None, default: float = 1.0) -> float:
         return max(0.0, float(raw)) if raw is not None else default
     except ValueError:
         return default
+
+
+def scrub(text: str, url: str | None) -> str:
+    """`text` (a peer's error body, an exception message) with every part of `url` that can be a
+    credential replaced by `***`: the whole URL, its path, query and userinfo, and each path
+    segment or query value of 4+ characters, raw and percent-decoded. A hostile receiver that
+    echoes its URL back cannot make its token reach the ledger, the DLQ, an alert or a log."""
+    if not text or not url:
+        return text
+    from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text.replace(url, "***")
+    pieces = {url, parts.path, parts.query, parts.netloc.rpartition("@")[0], parts.fragment}
+    pieces.update(s for s in parts.path.split("/"))
+    pieces.update(v for pair in parse_qsl(parts.query, keep_blank_values=True) for v in pair)
+    variants = set()
+    for piece in pieces:
+        if piece and len(piece) >= 4:
+            variants.update({piece, unquote(piece), quote(unquote(piece), safe=""), piece.replace("/", "\\/")})
+    for piece in sorted(variants, key=len, reverse=True):  # longest first: the URL before its segments
+        if len(piece) >= 4:
+            text = text.replace(piece, "***")
+    return text

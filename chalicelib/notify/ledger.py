@@ -86,8 +86,13 @@ class Ledger:
                 raise AlreadySent(key) from None
             age = now - float(item.get("claimed_at", now))
             raise InFlight(max(1.0, self.stale_after_s - age + 1)) from None
-        uncertain = old.get("status") in ("claimed", "uncertain")
-        return Claim(key, token, int(old.get("claimed_at", now)) if uncertain else None)
+        if old.get("status") not in ("claimed", "uncertain"):
+            return Claim(key, token, None)
+        # The earliest attempt that may have posted: kept across chained uncertain attempts so
+        # the reconciliation looks back far enough.
+        since = int(old.get("uncertain_since") or old.get("claimed_at", now))
+        self._finish(Claim(key, token), "claimed", {"uncertain_since": since})
+        return Claim(key, token, since)
 
     def mark_sent(self, claim: Claim, info: str = "") -> bool:
         return self._finish(claim, "sent", {"sent_at": int(self.clock()), "info": info[:500]})
@@ -98,7 +103,10 @@ class Ledger:
     def mark_uncertain(self, claim: Claim, reason: str) -> bool:
         """The send failed in a way that may still have posted (timeout): retry at once, but
         reconcile first. Keeps claimed_at, the earliest moment the message could be there."""
-        return self._finish(claim, "uncertain", {"reason": reason[:500]})
+        extra: dict[str, Any] = {"reason": reason[:500]}
+        if claim.uncertain_since is not None:
+            extra["uncertain_since"] = claim.uncertain_since
+        return self._finish(claim, "uncertain", extra)
 
     def mark_failed(self, claim: Claim, reason: str) -> bool:
         return self._finish(claim, "failed", {"reason": reason[:500]})

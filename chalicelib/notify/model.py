@@ -8,7 +8,10 @@ Destinations are strings `<scheme>:<target>`:
     slack-webhook:<name>   a Slack incoming webhook (URL from config, see delivery)
     x:<account>            a tweet from the configured account (OAuth 1.0a user context)
     webhook:<name>         a signed JSON POST (URL from config, see webhook.py)
+    webhook:<url>          a signed JSON POST to that http(s) URL (given through the API)
     console:               one line on stdout (local stack, no credentials)
+    discord:<name>  teams:<name>  telegram:<chat id>  ntfy:<name>  pagerduty:<name>
+    email:<address>        see chalicelib.notify.channels
 
 Besides the producer events of `chalicelib.events`, the notify package makes two internal
 event types: `release.digest` (many releases in one message) and `notify.failed` (operator
@@ -16,7 +19,9 @@ alert about a permanently failed delivery).
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib import events as ev
 
@@ -37,6 +42,13 @@ CHANNEL_OF_SCHEME = {
     "x": "x",
     "webhook": "webhook",
     "console": "console",
+    # outgoing HTTP/SMTP channels share the webhook queue and deliverer (chalicelib.notify.channels)
+    "discord": "webhook",
+    "teams": "webhook",
+    "telegram": "webhook",
+    "ntfy": "webhook",
+    "pagerduty": "webhook",
+    "email": "webhook",
 }
 CHANNELS = ("slack", "x", "webhook", "console")
 
@@ -76,5 +88,28 @@ def message(event: ev.Event, destination: str) -> dict[str, Any]:
     return {"v": MESSAGE_VERSION, "event": event.to_dict(), "destination": destination}
 
 
+def url_target(destination: str) -> str | None:
+    """The URL of a `webhook:<url>` destination, else None."""
+    scheme, _sep, target = destination.partition(":")
+    if scheme == "webhook" and target.lower().startswith(("http://", "https://")):
+        return target
+    return None
+
+
+def safe_destination(destination: str) -> str:
+    """The destination as logs, ledger keys, DLQ views and alerts may show it. A receiver URL's
+    path and query are its credentials (Slack, Discord and Teams webhook URLs are bearer
+    tokens), so `webhook:<url>` becomes `webhook:<host>~<sha256 of the URL, 16 hex>`: stable
+    per URL (one ledger item per URL) and useless for posting."""
+    url = url_target(destination)
+    if url is None:
+        return destination
+    try:
+        host = urlsplit(url).hostname or "invalid"
+    except ValueError:
+        host = "invalid"
+    return f"webhook:{host}~{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+
+
 def ledger_key(event_id: str, destination: str) -> str:
-    return f"{event_id}#{destination}"
+    return f"{event_id}#{safe_destination(destination)}"

@@ -13,6 +13,7 @@ only over-estimates (a fitted tweet is never too long).
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import datetime
@@ -20,56 +21,17 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from chalicelib import events as ev
-from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST
+from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST, ledger_key
+from chalicelib.notify.text import _CONTROL, link, mrkdwn, release_title, safe_url  # noqa: F401  (re-exported)
+
+# action_ids of the buttons on our posts (chalicelib.slackbot.interactions handles them)
+OPEN_RELEASE, FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES = "open_release", "follow_series", "unfollow_series", "mute_series"
+ACK_ALERT, MUTE_ALERT, OPEN_STATUS = "ack_alert", "mute_alert", "open_status"
+ACTION_VALUE_MAX = 2000  # Block Kit button value limit
 
 TWEET_LIMIT = 280
 TWEET_URL_WEIGHT = 23
 _URL = re.compile(r"https?://\S+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-# --- escaping --------------------------------------------------------------------------------
-
-
-def mrkdwn(text: Any) -> str:
-    """Escape text for Slack mrkdwn: the three control characters Slack documents."""
-    s = _CONTROL.sub(" ", "" if text is None else str(text))
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def safe_url(url: Any) -> str | None:
-    """An http(s) URL safe to embed in `<url|label>` and JSON, or None."""
-    if not url or not isinstance(url, str):
-        return None
-    url = url.strip()
-    if _CONTROL.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")  # encodes < > | " space and non-ASCII
-
-
-def link(url: Any, label: Any) -> str:
-    safe = safe_url(url)
-    text = mrkdwn(label) or (mrkdwn(safe) if safe else "")
-    if not safe:
-        return text
-    return f"<{safe.replace('&', '&amp;')}|{text}>"
-
-
-# --- shared wording --------------------------------------------------------------------------
-
-
-def release_title(data: dict[str, Any]) -> str:
-    title = str(data.get("title") or data.get("series") or data.get("id") or "untitled")
-    volume = data.get("volume")
-    if volume and str(volume) not in title:
-        title = f"{title} {volume}"
-    return title
 
 
 def duration_text(data: dict[str, Any], occurred_at: str = "") -> str | None:
@@ -100,8 +62,22 @@ def failing_condition(data: dict[str, Any]) -> str | None:
     return str(found) if found else None
 
 
-def status_url(public_base_url: str, target: str) -> str:
-    return f"{public_base_url.rstrip('/')}/status/{quote(target, safe='')}"
+def status_url(public_base_url: str, target: str | None = None) -> str:
+    """The human status page (`/pages/status`), at the target's section when one is named
+    (the page gives each target `id="target-<name>"`). `/status` is the JSON API."""
+    page = f"{public_base_url.rstrip('/')}/pages/status"
+    return f"{page}#target-{quote(target, safe='')}" if target else page
+
+
+def human_page(url: str | None, target: str) -> str | None:
+    """Events name the JSON `/status[/<target>]` as their status page; people get the HTML page
+    on the same base URL instead."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.path.rstrip("/") == "/status" or parts.path.startswith("/status/"):
+        return status_url(f"{parts.scheme}://{parts.netloc}", target)
+    return url
 
 
 _UPTIME_HEADERS = {
@@ -179,8 +155,18 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
     if context_bits:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context_bits))]))
     url = safe_url(data.get("url"))
-    if url:
-        blocks.append(ActionsBlock(elements=[ButtonElement(text="Open", url=url, action_id="open_release")]))
+    buttons = [ButtonElement(text="Open", url=url, action_id=OPEN_RELEASE)] if url else []
+    # escaped like text (the value is opaque to Slack, but nothing crawled leaves unescaped);
+    # the interactions worker unescapes it
+    series = mrkdwn(str(data.get("series") or "").strip()[:ACTION_VALUE_MAX // 5])
+    if series:  # handled by /slack/interactions (chalicelib.slackbot.interactions)
+        buttons += [
+            ButtonElement(text="Follow series", action_id=FOLLOW_SERIES, value=series, style="primary"),
+            ButtonElement(text="Unfollow", action_id=UNFOLLOW_SERIES, value=series),
+            ButtonElement(text="Mute series", action_id=MUTE_SERIES, value=series),
+        ]
+    if buttons:
+        blocks.append(ActionsBlock(block_id="release_actions", elements=buttons))
     return f"New release: {mrkdwn(title)}", blocks
 
 
@@ -241,7 +227,7 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
     subject = str(data.get("target") or data.get("source") or event.subject)
     state = str(data.get("state") or data.get("status") or state)
     is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED, ev.SOURCE_DEAD)
-    page = safe_url(data.get("status_page")) or (
+    page = human_page(safe_url(data.get("status_page")), subject) or (
         status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
     )
     lines = f"{emoji} *{link(page, subject)}* is *{mrkdwn(state)}*"
@@ -255,12 +241,95 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
             ("Since", data.get("since") or event.occurred_at),
         ]
     )
+    buttons = []
+    if event.type in (ev.TARGET_DOWN, ev.TARGET_REMINDER) and not is_source:
+        ack = json.dumps({"t": subject, "e": event.id}, separators=(",", ":"), ensure_ascii=False)
+        if len(ack) <= ACTION_VALUE_MAX:
+            buttons += [
+                ButtonElement(text="Acknowledge", action_id=ACK_ALERT, value=ack, style="primary"),
+                ButtonElement(text="Mute 1 h", action_id=MUTE_ALERT, value=subject),
+            ]
+    buttons.append(ButtonElement(text="Open status page", url=page, action_id=OPEN_STATUS))
     blocks = [
         HeaderBlock(text=header),
         SectionBlock(text=MarkdownTextObject(text=lines), fields=fields or None),
-        ActionsBlock(elements=[ButtonElement(text="Status page", url=page, action_id="open_status")]),
+        ActionsBlock(block_id="alert_actions", elements=buttons),
     ]
     return f"{header}: {mrkdwn(subject)} is {mrkdwn(state)}", blocks
+
+
+def slack_thread_reply(event: ev.Event, public_base_url: str) -> dict[str, Any]:
+    """A reminder or recovery as a reply in its incident's thread: one short line."""
+    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+    data = event.data
+    subject = str(data.get("target") or event.subject)
+    duration = duration_text(data, event.occurred_at)
+    if event.type == ev.TARGET_RECOVERED:
+        text = f":large_green_circle: *{mrkdwn(subject)}* recovered" + (f" after {duration}" if duration else "")
+    else:
+        text = f":red_circle: *{mrkdwn(subject)}* is still down" + (f" ({duration})" if duration else "")
+        if failing_condition(data):
+            text += f" · {mrkdwn(failing_condition(data))}"
+    metadata = {"event_type": "newbooks_event", "event_payload": {"event_id": event.id, "type": event.type}}
+    return {"text": re.sub(r"[*:]", "", text).strip(), "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
+            "metadata": metadata}
+
+
+def slack_incident_parent(
+    parent: Any,
+    latest: ev.Event,
+    public_base_url: str,
+    acked_by: str | None = None,
+    group: tuple[list[str], list[str]] | None = None,
+) -> dict[str, Any]:
+    """The incident's parent message as `chat.update` rewrites it after `latest` (a reminder or
+    the recovery): current state, how long, and the buttons that still make sense."""
+    from slack_sdk.models.blocks import (
+        ActionsBlock,
+        ButtonElement,
+        ContextBlock,
+        HeaderBlock,
+        MarkdownTextObject,
+        SectionBlock,
+    )
+
+    target = parent.target
+    duration = duration_text(latest.data, latest.occurred_at) or duration_text({"since": parent.since}, latest.occurred_at)
+    if group is not None:
+        targets, recovered = group
+        down = [t for t in targets if t not in recovered]
+        over = not down
+        header = "Several targets recovered" if over else "Several targets down"
+        lines = (":large_green_circle: All recovered: " if over else f":red_circle: {len(down)} of {len(targets)} still down: ") \
+            + mrkdwn(", ".join(down or targets))
+        if recovered and down:
+            lines += f"\n:large_green_circle: recovered: {mrkdwn(', '.join(recovered))}"
+        page = status_url(public_base_url)
+        subject = f"{len(targets)} targets"
+    else:
+        over = latest.type == ev.TARGET_RECOVERED
+        header = "Target recovered" if over else "Target down"
+        lines = f"{':large_green_circle:' if over else ':red_circle:'} *{link(status_url(public_base_url, target), target)}* " \
+            + (f"recovered after {duration}" if over and duration else "recovered" if over else
+               f"is *down*" + (f" for {duration}" if duration else ""))
+        page = status_url(public_base_url, target)
+        subject = target
+    fields = _fields([("State", "up" if over else "down"), ("Duration", duration), ("Since", parent.since),
+                      ("Failing condition", None if over else parent.condition or failing_condition(latest.data))])
+    blocks: list[Any] = [HeaderBlock(text=header), SectionBlock(text=MarkdownTextObject(text=lines), fields=fields or None)]
+    if acked_by:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":eyes: Acknowledged by <@{mrkdwn(acked_by)}>")]))
+    buttons = []
+    if not over and group is None:
+        if not acked_by:
+            ack = json.dumps({"t": target, "e": parent.event_id}, separators=(",", ":"), ensure_ascii=False)
+            buttons.append(ButtonElement(text="Acknowledge", action_id=ACK_ALERT, value=ack, style="primary"))
+        buttons.append(ButtonElement(text="Mute 1 h", action_id=MUTE_ALERT, value=target))
+    buttons.append(ButtonElement(text="Open status page", url=page, action_id=OPEN_STATUS))
+    blocks.append(ActionsBlock(block_id="alert_actions", elements=buttons))
+    state = "recovered" if over else "down"
+    return {"text": f"{header}: {mrkdwn(subject)} {state}", "blocks": [b.to_dict() for b in blocks]}
 
 
 def _slack_failed(data: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -337,7 +406,7 @@ def tweet_text(event: ev.Event, public_base_url: str) -> str:
 
 def webhook_payload(event: ev.Event, destination: str) -> dict[str, Any]:
     return {
-        "delivery_id": f"{event.id}#{destination}",
+        "delivery_id": ledger_key(event.id, destination),  # a receiver URL never appears in it
         "event": event.to_dict(),
     }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from chalicelib.notify.errors import PermanentError, TransientError, retry_after
+from chalicelib.notify.errors import PermanentError, TransientError, retry_after, scrub
 
 TRANSIENT_CODES = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
@@ -58,12 +58,53 @@ class SlackWebApi:
             base_url += "/"
         self.client = WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout_s)), retry_handlers=[])
         self.retrying = _Retrying(max_inline_wait_s, attempts, sleep)
+        self._dm: dict[str, str] = {}
 
-    def post(self, channel: str, message: dict[str, Any]) -> str:
-        """Post; returns the message ts."""
-        return self.retrying.run(lambda: self._post_once(channel, message))
+    def dm_channel(self, user: str) -> str:
+        """The id of the app's DM with `user` (`conversations.open`, scope im:write; cached per
+        container). Posting to the DM's id rather than the user id lets `posted` read the same
+        conversation back (https://docs.slack.dev/reference/methods/conversations.open/,
+        read 2026-12-03)."""
+        from slack_sdk.errors import SlackApiError
 
-    def _post_once(self, channel: str, message: dict[str, Any]) -> str:
+        if user not in self._dm:
+            try:
+                response = self.client.conversations_open(users=user)
+            except SlackApiError as exc:
+                data = getattr(exc.response, "data", None)
+                raise classify(getattr(exc.response, "status_code", 0), data.get("error") if isinstance(data, dict) else None,
+                               getattr(exc.response, "headers", {}) or {}) from None
+            except Exception as exc:  # opening a DM posts nothing: safe to retry
+                raise TransientError(f"slack: conversations.open {type(exc).__name__}") from None
+            self._dm[user] = str((response.get("channel") or {}).get("id") or "")
+            if not self._dm[user]:
+                raise TransientError("slack: conversations.open returned no channel")
+        return self._dm[user]
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Any Web API method with a JSON body (views.open, views.publish, chat.update ...),
+        errors classified like chat.postMessage's."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return dict(self.client.api_call(method, json={k: v for k, v in params.items() if v is not None}).data)
+        except SlackApiError as exc:
+            data = getattr(exc.response, "data", None)
+            raise classify(getattr(exc.response, "status_code", 0), data.get("error") if isinstance(data, dict) else None,
+                           getattr(exc.response, "headers", {}) or {}) from None
+        except Exception as exc:
+            raise TransientError(f"slack: {method} {type(exc).__name__}", ambiguous=True) from None
+
+    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
+        """Post (into a thread when `thread_ts`); returns the message ts."""
+        return self.retrying.run(lambda: self._post_once(channel, message, thread_ts))
+
+    def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        """chat.update: rewrite a message we posted (an incident's parent)."""
+        self.retrying.run(lambda: self.call("chat.update", channel=channel, ts=ts, text=message.get("text") or "",
+                                            blocks=message.get("blocks")))
+
+    def _post_once(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
         from slack_sdk.errors import SlackApiError
 
         try:
@@ -72,6 +113,7 @@ class SlackWebApi:
                 text=message.get("text") or "",
                 blocks=message.get("blocks"),
                 metadata=message.get("metadata"),
+                thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -87,22 +129,29 @@ class SlackWebApi:
             raise TransientError(f"slack: {type(exc).__name__}: {exc}", ambiguous=True) from None
         return str(response.get("ts") or "")
 
-    def posted(self, channel: str, event_id: str, oldest: float) -> bool:
-        """Is a message for `event_id` already in `channel` since `oldest`? Our posts carry the
-        event id as message metadata (needs the channels:history / groups:history scope)."""
+    def posted(self, channel: str, event_id: str, oldest: float, thread_ts: str | None = None) -> str | None:
+        """The ts of a message for `event_id` in `channel` (or in the thread `thread_ts`) since
+        `oldest`, else None. Our posts carry the event id as message metadata (scopes
+        channels:history / groups:history / im:history; thread replies come from
+        conversations.replies, which conversations.history does not list)."""
         cursor = None
         for _page in range(5):  # bounded: a stale claim is minutes old, not days
-            response = self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
-            )
+            if thread_ts:
+                response = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200,
+                    cursor=cursor)
+            else:
+                response = self.client.conversations_history(
+                    channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
+                )
             for message in response.get("messages") or []:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("event_id") == event_id:
-                    return True
+                    return str(message.get("ts") or "") or "found"
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return False
-        return False
+                return None
+        return None
 
 
 class SlackWebhookSender:
@@ -125,20 +174,28 @@ class SlackWebhookSender:
         return self.retrying.run(lambda: self._post_once(message))
 
     def _post_once(self, message: dict[str, Any]) -> str:
+        from urllib.error import URLError
+
+        url = self.client.url
         try:
             response = self.client.send(
-                text=message.get("text") or "", blocks=message.get("blocks"), unfurl_links=False, unfurl_media=False
+                text=message.get("text") or "", blocks=message.get("blocks"), metadata=message.get("metadata"),
+                unfurl_links=False, unfurl_media=False,
             )
-        except Exception as exc:
-            raise TransientError(f"slack webhook: {type(exc).__name__}: {exc}") from None
+        except URLError as exc:
+            # urllib wraps errors while connecting and sending in URLError: Slack did not get the
+            # whole request, so it cannot have posted
+            raise TransientError(f"slack webhook: {scrub(str(exc.reason), url)}") from None
+        except Exception as exc:  # read timeout, reset after the request went out: may have posted
+            raise TransientError(f"slack webhook: {type(exc).__name__}: {scrub(str(exc), url)}", ambiguous=True) from None
         if response.status_code == 200:
             return "ok"
-        body = (response.body or "").strip()
+        body = scrub((response.body or "").strip()[:2000], url)[:200]
         if response.status_code == 429:
             raise TransientError("slack webhook: 429 rate limited", retry_after(response.headers))
         if response.status_code >= 500 or response.status_code == 408:
-            raise TransientError(f"slack webhook: HTTP {response.status_code} {body[:200]}")
-        raise PermanentError(f"slack webhook: HTTP {response.status_code} {body[:200]}")
+            raise TransientError(f"slack webhook: HTTP {response.status_code} {body}".rstrip())
+        raise PermanentError(f"slack webhook: HTTP {response.status_code} {body}".rstrip())
 
 
 def classify(status: int, code: str | None, headers: dict) -> Exception:

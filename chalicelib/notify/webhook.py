@@ -17,6 +17,17 @@ reject timestamps more than 5 minutes from your clock (replays). `verify()` belo
 
 Responses: 2xx = delivered; 429 (honouring `Retry-After`), 408 and 5xx and network errors are
 retried; any other 4xx is permanent (the message goes to the DLQ with the status as reason).
+A redirect is not followed (permanent: fix the URL). An error body is quoted in the reason only
+after `errors.scrub` removed every part of the URL from it (a receiver may echo its token).
+
+Uncertain sends (the request went out, the answer did not come: read timeout, reset) are
+retried with the same `X-Newbooks-Delivery`: a receiver that dedupes on it sees the event once;
+one that does not may see it twice. Nothing can be asked of an arbitrary receiver, and losing
+the notification is worse for a machine consumer than a duplicate it can recognise.
+
+`webhook:<url>` destinations (given through the API) are posted to that URL through
+`vetted_http` (SSRF rules of the stage), signed with `webhook_signing_secret` when it is set;
+without it the request carries no signature headers.
 """
 from __future__ import annotations
 
@@ -26,7 +37,7 @@ import json
 import time
 from typing import Any, Callable
 
-from chalicelib.notify.errors import PermanentError, TransientError, retry_after
+from chalicelib.notify.errors import PermanentError, TransientError, retry_after, scrub
 
 TIMESTAMP_HEADER = "X-Newbooks-Timestamp"
 SIGNATURE_HEADER = "X-Newbooks-Signature"
@@ -57,18 +68,22 @@ class WebhookSender:
     def __init__(
         self,
         url: str,
-        secret: str,
+        secret: str | None,
         timeout_s: float = 10,
         clock: Callable[[], float] = time.time,
         max_inline_wait_s: float = 5,
         sleep: Callable[[float], None] = time.sleep,
+        policy: Any = None,
     ) -> None:
+        """`policy`: an `AddressPolicy` for URLs from users (connect only to vetted addresses);
+        None for URLs from our own configuration."""
         self.url = url
         self.secret = secret
         self.timeout_s = timeout_s
         self.clock = clock
         self.max_inline_wait_s = max_inline_wait_s
         self.sleep = sleep
+        self.policy = policy
 
     def post(self, payload: dict[str, Any]) -> str:
         for attempt in range(2):
@@ -83,22 +98,34 @@ class WebhookSender:
     def _post_once(self, payload: dict[str, Any]) -> str:
         import httpx
 
+        from chalicelib.uptime.ssrf import RefusedAddress
+
         body = encode(payload)
         timestamp = str(int(self.clock()))
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(self.secret, timestamp, body),
-            DELIVERY_HEADER: str(payload.get("delivery_id", "")),
-        }
+        headers = {"Content-Type": "application/json", DELIVERY_HEADER: str(payload.get("delivery_id", ""))}
+        if self.secret:
+            headers.update({TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, timestamp, body)})
         try:
-            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"webhook: {type(exc).__name__}: {exc}") from None
-        if 200 <= response.status_code < 300:
-            return str(response.status_code)
-        if response.status_code == 429:
+            if self.policy is not None:
+                from chalicelib.notify.vetted_http import client
+
+                with client(self.policy, self.timeout_s) as http:
+                    response = http.post(self.url, content=body, headers=headers)
+            else:
+                response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
+        except RefusedAddress as exc:
+            raise PermanentError(f"webhook: refused address ({scrub(str(exc), self.url)})") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.WriteError, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
+            # the receiver cannot have acted on a request it did not fully get
+            raise TransientError(f"webhook: {type(exc).__name__}: {scrub(str(exc), self.url)}") from None
+        except httpx.HTTPError as exc:  # read timeout, reset: it may have acted
+            raise TransientError(f"webhook: {type(exc).__name__}: {scrub(str(exc), self.url)}", ambiguous=True) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return str(status)
+        if status == 429:
             raise TransientError("webhook: 429", retry_after(dict(response.headers)))
-        if response.status_code >= 500 or response.status_code == 408:
-            raise TransientError(f"webhook: HTTP {response.status_code}")
-        raise PermanentError(f"webhook: HTTP {response.status_code} {response.text[:200]}")
+        if status >= 500 or status == 408:
+            raise TransientError(f"webhook: HTTP {status}")
+        text = scrub(response.text[:2000], self.url)[:200]
+        raise PermanentError(f"webhook: HTTP {status} {text}".rstrip())

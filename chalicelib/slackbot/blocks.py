@@ -1,4 +1,4 @@
-"""Pure Block Kit replies for `/newbooks` (slack_sdk.models.blocks).
+"""Pure Block Kit replies for `/newbooks` (plain dicts in the shapes of slack_sdk.models.blocks).
 
 Every reply is `{"response_type": "ephemeral", "text": <fallback>, "blocks": [...]}`.
 Crawled, configured and user-typed strings go through `chalicelib.notify.render.mrkdwn` (and
@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any, Iterable
 from urllib.parse import urlencode
 
-from chalicelib.notify.render import link, mrkdwn, release_title
+from chalicelib.notify.text import link, mrkdwn, release_title
 from chalicelib.slackbot import commands as c
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 2900
 MAX_RELEASES_SHOWN = 20
 COMMAND = "/newbooks"
+REMOVE_FOLLOW_SELECT = "remove_follow_select"  # chalicelib.slackbot.interactions
 
 _STATE_EMOJI = {"DOWN": ":red_circle:", "DEGRADED": ":large_orange_circle:", "MAINTENANCE": ":wrench:",
                 "UNKNOWN": ":white_circle:", "UP": ":large_green_circle:"}
@@ -25,27 +26,26 @@ _STATE_ORDER = {"DOWN": 0, "DEGRADED": 1, "UNKNOWN": 2, "MAINTENANCE": 3, "UP": 
 
 
 def _reply(text: str, blocks: list[Any]) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "text": text, "blocks": [b.to_dict() for b in blocks[:MAX_BLOCKS]]}
+    return {"response_type": "ephemeral", "text": text, "blocks": list(blocks[:MAX_BLOCKS])}
 
 
-def _header(text: str) -> Any:
-    from slack_sdk.models.blocks import HeaderBlock
+# Plain dicts, not slack_sdk.models: importing slack_sdk loads its whole Web API client (and
+# asyncio) through the package __init__, which tripled the cold acknowledgement
+# (bench/slack_ack.py --ratio). The tests validate every reply with slack_sdk's models.
 
-    return HeaderBlock(text=text[:150])
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
 
 
-def _section(text: str) -> Any:
-    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
+def _section(text: str) -> dict[str, Any]:
     if len(text) > MAX_SECTION_CHARS:
         text = text[: MAX_SECTION_CHARS - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _context(text: str) -> Any:
-    from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
-
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_SECTION_CHARS])])
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_CHARS]}]}
 
 
 # --- help ----------------------------------------------------------------------------------------
@@ -58,6 +58,7 @@ HELP_LINES = (
     (f"`{COMMAND} unfollow <series>`", "stop that"),
     (f"`{COMMAND} following`", "what this channel follows"),
     (f"`{COMMAND} status`", "uptime of the monitored targets, down first"),
+    (f"`{COMMAND} target`", "add a monitoring target (a form); `follow` alone opens the full follow form"),
     (f"`{COMMAND} help`", "this message"),
 )
 
@@ -91,6 +92,11 @@ def working_reply(command: c.Command) -> dict[str, Any]:
             c.SEARCH: f"releases matching “{mrkdwn(command.arg)}”"}.get(command.name, "that")
     text = f":hourglass_flowing_sand: Working on it… looking up {what}."
     return _reply(text, [_context(text)])
+
+
+def opened_reply() -> Any:
+    """The slash command opened a modal: nothing else to say (an empty 200 acknowledges)."""
+    return ""
 
 
 def error_reply(text: str) -> dict[str, Any]:
@@ -167,7 +173,17 @@ def following_reply(subs: Iterable[Any]) -> dict[str, Any]:
         lines.append(f"• *{mrkdwn(sub.label or sub.key)}*{kind}{digest}")
     blocks: list[Any] = [_header(f"Following ({len(subs)})")]
     for chunk in _chunks(lines):
+        if len(blocks) >= MAX_BLOCKS - 1:
+            break
         blocks.append(_section(chunk))
+    # Removing any kind of follow (keyword, publisher ... not only `unfollow <series>`): a menu
+    # handled by /slack/interactions; option values carry "<kind>#<key>" (at most 150 characters)
+    options = [{"text": {"type": "plain_text", "text": (f"{sub.label or sub.key} ({sub.kind})")[:75]},
+                "value": f"{sub.kind}#{sub.key}"} for sub in subs if len(f"{sub.kind}#{sub.key}") <= 150][:100]
+    if options:
+        blocks.append({"type": "actions", "block_id": "following_actions", "elements": [{
+            "type": "static_select", "action_id": REMOVE_FOLLOW_SELECT, "options": options,
+            "placeholder": {"type": "plain_text", "text": "Remove a follow…"}}]})
     return _reply(f"This channel follows {len(subs)} thing(s).", blocks)
 
 

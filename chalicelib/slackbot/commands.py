@@ -11,6 +11,8 @@ whitespace collapsed to one space.
     search <text>        title, series or ISBN
     follow <series>      unfollow <series>      following
     status               uptime summary, targets down first
+    target               opens the add-a-monitoring-target form (a modal)
+    follow (no argument) opens the follow form: keyword, publisher, digest, quiet hours, DM
     help                 anything else -> help (with the reason), never an error
 """
 from __future__ import annotations
@@ -28,10 +30,11 @@ FOLLOW = "follow"
 UNFOLLOW = "unfollow"
 FOLLOWING = "following"
 STATUS = "status"
+TARGET = "target"
 HELP = "help"
 
 NEEDS_ARG = frozenset({SEARCH, FOLLOW, UNFOLLOW})
-NO_ARG = frozenset({TODAY, WEEK, NEXT, FOLLOWING, STATUS})
+NO_ARG = frozenset({TODAY, WEEK, NEXT, FOLLOWING, STATUS, TARGET})
 MAX_ARG_CHARS = 200
 
 UNKNOWN_WORD = "unknown"
@@ -49,6 +52,7 @@ ALIASES = {
     "following": FOLLOWING, "follows": FOLLOWING, "list": FOLLOWING, "フォロー中": FOLLOWING,
     "フォロー一覧": FOLLOWING, "一覧": FOLLOWING,
     "status": STATUS, "uptime": STATUS, "状態": STATUS, "ステータス": STATUS, "稼働状況": STATUS,
+    "target": TARGET, "add-target": TARGET, "監視": TARGET, "監視追加": TARGET,
     "help": HELP, "?": HELP, "ヘルプ": HELP, "使い方": HELP,
 }
 

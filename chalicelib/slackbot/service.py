@@ -74,9 +74,12 @@ class ResponseUrlPoster:
         from slack_sdk.webhook import WebhookClient
 
         client = WebhookClient(url=url, timeout=self.timeout_s, retry_handlers=[])
+        replace = bool(message.get("replace_original"))
         response = client.send(
             text=message.get("text") or "", blocks=message.get("blocks"),
-            response_type=message.get("response_type", "ephemeral"), unfurl_links=False, unfurl_media=False,
+            response_type=None if replace else message.get("response_type", "ephemeral"),
+            replace_original=True if replace else message.get("replace_original"),
+            unfurl_links=False, unfurl_media=False,
         )
         if response.status_code == 200:
             return
@@ -120,11 +123,13 @@ class SlackCommands:
         post: Callable[[str, dict[str, Any]], None],
         ledger: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.time,
-        tz: tzinfo = timezone.utc,
+        tz: tzinfo | None = timezone.utc,
         public_base_url: str = "http://127.0.0.1:8000",
         allow_private_urls: bool = False,
         sources: Callable[[], Any] | None = None,
+        open_modal: Callable[[str, str, str], None] | None = None,
     ) -> None:
+        self.open_modal = open_modal  # (which, trigger_id, channel_id): the follow / target forms
         self.verifier = verifier
         self.subscriptions = subscriptions
         self.releases = releases
@@ -133,7 +138,7 @@ class SlackCommands:
         self.post = post
         self.ledger = ledger
         self.clock = clock
-        self.tz = tz
+        self.tz = tz or timezone.utc
         self.public_base_url = public_base_url.rstrip("/")
         self.allow_private_urls = allow_private_urls
         self.sources = sources  # the crawl service: release sources' health in `status`
@@ -159,6 +164,10 @@ class SlackCommands:
 
     def _answer(self, command: c.Command, form: dict[str, str]) -> dict[str, Any]:
         channel = form.get("channel_id") or ""
+        wants_form = command.name == c.TARGET or (command.problem == c.NEEDS_ARG_PROBLEM and command.word == c.FOLLOW)
+        if wants_form and self.open_modal is not None and form.get("trigger_id"):
+            self.open_modal("target" if command.name == c.TARGET else "follow", form["trigger_id"], channel)
+            return b.opened_reply()
         if command.name == c.HELP:
             return b.help_reply(command)
         if not channel:
@@ -197,6 +206,11 @@ class SlackCommands:
 
     def run_job(self, body: dict[str, Any]) -> None:
         from chalicelib.notify.ledger import AlreadySent
+
+        if isinstance(body, dict) and body.get("kind") in ("action", "home"):  # buttons, App Home
+            from chalicelib.bootstrap import slack_interactions
+
+            return slack_interactions().run(body)
 
         version = body.get("schema_version") if isinstance(body, dict) else None
         if version not in ACCEPTED_JOB_VERSIONS:
@@ -239,105 +253,11 @@ class SlackCommands:
         return datetime.fromtimestamp(self.clock(), self.tz).date()
 
     def answer_job(self, command: c.Command, channel_id: str) -> dict[str, Any]:
-        """The reply for a deferred command (bounded Query/GetItem calls)."""
-        today = self.today()
-        if command.name == c.FOLLOWED:
-            return self._followed(channel_id, *week_range(today))
-        if command.name in (c.TODAY, c.WEEK, c.NEXT):
-            if command.name == c.TODAY:
-                start = end = today.isoformat()
-                title = f"Releases today ({start})"
-            else:
-                start, end = week_range(today, 1 if command.name == c.NEXT else 0)
-                title = f"{'Next week' if command.name == c.NEXT else 'This week'}: {start} – {end}"
-            page = self.releases().list({"from": start, "to": end, "limit": "50"})
-            return b.releases_reply(title, page["releases"], empty="No releases dated in this range yet.",
-                                    more_url=b.releases_url(self.public_base_url, **{"from": start, "to": end}),
-                                    more=page.get("next_cursor") is not None)
-        if command.name == c.SEARCH:
-            return self._search(command.arg, today)
-        if command.name == c.STATUS:
-            health = self._source_health()
-            return b.status_reply(self.uptime().status_summary(), f"{self.public_base_url}/status", sources=health)
-        return b.help_reply(command)
+        """The reply for a deferred command (bounded Query/GetItem calls): chalicelib.slackbot.jobs,
+        kept out of this module so the acknowledgement path does not compile it."""
+        from chalicelib.slackbot import jobs
 
-    def _source_health(self) -> list[dict[str, Any]] | None:
-        """Release sources' health for `status`; the uptime answer stands even if this part fails."""
-        if not self.sources:
-            return None
-        try:
-            return self.sources().source_health()
-        except Exception:
-            log.exception("source health unavailable for status")
-            return None
-
-    def _followed(self, channel_id: str, start: str, end: str) -> dict[str, Any]:
-        from chalicelib.queries import BadQuery
-
-        subs = [s for s in self.subscriptions().list(f"slack:{channel_id}") if s.kind == "series"]
-        title = f"This week: {start} – {end}"
-        if not subs:
-            return b.releases_reply(title, [], empty="This channel follows no series yet. "
-                                    f"Try `{b.COMMAND} follow ONE PIECE`, or `{b.COMMAND} week` for everything.")
-        subs.sort(key=lambda s: s.created_at or "")
-        read, skipped = subs[:MAX_FOLLOWED_SERIES], subs[MAX_FOLLOWED_SERIES:]
-        found: dict[str, dict[str, Any]] = {}
-        for sub in read:
-            try:
-                page = self.releases().list({"series": sub.key, "from": start, "to": end, "limit": "50"})
-            except BadQuery:
-                continue
-            for release in page["releases"]:
-                found.setdefault(str(release.get("id")), release)
-        rows = sorted(found.values(), key=lambda r: (str(r.get("release_date") or ""), str(r.get("title") or "")))
-        note = f"For the {len(read)} series this channel follows."
-        if skipped:
-            note += f" {len(skipped)} more followed series were not read (at most {MAX_FOLLOWED_SERIES})."
-        return b.releases_reply(title, rows, note=note,
-                                empty=f"Nothing this week for the {len(read)} series this channel follows.")
-
-    def _search(self, text: str, today: date) -> dict[str, Any]:
-        from chalicelib.notify.render import mrkdwn
-        from chalicelib.queries import BadQuery
-
-        isbn = _isbn(text)
-        rows: dict[str, dict[str, Any]] = {}
-        more = False
-        if isbn:
-            found = self.releases().get(f"isbn:{isbn}")
-            if found:
-                rows[str(found["id"])] = found
-            note = f"ISBN {isbn}"
-        else:
-            start = (today - timedelta(days=SEARCH_BACK_DAYS)).isoformat()
-            end = (today + timedelta(days=SEARCH_AHEAD_DAYS)).isoformat()
-            try:  # the whole series by name (one by_series partition)
-                page = self.releases().list({"series": text, "from": (today - timedelta(days=SERIES_BACK_DAYS)).isoformat(),
-                                             "limit": "200"})
-                rows.update((str(r["id"]), r) for r in page["releases"])
-                more = more or page.get("next_cursor") is not None
-            except BadQuery:
-                pass
-            page = self.releases().list({"q": text, "from": start, "to": end, "limit": "200"})
-            more = more or page.get("next_cursor") is not None
-            for r in page["releases"]:
-                rows.setdefault(str(r["id"]), r)
-            note = f"“{mrkdwn(text)}” in titles, series and ISBNs of releases dated {start} – {end}, and the series by that name"
-        ordered = sorted(rows.values(), key=lambda r: str(r.get("release_date") or ""), reverse=True)
-        return b.releases_reply("Search results", ordered, note=note, more=more,
-                                empty="Nothing found. Try fewer words, the series name, or an ISBN.")
-
-
-def _isbn(text: str) -> str | None:
-    import re
-    import unicodedata
-
-    compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text)).upper().removeprefix("ISBN").lstrip(":")
-    if not re.fullmatch(r"\d{9}[\dX]|\d{13}", compact):
-        return None
-    from crawlers.normalize import normalize_isbn
-
-    return normalize_isbn(compact)
+        return jobs.answer(self, command, channel_id)
 
 
 def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackCommands:
@@ -370,11 +290,9 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
 
         return Ledger(aws.table(settings.ledger_table))
 
-    from chalicelib.notify.subscriptions import zone
-
     return SlackCommands(
         verifier=Verifier(lambda: get_secret("slack_signing_secret"),
-                          ReplayGuard(aws.table(settings.state_table), clock=clock), clock=clock),
+                          ReplayGuard((aws.client("dynamodb"), settings.state_table), clock=clock), clock=clock),
         subscriptions=_lazy(subscriptions),
         releases=_lazy(releases),
         uptime=_lazy(uptime),
@@ -382,8 +300,15 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
         post=ResponseUrlPoster(),
         ledger=_lazy(ledger),
         clock=clock,
-        tz=zone(getattr(settings, "slack_tz", None) or "UTC"),
+        tz=None,  # UTC; resolved when a job first needs a date (keeps the ack path's imports small)
         public_base_url=settings.public_base_url,
         allow_private_urls=bool(settings.allow_private_targets),
         sources=_lazy(sources),
+        open_modal=_open_modal,
     )
+
+
+def _open_modal(which: str, trigger_id: str, channel_id: str) -> None:
+    from chalicelib.bootstrap import slack_interactions
+
+    slack_interactions().open_modal(which, trigger_id, channel_id)

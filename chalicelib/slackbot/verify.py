@@ -5,7 +5,7 @@ signing secret and sends `X-Slack-Signature: v0=<hex>`. A request is accepted wh
 
 1. both headers are present and the timestamp is an integer;
 2. the timestamp is within `WINDOW_S` (5 minutes) of now, either way;
-3. the signature matches (constant-time compare; slack-sdk's SignatureVerifier computes it);
+3. the signature matches (constant-time compare; computed like slack-sdk's SignatureVerifier);
 4. this (timestamp, signature) pair was not accepted before: a conditional PutItem in the
    STATE table (`pk=SLACKREQ#<signature>`, `sk=<timestamp>`, `attribute_not_exists(pk)`), with an
    `expires_at` attribute past the window. A replay inside the window loses the conditional put;
@@ -39,7 +39,7 @@ def check_signature(
     secret: str | None, headers: Mapping[str, Any] | None, raw_body: bytes, now: float
 ) -> tuple[int, str]:
     """Steps 1-3 (pure apart from hashing). Returns (timestamp, signature) of a good request."""
-    from slack_sdk.signature import SignatureVerifier
+    import hashlib
 
     if not secret:
         raise Rejected("no signing secret configured")
@@ -56,8 +56,11 @@ def check_signature(
         raw_body.decode("utf-8")  # Slack sends UTF-8 form bodies; anything else is not from Slack
     except UnicodeDecodeError:
         raise Rejected("body is not UTF-8") from None
-    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=raw_body)
-    if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
+    # v0=hex(HMAC-SHA256(secret, "v0:<timestamp>:<body>")), as slack-sdk's SignatureVerifier computes
+    # it (https://docs.slack.dev/authentication/verifying-requests-from-slack, read 2026-12-03);
+    # stdlib only: importing slack_sdk would load its whole Web API client on the ack path.
+    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw_body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise Rejected("signature mismatch")
     return ts, signature
 
@@ -66,19 +69,33 @@ class ReplayGuard:
     """Remembers accepted (timestamp, signature) pairs in the STATE table."""
 
     def __init__(self, table: Any, clock: Callable[[], float] = time.time) -> None:
-        self.table = table
+        """`table`: a (DynamoDB client, table name) pair, or a boto3 Table."""
+        self._table = table
         self.clock = clock
 
+    @property
+    def table(self) -> tuple[Any, str]:
+        if isinstance(self._table, tuple):
+            return self._table
+        if hasattr(self._table, "meta"):
+            return self._table.meta.client, self._table.name
+        return self._table, ""
+
     def remember(self, timestamp: int, signature: str) -> None:
-        """One conditional PutItem; raises Rejected when the pair was seen (a replay)."""
+        """One conditional PutItem; raises Rejected when the pair was seen (a replay). Through
+        the low-level client (a table name, typed values): a boto3 resource would load its
+        resource model on the cold acknowledgement path."""
         from chalicelib import aws
 
         now = int(self.clock())
+        client, name = self.table
         try:
-            self.table.put_item(
-                Item={"pk": f"SLACKREQ#{signature}", "sk": str(timestamp), "expires_at": timestamp + REPLAY_KEEP_S},
+            client.put_item(
+                TableName=name,
+                Item={"pk": {"S": f"SLACKREQ#{signature}"}, "sk": {"S": str(timestamp)},
+                      "expires_at": {"N": str(timestamp + REPLAY_KEEP_S)}},
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                ExpressionAttributeValues={":now": now},
+                ExpressionAttributeValues={":now": {"N": str(now)}},
             )
         except Exception as exc:
             if aws.is_conditional_failure(exc):

@@ -8,8 +8,9 @@ the client timeout on a fixed rhythm. Mid-stream the runner (Lambda's stand-in) 
 comes back as a "new version" writing events with the next schema version.
 
 Afterwards: every new release and every state change reached every subscribed destination exactly
-once (Slack by message metadata; webhook receivers dedupe on X-Newbooks-Delivery and X refuses
-duplicate text, as documented, so their repeats are counted as redeliveries), nothing was lost,
+once (Slack by message metadata, ntfy by the event tag it polls for; webhook receivers dedupe on
+X-Newbooks-Delivery and X refuses duplicate text, as documented, so their repeats are counted as
+redeliveries), nothing was lost,
 the poison destination's messages sit in the DLQ with their reason, and the stored releases
 equal what a clean run of the same pages stores (ids, fields and source refs).
 
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from chalicelib.notify.channels import event_tag
 from devstack.samples import read_sample, samples_dir
 from tests.e2e.stack import REPORT, Stack, get_json, wait_for
 
@@ -46,6 +48,30 @@ KINDS = {"diamond-week": "previewsworld"}  # the others are Image Comics pages
 CHAOS = {"seed": int(os.environ.get("NEWBOOKS_CHAOS_SEED", "11")), "aws_fault_rate": 0.04, "duplicate_rate": 0.3, "late_rate": 0.2,
          "duplicate_schedule_rate": 0.3, "skip_schedule_rate": 0.1}
 TOTALS: dict[str, int] = {}
+SIGNING_SECRET = "chaos-signing-secret-789"
+
+
+def click(base: str, peers_url: str, action: dict) -> int:
+    """A signed block_actions payload, as Slack posts a button click (the same click, re-sent,
+    gets a new timestamp and signature, so only the ledger can tell it is a repeat)."""
+    import hashlib
+    import hmac
+    import urllib.request
+    from urllib.parse import urlencode
+
+    payload = {"type": "block_actions", "user": {"id": "U9"}, "channel": {"id": "C9"}, "trigger_id": "1.2.3",
+               "container": {"type": "message", "message_ts": "1.000001", "channel_id": "C9"},
+               "message": {"ts": "1.000001", "text": "alert", "blocks": [{"type": "actions", "block_id": "alert_actions",
+                           "elements": [{"type": "button", "action_id": "ack_alert", "text": {"type": "plain_text", "text": "Ack"}}]}]},
+               "response_url": f"{peers_url}/response/{action['action_id']}",
+               "actions": [{**action, "type": "button", "action_ts": "1700000000.000100"}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    ts = str(int(time.time()))
+    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{base}/slack/interactions", data=body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
 
 
 class Peers:
@@ -60,6 +86,8 @@ class Peers:
         self.slack: Counter = Counter()  # (channel, event id) -> accepted posts
         self.tweets: Counter = Counter()  # text -> accepted posts
         self.webhooks: Counter = Counter()  # delivery id -> processed deliveries
+        self.ntfy: Counter = Counter()  # event tag -> messages published to the ntfy topic
+        self.responses: Counter = Counter()  # Slack response_url path -> accepted answers to a button click
         self.redeliveries: Counter = Counter()  # refused (X) or deduped (webhook) repeats
         self.pages = site_pages
         peers = self
@@ -78,6 +106,10 @@ class Peers:
                     return self.reply(200, b"ok", "text/plain")
                 if path == "/target/down":
                     return self.reply(500, b"down", "text/plain")
+                if path == "/ntfy/chaos-topic/json":  # ntfy's poll: what the topic holds
+                    with peers.lock:
+                        lines = [json.dumps({"event": "message", "tags": ["newbooks", tag]}) for tag in peers.ntfy]
+                    return self.reply(200, "\n".join(lines).encode() + b"\n", "application/x-ndjson")
                 name = path.strip("/")
                 if name in peers.pages:
                     return self.reply(200, peers.pages[name], "text/html")
@@ -96,7 +128,7 @@ class Peers:
                     time.sleep(11)
                     return self.reply(503, b"{}", "application/json")
                 with peers.lock:
-                    if self.path.startswith("/slack/api/conversations.history"):
+                    if self.path.startswith(("/slack/api/conversations.history", "/slack/api/conversations.replies")):
                         query = _slack_payload(body, self.headers.get("Content-Type", ""))
                         messages = [{"ts": "1.0", "metadata": {"event_type": "newbooks_event", "event_payload": {"event_id": e}}}
                                     for (channel, e), n in peers.slack.items() if channel == query.get("channel") and n]
@@ -107,6 +139,18 @@ class Peers:
                         peers.slack[(payload.get("channel"), event_id)] += 1
                         reply = {"ok": True, "channel": payload.get("channel"), "ts": f"{time.time():.6f}"}
                         return self.reply(200, json.dumps(reply).encode(), "application/json")
+                    if self.path.startswith("/slack/api/chat.update"):  # incident parents rewritten in place
+                        payload = _slack_payload(body, self.headers.get("Content-Type", ""))
+                        reply = {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
+                        return self.reply(200, json.dumps(reply).encode(), "application/json")
+                    if self.path.startswith("/response/"):  # Slack's response_url for button clicks
+                        peers.responses[self.path] += 1
+                        return self.reply(200, b"ok", "text/plain")
+                    if self.path.startswith("/ntfy/chaos-topic"):  # ntfy keeps every publish: a repeat is a double post
+                        tag = next((t for t in (self.headers.get("Tags") or "").split(",") if t.startswith("nb-")), "")
+                        peers.ntfy[tag] += 1
+                        return self.reply(200, json.dumps({"id": f"n{len(peers.ntfy)}", "event": "message"}).encode(),
+                                          "application/json")
                     if self.path.startswith("/x/2/tweets"):
                         text = json.loads(body)["text"]
                         if peers.tweets[text]:  # X refuses identical text, as the real API does
@@ -152,7 +196,7 @@ class Peers:
 
     def posts(self) -> int:
         with self.lock:
-            return sum(self.slack.values()) + sum(self.tweets.values()) + sum(self.webhooks.values())
+            return sum(self.slack.values()) + sum(self.tweets.values()) + sum(self.webhooks.values()) + sum(self.ntfy.values())
 
 
 def _slack_payload(body: bytes, content_type: str) -> dict:
@@ -204,6 +248,8 @@ def _config(tmp: Path, peers: Peers, hostile_url: str = "") -> dict[str, str]:
   - {destination: "slack:C1", kind: target, match: "*"}
   - {destination: "webhook:hook", kind: target, match: "*"}
   - {destination: "webhook:broken", kind: target, match: "*"}
+  - {destination: "ntfy:phone", kind: series, match: "Nailbiter"}
+  - {destination: "ntfy:phone", kind: target, match: "*"}
 """)
     return {
         "NEWBOOKS_SOURCES_FILE": str(sources), "NEWBOOKS_TARGETS_FILE": str(targets),
@@ -214,6 +260,8 @@ def _config(tmp: Path, peers: Peers, hostile_url: str = "") -> dict[str, str]:
         "NEWBOOKS_WEBHOOK_HOOK_URL": f"{peers.url}/webhook/hook",
         "NEWBOOKS_WEBHOOK_BROKEN_URL": f"{peers.url}/webhook/broken",
         "WEBHOOK_SIGNING_SECRET": "whsec-chaos-456",
+        "NTFY_URL": f"{peers.url}/ntfy", "NTFY_TOPIC_PHONE": "chaos-topic",  # reconciled by polling the topic
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         # A killed deliverer's claim is retried once stale: 30 s still exceeds the longest send
         # (10 s client timeout + inline Retry-After waits), and keeps the run short.
         "NEWBOOKS_LEDGER_STALE_S": "30",
@@ -260,13 +308,13 @@ def expected_deliveries(moto: Moto) -> set[tuple[str, str]]:
     folded = {(rid, item["sk"]) for item in state if item["pk"].startswith("WORK#") for rid in item.get("merged") or {}}
     for item in moto.items("releases"):
         if item["sk"] == "META" and item.get("series_key") == nailbiter:
-            for destination in ("slack:C1", "x:default", "webhook:hook"):
+            for destination in ("slack:C1", "x:default", "webhook:hook", "ntfy:phone"):
                 if (item["id"], destination) not in folded:
                     expected.add((f"release.new:{item['id']}", destination))
     for item in state:
         event = item.get("last_event") if item["pk"].startswith("TARGET#") and item["sk"] == "STATE" else None
         if event:
-            for destination in ("slack:C1", "webhook:hook"):
+            for destination in ("slack:C1", "webhook:hook", "ntfy:phone"):
                 expected.add((event["id"], destination))
     return expected
 
@@ -331,7 +379,17 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
             expected = wait_for(delivered_all, 180, "every expected (event, destination) delivered")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; still missing {len(missing)}: {missing[:6]}") from None
+        # Button clicks under the same faults, each payload sent twice (re-signed): one effect each.
+        follow = {"action_id": "follow_series", "block_id": "release_actions", "value": "Saga"}
+        ack = {"action_id": "ack_alert", "block_id": "alert_actions", "value": json.dumps({"t": "chaos-down", "e": "chaos-incident"})}
+        for n, action in enumerate((follow, ack, follow, ack)):
+            if n == 2:
+                time.sleep(1.1)  # a new timestamp: a new signature, past the replay guard
+            assert click(stack.base, peers.url, action) == 200
+        wait_for(lambda: len(peers.responses) == 2, 90, "both clicks answered")
         time.sleep(8)  # let stragglers (duplicates, late batches) land before counting
+        follows = [i for i in moto.items("state") if i["pk"] == "SUB#slack:C9"]
+        acks = [i for i in moto.items("state") if i["pk"] == "ACK#chaos-down"]
         counts = post_counts(peers, expected)
         dlq = moto.queue_messages("notify-webhook-dlq")
         other_dlqs = [m for q in ("notify-slack-dlq", "notify-x-dlq", "crawl-dlq") for m in moto.queue_messages(q)]
@@ -370,6 +428,8 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
     assert not differing, f"stored release records differ from a clean run: {differing}"
     assert not losses, f"lost deliveries: {sorted(losses)[:5]}"
     assert not doubles, f"double posts: {doubles}"
+    assert [(i["sk"], i["label"]) for i in follows] == [("series#saga", "Saga")] and [a["by"] for a in acks] == ["U9"]
+    assert dict(peers.responses) == {"/response/follow_series": 1, "/response/ack_alert": 1}, peers.responses
     assert dlq and all(m["MessageAttributes"].get("reason") or "reason" in m["Body"] for m in dlq)
     assert all(json.loads(m["Body"]).get("destination") == "webhook:broken" for m in dlq)  # only poison
     assert other_dlqs == []
@@ -434,6 +494,7 @@ def post_counts(peers: Peers, expected: set[tuple[str, str]]) -> Counter:
     once, and as many texts as expected X deliveries (a shortfall is reported as losses)."""
     with peers.lock:
         slack, tweets, hooks = Counter(peers.slack), Counter(peers.tweets), Counter(peers.webhooks)
+        ntfy = Counter(peers.ntfy)
     counts: Counter = Counter()
     x_expected = sorted(e for e, d in expected if d == "x:default")
     accepted = sorted(tweets.values(), reverse=True)
@@ -444,4 +505,6 @@ def post_counts(peers: Peers, expected: set[tuple[str, str]]) -> Counter:
             counts[(event_id, destination)] = slack[("C1", event_id)]
         elif destination.startswith("webhook:"):
             counts[(event_id, destination)] = hooks[f"{event_id}#{destination}"]
+        elif destination == "ntfy:phone":
+            counts[(event_id, destination)] = ntfy[event_tag(event_id)]
     return counts

@@ -49,10 +49,13 @@ class Peer:
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
+            def do_GET(self) -> None:  # noqa: N802
+                self.do_POST(method="GET")
+
+            def do_POST(self, method: str = "POST") -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                request = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                request = Request(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with peer.lock:
                     peer.requests.append(request)
                     reply = peer.responder(request) if peer.responder else None
@@ -96,7 +99,7 @@ class Peer:
 
     def posts(self, path: str | None = None) -> list[Request]:
         with self.lock:
-            return [r for r in self.requests if path is None or r.path == path]
+            return [r for r in self.requests if r.method == "POST" and (path is None or r.path == path)]
 
 
 SLACK_OK = {"ok": True, "channel": "C1H9RESGL", "ts": "1503435956.000247"}

@@ -111,6 +111,7 @@ def test_status_lists_targets_down_first(slack, tmp_path, monkeypatch):
                        "  - {name: zulu-db, group: data, url: 'http://127.0.0.1:9/z', conditions: ['[STATUS] == 200']}\n",
                        encoding="utf-8")
     monkeypatch.setenv("NEWBOOKS_TARGETS_FILE", str(targets))
+    monkeypatch.setenv("NEWBOOKS_PUBLIC_URL", "http://127.0.0.1:8765")  # the stack's real port, not 8000
     bootstrap.reset()
     slack.state.put_item(Item={"pk": "TARGET#alpha-api", "sk": "STATE", "status": "UP", "version": 3})
     slack.state.put_item(Item={"pk": "TARGET#zulu-db", "sk": "STATE", "status": "DOWN", "version": 5})
@@ -120,7 +121,7 @@ def test_status_lists_targets_down_first(slack, tmp_path, monkeypatch):
     assert message["blocks"][1]["elements"][0]["text"].startswith(":red_circle: 1 down · :large_green_circle: 1 up")
     assert message["blocks"][2]["text"]["text"].startswith(":red_circle: *zulu-db* DOWN")
     assert message["blocks"][3]["text"]["text"].startswith(":large_green_circle: *alpha-api* UP")
-    assert "/status" in message["blocks"][4]["elements"][0]["text"]
+    assert "<http://127.0.0.1:8765/pages/status|status page>" in message["blocks"][4]["elements"][0]["text"]
 
 
 def test_redelivery_5xx_and_404_on_the_response_url(slack, catalog):

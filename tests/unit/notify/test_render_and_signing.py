@@ -68,7 +68,7 @@ def test_uptime_blocks_show_state_duration_condition_and_status_link():
                                        "condition": "[STATUS] == 200"})
     message = render.slack_message(event, "https://n.example")
     text = json.dumps(message)
-    assert "https://n.example/status/api" in text
+    assert "https://n.example/pages/status#target-api" in text and "n.example/status/" not in text
     fields = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in message["blocks"][1]["fields"]}
     assert fields["*State*"] == "down" and fields["*Duration*"] == "1h 5m"
     assert fields["*Failing condition*"] == "[STATUS] == 200"
@@ -195,7 +195,8 @@ def test_uptime_event_as_the_uptime_service_writes_it():
                         "status_page": "https://n.example/status/api", "channels": ["console"]})
     message = render.slack_message(event, "https://other.example")
     text = json.dumps(message)
-    assert "https://n.example/status/api" in text and "other.example" not in text
+    assert "https://n.example/pages/status#target-api" in text and "other.example" not in text
+    assert "n.example/status/api" not in text  # the JSON route is for machines
     assert "*Duration*\\n1h 5m" in text
     assert render.console_line(event, "console:", "x") == "[newbooks] target.recovered -> console: | api is up (1h 5m)"
     source = Event(id="source.degraded:ndl:t", type="source.degraded", occurred_at="t", subject="ndl",

@@ -27,7 +27,7 @@ def test_help_lists_every_subcommand():
     blocks = _validate(b.help_reply(parse("help")))
     assert [x["type"] for x in blocks] == ["header", "section", "context"]
     usage = blocks[1]["text"]["text"].splitlines()
-    assert len(usage) == 8
+    assert len(usage) == 9
     for word in ("today", "search", "follow", "unfollow", "following", "status", "help"):
         assert any(f" {word}" in line or f"`{word}`" in line for line in usage), word
 

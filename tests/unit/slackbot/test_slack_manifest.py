@@ -23,3 +23,17 @@ def test_manifest_matches_the_route_and_the_commands():
     assert {"commands", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
     assert len(manifest["display_information"]["description"]) <= 140
     assert manifest["settings"]["socket_mode_enabled"] is False  # HTTP request URL mode
+
+
+def test_manifest_declares_interactivity_events_home_and_the_scopes_the_code_calls():
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    app_py = (ROOT / "app.py").read_text(encoding="utf-8")
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith("/api/slack/interactions")
+    assert '"/slack/interactions"' in app_py and '"/slack/events"' in app_py
+    assert settings["event_subscriptions"]["request_url"].endswith("/api/slack/events")
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    # conversations.open (slack-user:) and the reconciliation reads in channels and DMs
+    assert {"im:write", "im:history", "channels:history", "groups:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])

@@ -69,31 +69,19 @@ def test_five_minute_window_both_ways(known, offset, ok):
             check_signature(*args, now=now)
 
 
-class FakeTable:
-    """Honours `attribute_not_exists(pk) OR expires_at < :now` like DynamoDB."""
+def test_replay_inside_the_window_is_rejected_and_the_item_expires_after_it(known, aws):
+    """Against moto's DynamoDB (the STATE table as provisioned), through the low-level client."""
+    import boto3
 
-    def __init__(self):
-        self.items = {}
-
-    def put_item(self, Item, ConditionExpression, ExpressionAttributeValues):
-        key = (Item["pk"], Item["sk"])
-        old = self.items.get(key)
-        if old is not None and not old["expires_at"] < ExpressionAttributeValues[":now"]:
-            error = Exception("conditional")
-            error.response = {"Error": {"Code": "ConditionalCheckFailedException"}}
-            raise error
-        self.items[key] = Item
-
-
-def test_replay_inside_the_window_is_rejected_and_the_item_expires_after_it(known):
-    table = FakeTable()
+    client = boto3.client("dynamodb", region_name="us-east-1")
     now = [int(known["timestamp"])]
-    verifier = Verifier(lambda: known["signing_secret"], ReplayGuard(table, clock=lambda: now[0]), clock=lambda: now[0])
+    guard = ReplayGuard((client, aws["STATE_TABLE"]), clock=lambda: now[0])
+    verifier = Verifier(lambda: known["signing_secret"], guard, clock=lambda: now[0])
     headers = _headers(known["timestamp"], known["signature"])
     verifier.verify(headers, known["body"].encode())
-    ((key, item),) = table.items.items()
-    assert key == (f"SLACKREQ#{known['signature']}", known["timestamp"])
-    assert item["expires_at"] == int(known["timestamp"]) + 360
+    (item,) = client.scan(TableName=aws["STATE_TABLE"])["Items"]
+    assert (item["pk"]["S"], item["sk"]["S"]) == (f"SLACKREQ#{known['signature']}", known["timestamp"])
+    assert int(item["expires_at"]["N"]) == int(known["timestamp"]) + 360
     with pytest.raises(Rejected, match="replayed"):
         verifier.verify(headers, known["body"].encode())
     now[0] += 301  # past the window: the signature check refuses it before the replay store is asked
