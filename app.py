@@ -120,6 +120,13 @@ def _api(protected: bool = False):
     return guarded(lambda: app.current_request, protected=protected)
 
 
+@app.middleware("http")
+def _problems(event, get_response):
+    from chalicelib.api.errors import problems
+
+    return problems(event, get_response)
+
+
 @app.route("/healthz", methods=["GET"], content_types=_ANY)
 def healthz():
     return {"ok": True}
