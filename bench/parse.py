@@ -33,6 +33,11 @@ CASES: dict[str, tuple[str, tuple[str, ...], dict]] = {
     "sundaywebry": ("jp-publisher-web-manga-html", ("sunday_webry",), {"crawl_date": date(2021, 7, 23)}),
     "comicwalker": ("jp-publisher-web-manga-html", ("comic_walker",), {"crawl_date": date(2021, 10, 1)}),
     "feed": ("ndl-opensearch", (".xml",), {}),
+    "feed_gigaviewer": ("gigaviewer-rss", (".xml",), {"options": {"series_from": "channel", "episodes": True}}),
+    "json_metron": ("metron-api", (".json",), {"options": {
+        "source_name": "metron", "items": "results",
+        "fields": {"title": "issue", "series": "series.name", "volume": "number", "code": "to_string(id)",
+                   "release_date": "store_date", "cover_url": "image"}}}),
 }
 
 

@@ -4,6 +4,8 @@ Method: moto `mock_aws` with every declared resource; the local peers server
 (devstack/peers.py) serves the real sample bodies on 127.0.0.1 with ETags; each source in
 devstack/config/sources.yaml is crawled once (the baseline: a first crawl's requests), then again
 for the next schedule hour. botocore `before-call` hooks count requests per operation.
+Every source must be ok after its first crawl (the bench stops otherwise). Kinds include the generic
+json and feed kinds (metron, rakuten-2026, gigaviewer-zenon).
 Last line: {"bench": "recrawl", "sources", "s3_puts", "ddb_writes", "first_crawl": {...}}.
 """
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main() -> None:
     print("method: moto mock_aws, samples served on 127.0.0.1 with ETags, botocore before-call hooks")
     print(f"first crawl requests: {dict(first)}")
     print(f"unchanged re-crawl requests: {dict(again)}")
+    print(f"kinds crawled: {again.get('_kinds')}")
     print(json.dumps({"bench": "recrawl", "sources": again.get("_sources", 0), "s3_puts": s3_puts,
                       "ddb_writes": ddb_writes, "first_crawl": {"s3_puts": first["PutObject"],
                       "ddb_writes": sum(first[op] for op in WRITES)}}))
@@ -76,6 +79,11 @@ def run() -> tuple[Counter, Counter]:
         service.crawl({"schema_version": 1, "source": name, "scheduled_at": "2026-11-22T11:00Z"})
     again = counts.copy()
     again["_sources"] = len(names)
+    again["_kinds"] = ", ".join(sorted({s.kind for s in service.sources if s.enabled}))  # type: ignore[assignment]
+    for name in names:  # every source parsed: a degraded one would not show the re-crawl cost
+        status = service.states.get(name).get("status")
+        if status != "ok":
+            raise SystemExit(f"source {name} is {status} after its first crawl: {service.states.get(name).get('reason')}")
     return first, again
 
 

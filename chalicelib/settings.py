@@ -45,6 +45,9 @@ class Settings:
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
     dlq_urls: dict[str, str]  # every dead-letter queue by its /dlq name (Queue.dead_letter_name) -> URL
+    dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
+    ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
+    source_dead_after_days: int = 7  # a release source degraded this long is DEAD (ops alert)
 
     @property
     def user_agent(self) -> str:
@@ -82,4 +85,7 @@ def get_settings() -> Settings:
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
         dlq_urls={q.dead_letter_name: _env(q.dead_letter_env) for q in resources.QUEUES},
+        dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
+        ping_shards_queue_url=_env(resources.PING_SHARDS_QUEUE.env),
+        source_dead_after_days=int(_env("NEWBOOKS_SOURCE_DEAD_AFTER_DAYS", "7")),
     )

@@ -64,6 +64,7 @@ def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
         "NEWBOOKS_PEERS_HOSTPORT": peers_url.split("://", 1)[1],
         # The sample configuration, unless the caller names its own files.
         "NEWBOOKS_SOURCES_FILE": os.environ.get("NEWBOOKS_SOURCES_FILE", str(ROOT / "devstack" / "config" / "sources.yaml")),
+        "NEWBOOKS_TARGETS_FILE": os.environ.get("NEWBOOKS_TARGETS_FILE", str(ROOT / "devstack" / "config" / "targets.yaml")),
         "NEWBOOKS_SUBSCRIPTIONS_FILE": os.environ.get(
             "NEWBOOKS_SUBSCRIPTIONS_FILE", str(ROOT / "chalicelib" / "config" / "subscriptions.yaml")),
         # The console is for notifications: the runner logs warnings and errors only.

@@ -34,8 +34,22 @@ class FakeContext:
         return 60_000
 
 
+# Called after every invocation with (function name, the exception it raised or None), and after
+# every SQS receive with (queue URL, messages): the local alarms' metrics (devstack/alarms.py).
+invocation_observers: list[Callable[[str, BaseException | None], None]] = []
+receive_observers: list[Callable[[str, list[dict]], None]] = []
+
+
 def invoke(function_name: str, handler: Handler, event: dict) -> Any:
-    return handler(event, FakeContext(function_name, str(uuid.uuid4())))
+    try:
+        result = handler(event, FakeContext(function_name, str(uuid.uuid4())))
+    except BaseException as exc:
+        for observe in invocation_observers:
+            observe(function_name, exc)
+        raise
+    for observe in invocation_observers:
+        observe(function_name, None)
+    return result
 
 
 # --- schedules -----------------------------------------------------------------------------
@@ -113,11 +127,14 @@ class Scheduler(threading.Thread):
 
 class QueuePoller(threading.Thread):
     def __init__(self, function: str, handler: Handler, queue_url: str, batch_size: int, stop: threading.Event,
-                 visibility_backoff_s: int = 2, chaos: Any = None):
+                 visibility_backoff_s: int = 2, chaos: Any = None, concurrency: int = 1):
         super().__init__(name=f"sqs-{function}", daemon=True)
         self.chaos = chaos
         self.function, self.handler, self.queue_url = function, handler, queue_url
         self.batch_size, self.stop_event, self.backoff = min(batch_size, 10), stop, visibility_backoff_s
+        # Invocations at once (the mapping's ScalingConfig.MaximumConcurrency): one receiving
+        # thread, each batch in its own thread, so an idle queue costs one long poll.
+        self.slots = threading.BoundedSemaphore(max(1, concurrency))
 
     def run(self) -> None:
         import boto3
@@ -125,19 +142,45 @@ class QueuePoller(threading.Thread):
         sqs = boto3.client("sqs")
         arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         while not self.stop_event.is_set():
+            if not self.slots.acquire(timeout=1):
+                continue
             try:
-                self.poll_once(sqs, arn)
+                messages = self.receive(sqs)
             except Exception:
+                self.slots.release()
                 log.error("sqs poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
                 self.stop_event.wait(2)
+                continue
+            if not messages:
+                self.slots.release()
+                continue
+            threading.Thread(target=self._handle_and_release, args=(sqs, arn, messages), daemon=True,
+                             name=f"sqs-{self.function}-batch").start()
 
-    def poll_once(self, sqs: Any, arn: str) -> int:
-        messages = sqs.receive_message(
+    def _handle_and_release(self, sqs: Any, arn: str, messages: list[dict]) -> None:
+        try:
+            self.handle(sqs, arn, messages)
+        except Exception:
+            log.error("sqs batch handling failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
+        finally:
+            self.slots.release()
+
+    def receive(self, sqs: Any) -> list[dict]:
+        return sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1,
             AttributeNames=["All"], MessageAttributeNames=["All"],
         ).get("Messages", [])
+
+    def poll_once(self, sqs: Any, arn: str) -> int:
+        """Receive one batch and handle it in this thread (tests)."""
+        messages = self.receive(sqs)
+        return self.handle(sqs, arn, messages) if messages else 0
+
+    def handle(self, sqs: Any, arn: str, messages: list[dict]) -> int:
         if not messages:
             return 0
+        for observe in receive_observers:
+            observe(self.queue_url, messages)
         event = {"Records": [sqs_record(m, arn) for m in messages]}
         if self.chaos and self.chaos.chance("duplicate_rate"):
             # At-least-once: the same messages reach another invocation too (result discarded).

@@ -39,7 +39,7 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
         source = r.by_logical_id(mapping.source)
         if isinstance(source, r.Queue):
             threads.append(rt.QueuePoller(mapping.function, handler, os.environ[source.env], mapping.batch_size, stop,
-                                          chaos=chaos))
+                                          chaos=chaos, concurrency=mapping.max_concurrency))
         else:
             filters = [json.loads(p) for p in mapping.filter_patterns]
             threads.append(rt.StreamPoller(mapping.function, handler, os.environ[source.env], mapping.batch_size,
@@ -50,6 +50,8 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
     for thread in threads:  # be listening before the first schedule writes anything
         if isinstance(thread, rt.StreamPoller):
             thread.ready.wait(10)
+    from devstack.alarms import start_alarms  # infra/alarms.py evaluated locally, printed on the console
+    threads.append(start_alarms(stop))
     for source in app_module.app.event_sources:
         expression = getattr(source, "schedule_expression", None)
         if expression:

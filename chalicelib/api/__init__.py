@@ -10,9 +10,9 @@ services come from chalicelib.bootstrap.
     GET  /sources                                  -     1 Query (paged)
     GET  /status                                   -     1 Query + 1 BatchGetItem per 100 targets
                                                          + 1 Query per shard + 1 Query per target
-    GET  /status/{target}                          -     1 Query + 1 GetItem + 2 Query
+    GET  /status/{target}                          -     1 Query + 1 GetItem + 3 Query (ticks, hourly rollups, daily summaries)
     GET  /targets                                  yes   1 Query
-    POST /targets, DELETE /targets/{name}          yes   1 PutItem / 1 DeleteItem
+    POST /targets, DELETE /targets/{name}          yes   1 PutItem / 2 DeleteItem + 1 UpdateItem (state forgotten)
     POST /subscriptions                            yes   1 PutItem
     GET  /subscriptions/{destination}              yes   1 Query (paged)
     DELETE /subscriptions/{destination}/{kind}/{match}  yes  1 DeleteItem (idempotent: 204)

@@ -87,10 +87,12 @@ SCHEMAS: dict[str, Any] = {
             "name": _STR,
             "kind": _nullable("string"),
             "enabled": {"type": "boolean"},
-            "status": {"type": "string", "description": "ok, degraded, failing, never crawled, ..."},
+            "status": {"type": "string", "description": "ok, degraded, dead, never crawled"},
             "items": {"type": "integer", "minimum": 0},
             "last_crawl": _nullable("string"),
             "reason": _nullable("string"),
+            "degraded_since": _nullable("string"),
+            "retry_at": _nullable("string"),
         },
     },
     "SourceList": {

@@ -20,7 +20,8 @@ TLS still verifies the certificate for the host name and sends SNI (`server_host
 certificate's notAfter comes from the TLS object (`getpeercert()`). No proxies; redirects are
 not followed (a 3xx is the status the conditions see).
 
-Error classes: dns, connect, tls, timeout, status, condition, policy (refused address).
+Error classes: dns, connect, tls, timeout, status, condition, policy (refused address), error
+(anything else the target made us raise: its type and message, never the tick's failure).
 """
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
 from chalicelib.uptime import conditions as cond
+from chalicelib.uptime import regexcap
 from chalicelib.uptime.http1 import ProtocolFailure, ResponseParser, request_bytes
+from chalicelib.uptime.resolver import DnsResolver, ResolveError, parse_servers
 from chalicelib.uptime.ssrf import AddressPolicy, is_localhost_name, parse_literal
 from chalicelib.uptime.targets import Target
 
@@ -48,7 +51,7 @@ class CheckResult:
     ok: bool
     latency_ms: int
     status: int | None = None
-    error: str | None = None  # dns|connect|tls|timeout|status|condition|policy
+    error: str | None = None  # dns|connect|tls|timeout|status|condition|policy|error
     condition: str | None = None  # the failing condition, rendered with its value
     detail: str | None = None
     tls_expiry: str | None = None  # ISO date-time of the peer certificate's notAfter
@@ -61,9 +64,10 @@ class CheckResult:
         return {k: v for k, v in asdict(self).items() if v not in (None, False) or k in ("ok",)}
 
 
-async def default_resolver(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+def default_resolver(servers: str = "") -> DnsResolver:
+    """The non-blocking bounded resolver (resolver.py) on `servers` ("ip[:port], ...", the
+    NEWBOOKS_DNS_SERVERS setting) or, when empty, the system's /etc/resolv.conf."""
+    return DnsResolver(parse_servers(servers) if servers.strip() else None)
 
 
 class DNSFailure(Exception):
@@ -88,13 +92,13 @@ class Checker:
         self,
         policy: AddressPolicy,
         *,
-        resolver: Resolver = default_resolver,
+        resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
         max_concurrency: int = 1000,
         user_agent: str = "newbooks-uptime/1.0",
     ):
         self.policy = policy
-        self.resolver = resolver
+        self.resolver = resolver if resolver is not None else default_resolver()
         self._ssl_context = ssl_context
         self.max_concurrency = max_concurrency
         self.user_agent = user_agent
@@ -113,16 +117,25 @@ class Checker:
         """All targets at once (at most `max_concurrency` in flight); results in target order."""
         if not targets:
             return []
+        prepare = getattr(self.resolver, "prepare", None)
+        if prepare is not None and any(parse_literal(t.host) is None and not is_localhost_name(t.host) for t in targets):
+            prepare()
         resolutions: dict[str, Any] = {}
         if len(targets) <= self.max_concurrency:
-            return list(await asyncio.gather(*(self.check(t, resolutions) for t in targets)))
-        semaphore = asyncio.Semaphore(max(1, self.max_concurrency))
+            outcomes = await asyncio.gather(*(self.check(t, resolutions) for t in targets), return_exceptions=True)
+        else:
+            semaphore = asyncio.Semaphore(max(1, self.max_concurrency))
 
-        async def one(target: Target) -> CheckResult:
-            async with semaphore:
-                return await self.check(target, resolutions)
+            async def one(target: Target) -> CheckResult:
+                async with semaphore:
+                    return await self.check(target, resolutions)
 
-        return list(await asyncio.gather(*(one(t) for t in targets)))
+            outcomes = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
+        # `check` turns every exception into a result; a BaseException that still got out (or a
+        # bug) is that target's error, and the other targets keep their verdicts
+        return [o if isinstance(o, CheckResult) else
+                CheckResult(name=t.name, ok=False, latency_ms=0, error="error", detail=f"error: {type(o).__name__}: {o}"[:300])
+                for t, o in zip(targets, outcomes)]
 
     async def _vetted_address(self, host: str, port: int, resolutions: dict[str, Any]) -> str:
         """The address to connect to for `host`, vetted by the policy; memoized per batch (the
@@ -150,7 +163,7 @@ class Checker:
                 task = resolutions[host] = asyncio.ensure_future(self.resolver(host, port))
             try:
                 addresses = await asyncio.shield(task)
-            except (OSError, UnicodeError) as exc:
+            except (OSError, UnicodeError, ValueError) as exc:
                 raise DNSFailure(f"cannot resolve {host}: {exc}") from None
             if not addresses:
                 raise DNSFailure(f"{host} has no addresses")
@@ -161,12 +174,20 @@ class Checker:
         return addresses[0]
 
     async def check(self, target: Target, resolutions: dict | None = None) -> CheckResult:
+        """One target, start to verdict, under ONE deadline (`target.timeout_s`) that covers DNS,
+        connect, TLS, the whole exchange and the conditions (regex searches get what is left).
+        Whatever goes wrong becomes this target's result: an exception nobody foresaw is
+        `error` with its type and message, never an escape that would cost the whole tick."""
         resolutions = {} if resolutions is None else resolutions
         started = time.perf_counter()
         ctx: dict[str, Any] = {}
         result = CheckResult(name=target.name, ok=False, latency_ms=0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + target.timeout_s
+        failed = None
         try:
-            async with asyncio.timeout(target.timeout_s):
+            async with asyncio.timeout_at(deadline):
+                ctx["_phase"] = "exchange"
                 if target.scheme == "dns":
                     await self._dns(target, ctx, result)
                 else:
@@ -176,20 +197,29 @@ class Checker:
                         await self._tcp(target, address, ctx)
                     else:
                         await self._http(target, address, ctx, result)
+                result.latency_ms = ctx["RESPONSE_TIME"] = int((time.perf_counter() - started) * 1000)
+
+                async def search(pattern: Any, text: str) -> bool:
+                    return await regexcap.search(pattern, text, deadline - loop.time())
+
+                ctx["_phase"] = "conditions"
+                failed = await cond.evaluate_all_async(target.conditions, ctx, search)
         except DNSFailure as exc:
             result.error, result.detail = "dns", str(exc)
         except Refused as exc:
             result.error, result.detail = "policy", str(exc)
-        except TimeoutError:
-            result.error, result.detail = "timeout", f"no answer within {target.timeout_s:g}s"
+        except (TimeoutError, regexcap.RegexTimeout) as exc:
+            result.error = "timeout"
+            result.detail = str(exc) or f"no verdict within {target.timeout_s:g}s ({ctx.get('_phase')} still running)"
         except (OSError, ssl.SSLError, EOFError) as exc:
             result.error = "tls" if _is_tls(exc) else "connect"
             result.detail = f"{type(exc).__name__}: {exc}"[:300]
-        result.latency_ms = int((time.perf_counter() - started) * 1000)
+        except Exception as exc:  # noqa: BLE001 - the target's failure, never the tick's
+            result.error, result.detail = "error", f"error: {type(exc).__name__}: {str(exc)[:200]}"
+        if not result.latency_ms:
+            result.latency_ms = int((time.perf_counter() - started) * 1000)
         if result.error:
             return result
-        ctx["RESPONSE_TIME"] = result.latency_ms
-        failed = cond.evaluate_all(target.conditions, ctx)
         if failed is None:
             result.ok = True
             result.slow = target.degraded_ms is not None and result.latency_ms > target.degraded_ms
@@ -203,7 +233,7 @@ class Checker:
         headers = [("User-Agent", self.user_agent), ("Accept-Encoding", "identity"), ("Connection", "close"),
                    *target.headers]
         body = target.body.encode() if target.body is not None else None
-        return request_bytes(target.method, parts.netloc, parts.path, parts.query, headers, body)
+        return request_bytes(target.method, target.netloc, parts.path, parts.query, headers, body)
 
     async def _http(self, target: Target, address: str, ctx: dict, result: CheckResult) -> None:
         https = target.scheme == "https"
@@ -256,6 +286,9 @@ class Checker:
             else:
                 addresses = await self.resolver(host, 0)
             ctx["DNS_RCODE"] = "NOERROR" if addresses else "NXDOMAIN"
+        except ResolveError as exc:
+            addresses = []
+            ctx["DNS_RCODE"] = exc.rcode if exc.rcode not in ("TIMEOUT", "NOSERVER") else "SERVFAIL"
         except socket.gaierror as exc:
             addresses = []
             ctx["DNS_RCODE"] = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
@@ -310,7 +343,7 @@ async def _plain_exchange(address: str, port: int, request: bytes, parser: Respo
             return finish(exc)
         try:
             parser.feed(data) if data else parser.eof()
-        except ProtocolFailure as exc:
+        except Exception as exc:  # noqa: BLE001 - the peer made the parser fail: this check fails
             return finish(exc)
         if parser.done:
             finish()
@@ -340,7 +373,7 @@ class _Exchange(asyncio.Protocol):
             return
         try:
             self.parser.feed(data)
-        except ProtocolFailure as exc:
+        except Exception as exc:  # noqa: BLE001 - any parser failure ends this exchange only
             self.done.set_exception(exc)
             return
         if self.parser.done:
@@ -351,7 +384,7 @@ class _Exchange(asyncio.Protocol):
             try:
                 self.parser.eof()
                 self.done.set_result(None)
-            except ProtocolFailure as exc:
+            except Exception as exc:  # noqa: BLE001
                 self.done.set_exception(exc)
         return False
 

@@ -60,10 +60,26 @@ _KNOWN_KEYS = {
     "degraded_response_time", "max_body_bytes", "enabled",
 }
 DEFAULT_MAX_BODY = 256 * 1024
+# Timeouts: the longest a check may take, and what the ping / ping_shard functions need on top to
+# store the tick, apply states and roll up. Their lambda_timeout in .chalice/config.json must exceed
+# the sum (tests/integration/uptime/test_ping_sharding.py checks every stage).
+MAX_TIMEOUT_S = 50
+STORE_MARGIN_S = 15
 
 
 class InvalidTarget(ValueError):
     """A target configuration that cannot be checked; the message names target and problem."""
+
+
+def ascii_host(host: str) -> str:
+    """The host as sent in DNS queries, SNI and Host: IDNA 2008 with UTS #46 mapping for
+    internationalized names (`例え.jp` -> `xn--r8jz45g.jp`), unchanged for ASCII names and IP
+    literals. Raises ValueError (idna.IDNAError) for a name IDNA cannot encode."""
+    if not host or host.isascii():
+        return host
+    import idna
+
+    return idna.encode(host, uts46=True).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -90,15 +106,22 @@ class Target:
     def __post_init__(self) -> None:
         # URL parts and the body need are derived once per Target (frozen: set through object)
         parts = urlsplit(self.url)
+        host = ascii_host(parts.hostname or "")
+        port_text = f":{parts.port}" if parts.port else ""
         derived = {
             "_parts": parts,
+            "_netloc": (f"[{host}]" if ":" in host else host) + port_text,  # the Host header, ASCII
             "_scheme": parts.scheme,
-            "_host": parts.hostname or "",
+            "_host": host,
             "_port": parts.port or {"https": 443, "http": 80, "dns": 53}.get(parts.scheme, 0),
             "_needs_body": self.method != "HEAD" and any("BODY" in c.placeholders for c in self.conditions),
         }
         for key, value in derived.items():
             object.__setattr__(self, key, value)
+
+    @property
+    def netloc(self) -> str:
+        return self._netloc
 
     @property
     def scheme(self) -> str:
@@ -175,7 +198,7 @@ def _seconds(value: Any, what: str, name: str) -> float:
 
 
 def _int(value: Any, what: str, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"[0-9]{1,9}", str(value)):
         raise InvalidTarget(f"target {name!r}: {what} {value!r} must be a whole number")
     number = int(value)
     if not low <= number <= high:
@@ -215,6 +238,10 @@ def parse_target(
         raise InvalidTarget(f"target {name!r}: url {url!r} must start with http://, https://, tcp:// or dns://")
     if not parts.hostname:
         raise InvalidTarget(f"target {name!r}: url {url!r} has no host")
+    try:
+        ascii_host(parts.hostname)
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidTarget(f"target {name!r}: host {parts.hostname!r} is not a valid internationalized domain name ({exc})") from None
     if parts.username or parts.password:
         raise InvalidTarget(f"target {name!r}: url {url!r} must not carry credentials (use headers)")
     if scheme == "tcp" and not port:
@@ -233,7 +260,7 @@ def parse_target(
         problem = valid_header(key, str(value))
         if problem:
             raise InvalidTarget(f"target {name!r}: {problem}")
-    if any(ord(c) < 33 or c == "\x7f" for c in url):
+    if any(ord(c) < 33 or 0x7f <= ord(c) < 0xa0 for c in url):
         raise InvalidTarget(f"target {name!r}: url {url!r} contains whitespace or control characters")
     body = data.get("body")
     if body is not None and not isinstance(body, str):
@@ -242,8 +269,9 @@ def parse_target(
     if interval < 60 or interval % 60 or interval > 86400:
         raise InvalidTarget(f"target {name!r}: interval must be whole minutes between 1m and 24h")
     timeout = _seconds(data.get("timeout", 10), "timeout", name)
-    if not 0 < timeout <= 50:
-        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and 50s")
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and {MAX_TIMEOUT_S}s (a check must finish "
+                            f"within the ping function's timeout, less {STORE_MARGIN_S}s to store the tick)")
     raw_conditions = data.get("conditions") or list(_DEFAULT_CONDITIONS[scheme])
     if not isinstance(raw_conditions, list):
         raise InvalidTarget(f"target {name!r}: conditions must be a list")

@@ -27,11 +27,11 @@ ROUTES = [
     # runtime targets + BatchGetItem of states + latest tick per shard + 24 h rollups per target
     ("GET", "/status", None, 1 + 1 + 1 + TARGETS, READ_ONLY),
     # runtime targets + GetItem state + ticks (<= 120 min) + rollups (30 days)
-    ("GET", "/status/web-up", None, 4, READ_ONLY),
+    ("GET", "/status/web-up", None, 5, READ_ONLY),  # + the daily summary items (uptime figures)
     ("GET", "/status/nope", None, 1, READ_ONLY),
     ("GET", "/targets", None, 1, READ_ONLY),
     ("POST", "/targets", {"name": "counted", "url": "http://127.0.0.1:9/"}, 1, {"PutItem"}),
-    ("DELETE", "/targets/counted", None, 1, {"DeleteItem"}),
+    ("DELETE", "/targets/counted", None, 3, {"DeleteItem", "UpdateItem"}),  # + forget its state and dirty mark
     ("POST", "/subscriptions", {"destination": "slack:CCOUNT", "kind": "series", "match": "Saga"}, 1, {"PutItem"}),
     ("GET", "/subscriptions/slack:CCOUNT", None, 1, READ_ONLY),
     ("DELETE", "/subscriptions/slack:CCOUNT/series/Saga", None, 1, {"DeleteItem"}),

@@ -77,7 +77,7 @@ def test_add_target_then_it_is_listed_reported_and_deletable(client, peer):
     assert body_of(created)["source"] == "api" and body_of(created)["failure_threshold"] == 3
     assert "api-added" in {t["name"] for t in body_of(client.http.get("/targets", headers=auth()))["targets"]}
     status = body_of(client.http.get("/status/api-added"))
-    assert status["name"] == "api-added" and status["state"] in ("UNKNOWN", "UP")
+    assert status["name"] == "api-added" and status["state"] in ("PENDING", "UP")
     assert_problem(call(client, "POST", "/targets", config, json_headers()), 409, "name")
     assert client.http.delete("/targets/api-added", headers=auth()).status_code == 204
     assert_problem(client.http.delete("/targets/api-added", headers=auth()), 404, "name")
