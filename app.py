@@ -127,7 +127,8 @@ def slack_worker(event, context):
 
 
 # Routes: read the request -> validate (chalicelib.api.validate) -> one service call -> map domain
-# errors. `_api` turns ApiError into RFC 9457 problem JSON and checks the API key when protected.
+# errors. `_api` checks the API key when protected; the `_problems` middleware turns ApiError into RFC
+# 9457 problem JSON.
 _ANY = ["*/*"]  # accept any Content-Type, so a wrong one is our 415 problem, not Chalice's
 
 
