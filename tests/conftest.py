@@ -27,6 +27,15 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every DNS query of the uptime checker goes to a sink on 127.0.0.1 (tests/dns_sink.py),
+    never to the machine's name server; a test that needs its own DNS peer sets its own."""
+    from tests.dns_sink import DnsSink
+
+    config._dns_sink = DnsSink()  # type: ignore[attr-defined]
+    os.environ["NEWBOOKS_DNS_SERVERS"] = config._dns_sink.address  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def aws(monkeypatch):
     """In-process moto with all resources from chalicelib.resources; yields the env mapping."""
