@@ -16,7 +16,7 @@ from chalicelib.notify.dlq import DLQ_NAMES
 from chalicelib.queries import MAX_LIMIT
 
 VERSION = "1.0.0"
-STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP"]
+STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "PENDING", "UNKNOWN", "UP"]  # PENDING: chalicelib/uptime/decide.py
 CHANNELS = ["slack", "x", "webhook", "console"]
 DLQ = list(DLQ_NAMES)  # the notification channels plus crawl, slack-jobs, stream-failures
 KINDS = ["series", "keyword", "publisher", "source", "target", "ops"]
