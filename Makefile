@@ -15,8 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# Command one: package the dev stage (the same `make package` step), deploy that template into
+# the local moto server through CloudFormation, and run it (README "Deployed locally").
 run: venv
-	$(PY) -m devstack
+	$(MAKE) --no-print-directory package STAGE=dev OUT=build/dev
+	$(PY) -m devstack --no-package --build-dir build/dev
 
 # Headless Chromium for tests/e2e/test_pages_chromium.py (Debian's package; root in CI).
 browser:
@@ -48,7 +51,7 @@ check-collect: venv
 	$(PY) -m tests.collect_check
 
 package: venv
-	$(PY) -m infra.build_template --stage $${STAGE:-prod} --out build
+	$(PY) -m infra.build_template --stage $${STAGE:-prod} --out $${OUT:-build}
 
 bench: venv
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done

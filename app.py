@@ -257,6 +257,29 @@ def delete_target(name):
     return no_content()
 
 
+@app.route("/ping/{token}", methods=["GET", "POST"], content_types=_ANY)
+@_api()
+def heartbeat_ping(token):
+    return _ping(token, None)
+
+
+@app.route("/ping/{token}/{action}", methods=["GET", "POST"], content_types=_ANY)
+@_api()
+def heartbeat_ping_action(token, action):
+    return _ping(token, action)
+
+
+def _ping(token, action):
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import uptime_service
+    from chalicelib.http import json_response
+
+    done = uptime_service().heartbeat_ping(*validate.heartbeat_ping(token, action))
+    if done is None:
+        raise errors.NotFound("token", "no heartbeat has this token")
+    return json_response(done, cache_control="no-store")
+
+
 @app.route("/subscriptions", methods=["POST"], content_types=_ANY)
 @_api(protected=True)
 def follow():

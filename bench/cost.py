@@ -522,9 +522,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     peer = Peer()
     with mock_aws():
-        from devstack.provision import create_all
+        from devstack.deploy import deploy_resources
 
-        for key, value in create_all("bench").items():
+        for key, value in deploy_resources("bench").items():
             os.environ[key] = value
         from chalicelib import log, resources
 

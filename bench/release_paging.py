@@ -3,12 +3,13 @@
     .venv/bin/python bench/release_paging.py [--crowd 2000]
 
 Data: `--crowd` openbd releases first seen today (newest first), then 3 ndl releases first seen
-two days ago, in the releases table created by devstack.provision under moto `mock_aws`.
+two days ago, in the releases table created by devstack.deploy under moto `mock_aws`.
 Two filters, first page, limit 2: sparse `source=ndl` (3 matches behind the crowd) and dense
 `source=openbd` (every row matches). Two strategies of `chalicelib.queries.ReleaseQueries`, in
 the same run on the same table:
   baseline  the previous fixed read: Query pages of 25 items, at most 12 Queries;
-  growing   the current read: first page max(limit, 25) items, then 4x per Query up to 1000.
+  growing   the current read: first page max(limit, 25) items, then 4x after a page whose rows the
+            filters dropped, up to 1000.
 Items read = the sum of the Queries' ScannedCount (what DynamoDB bills read units for: the
 items read before in-memory filtering). Last line: JSON with both, and ratios growing/baseline.
 """
@@ -62,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from chalicelib import aws
     from chalicelib.queries import ReleaseQueries
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     with mock_aws():
-        env = create_all("bench")
+        env = deploy_resources("bench")
         aws.reset()
         table = aws.table(env["RELEASES_TABLE"])
         seed(table, args.crowd)

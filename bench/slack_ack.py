@@ -5,7 +5,7 @@ Method: each round is a fresh interpreter (`PYTHONDONTWRITEBYTECODE=1`, an empty
 
 1. imports boto3/botocore (counted: Lambda's Python runtime ships them, but importing them is
    part of every cold start);
-2. starts moto's `mock_aws` and creates every resource with `devstack.provision.create_all`
+2. starts moto's `mock_aws` and deploys every data resource of the template with `devstack.deploy.deploy_resources`
    (NOT counted: on AWS the tables and queues already exist);
 3. imports `app` and calls the Lambda handler directly — `app.app(event, context)` with an API
    Gateway (REST, proxy) event carrying a real signed `/newbooks help` form body — the way API
@@ -46,14 +46,14 @@ def _child() -> None:
     from moto import mock_aws
 
     sys.path.insert(0, str(ROOT))
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                        "NEWBOOKS_SSM_DISABLED": "1", "NEWBOOKS_STAGE": "bench", "SLACK_SIGNING_SECRET": SECRET})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     mock = mock_aws()
     mock.start()
-    os.environ.update(create_all("bench"))
+    os.environ.update(deploy_resources("bench"))
     t2, c2 = time.time(), time.process_time()
 
     import app as entry  # counted from here on

@@ -7,10 +7,10 @@
 Other filters (q, publisher, source) apply to the rows those Queries return. `source` takes a
 source name as `/sources` lists it (e.g. `ndl-conan`) or the kind stored on each release (`ndl`);
 a name selects its kind's releases, since a release is stored once whichever source saw it.
-A filtered page keeps reading, each Query page four times the last (up to `FILTERED_READ` items),
-until it fills or the data ends: a dense filter reads little, a sparse one gets past thousands of
-non-matching rows within the budget. If the budget runs out first, the page says so in `partial`
-and `next_cursor` continues from there.
+A filtered page keeps reading until it fills or the data ends; after a Query page whose rows the
+filters dropped, the next reads four times as many (up to `FILTERED_READ` items): a dense filter
+reads little, a sparse one gets past thousands of non-matching rows within the budget. If the
+budget runs out first, the page says so in `partial` and `next_cursor` continues from there.
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ FILTERED_READ = 1000  # largest Query page when in-memory filters drop rows (Dyn
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 PUBLIC_FIELDS = (
     "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code", "publisher",
-    "release_date", "price", "currency", "url", "cover_url", "source_refs", "first_seen",
+    "release_date", "price", "currency", "url", "cover_url", "source_refs", "first_seen", "issue", "category",
+    "work", "listing", "previous_release_date",
 )
 
 
@@ -60,12 +61,14 @@ def plan(params: dict[str, str], today: date) -> list[Partition]:
         if value is not None and not _DATE.match(value):
             raise BadQuery(name, f"'{name}' must be YYYY-MM-DD or YYYY-MM, got {value!r}")
     if params.get("series"):
-        from crawlers.normalize import series_key
+        from crawlers.normalize import legacy_series_key, series_key
 
         key = series_key(params["series"])
         if not key:
             raise BadQuery("series", "'series' is empty after normalization")
-        return [Partition("by_series", "gsi2pk", f"SERIES#{key}", "gsi2sk", start, _upper(end), True)]
+        # releases stored before issue 12 sit under the older key: read that partition too
+        keys = dict.fromkeys(k for k in (key, legacy_series_key(params["series"])) if k)
+        return [Partition("by_series", "gsi2pk", f"SERIES#{k}", "gsi2sk", start, _upper(end), True) for k in keys]
     if start or end:
         first = start or end or ""
         last = end or start or ""
@@ -117,8 +120,23 @@ def record_source(kind: str, options: Mapping[str, Any]) -> str:
     return str(options.get("source_name") or kind)
 
 
+def category_of(item: dict[str, Any]) -> str:
+    """The stored category; items stored before categories existed are classified by title."""
+    from crawlers.categories import classify
+
+    return str(item.get("category") or classify(item.get("title")))
+
+
 def matches(item: dict[str, Any], params: dict[str, str], sources: Mapping[str, str] | None = None) -> bool:
-    """The in-memory filters (pure)."""
+    """The in-memory filters (pure). Merchandise is listed only when `category` asks for it."""
+    from crawlers.categories import parse_filter
+
+    try:
+        wanted = parse_filter(params.get("category"))
+    except ValueError as exc:
+        raise BadQuery("category", str(exc)) from None
+    if category_of(item) not in wanted:
+        return False
     if params.get("source") and item.get("source") not in source_values(params["source"], sources):
         return False
     if params.get("publisher") and params["publisher"].casefold() not in str(item.get("publisher") or "").casefold():
@@ -157,7 +175,7 @@ class ReleaseQueries:
         self._filtered_read = filtered_read
 
     def list(self, params: dict[str, str]) -> dict[str, Any]:
-        unknown = set(params) - {"from", "to", "q", "series", "publisher", "source", "limit", "cursor"}
+        unknown = set(params) - {"from", "to", "q", "series", "publisher", "source", "limit", "cursor", "category"}
         if unknown:
             name = sorted(unknown)[0]
             raise BadQuery(name, f"unknown parameter {name!r}")
@@ -167,21 +185,28 @@ class ReleaseQueries:
             raise BadQuery("limit", "'limit' must be an integer") from None
         if not 1 <= limit <= MAX_LIMIT:
             raise BadQuery("limit", f"'limit' must be between 1 and {MAX_LIMIT}")
+        try:
+            from crawlers.categories import parse_filter
+
+            parse_filter(params.get("category"))
+        except ValueError as exc:
+            raise BadQuery("category", str(exc)) from None
         partitions = plan(params, self._today())
         if params.get("source"):
             source_values(params["source"], self._sources)  # an unknown source is a 400, not an empty list
         position, last_key = decode_cursor(params["cursor"]) if params.get("cursor") else (0, None)
         if position > len(partitions):
             raise BadQuery("cursor", "'cursor' does not belong to this query")
-        # In-memory filters drop rows: each Query page reads 4x the last, so a sparse match still fills this page.
-        filtered = any(params.get(name) for name in ("q", "publisher", "source"))
+        # In-memory filters (q, publisher, source, and category: merchandise is hidden by default) drop
+        # rows: after a page that dropped some, the next Query reads 4x as many, so a sparse match still
+        # fills this page; a page that dropped none reads only what is still missing.
         rows: list[dict[str, Any]] = []
         calls = examined = 0
         read = max(limit, 25)
         while position < len(partitions) and len(rows) < limit and calls < self._max_queries:
             part = partitions[position]
-            page = self._query(part, read if filtered else max(limit - len(rows), 25), last_key)
-            read = min(read * 4, max(self._filtered_read, limit))
+            page = self._query(part, read, last_key)
+            before = (examined, len(rows))
             calls += 1
             last_key = page.get("LastEvaluatedKey")
             items = page.get("Items", [])
@@ -192,6 +217,8 @@ class ReleaseQueries:
                 examined += 1
                 if matches(item, params, self._sources):
                     rows.append(self._public(item))
+            dropped = (examined - before[0]) - (len(rows) - before[1])
+            read = min(read * 4, max(self._filtered_read, limit)) if dropped else max(limit - len(rows), 25)
             if last_key is None:
                 position += 1
         done = position >= len(partitions)
@@ -210,7 +237,30 @@ class ReleaseQueries:
             return None
         out = self._public(meta)
         out["source_refs"] = sorted({*(out.get("source_refs") or []), *(i["sk"][4:] for i in items if i["sk"].startswith("REF#"))})
+        out["editions"] = self._editions(meta)
         return out
+
+    def _editions(self, meta: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every stored edition of this release's work (issue 12): one by_series Query over the
+        merge window around its date. [] when the release has no work or series key."""
+        from boto3.dynamodb.conditions import Key
+
+        from crawlers.identity import DEFAULT_WINDOW_DAYS, edition_label
+
+        day = str(meta.get("release_date") or "")
+        if not meta.get("work") or not meta.get("series_key") or len(day) < 10:
+            return []
+        try:
+            start = date.fromisoformat(day[:10])
+        except ValueError:
+            return []
+        window = timedelta(days=DEFAULT_WINDOW_DAYS)
+        condition = Key("gsi2pk").eq(f"SERIES#{meta['series_key']}") & Key("gsi2sk").between(
+            (start - window).isoformat(), (start + window).isoformat() + "~")
+        items = self._table.query(IndexName="by_series", KeyConditionExpression=condition, Limit=200).get("Items", [])
+        return [{"id": i.get("id"), "title": i.get("title"), "edition": edition_label(i) or "standard",
+                 "source": i.get("source"), "url": i.get("url")}
+                for i in items if i.get("work") == meta["work"]]
 
     def _query(self, part: Partition, limit: int, start: dict[str, Any] | None) -> dict[str, Any]:
         from boto3.dynamodb.conditions import Key

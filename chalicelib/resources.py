@@ -1,7 +1,7 @@
 """Every AWS resource newbooks uses, declared once.
 
 `infra/build_template.py` renders these into the CloudFormation merge template for
-`chalice package`, and `devstack` creates the same resources in moto server from them, so the
+`chalice package`, and `devstack` deploys that packaged template into moto server, so the
 deployed and the local stack cannot drift. Runtime code never reads this module for names: it
 reads the environment variable named by `env` (set by the template / the dev stack).
 
@@ -118,6 +118,7 @@ RELEASES = Table(
         "crawl worker: PutItem META with attribute_not_exists(pk) -> first sighting is 'new'",
         "crawl worker: PutItem REF#<source ref> with attribute_not_exists -> add a source ref",
         "API GET /releases/{id}: Query pk=REL#<id> (META + refs)",
+        "API GET /releases/{id}: Query by_series gsi2pk=SERIES#<key>, gsi2sk within +-14 days -> editions of its work",
         "API GET /releases?from&to: Query by_month per month in range (bounded: <= 3 months)",
         "API / Slack follow lists: Query by_series gsi2pk=SERIES#<key>, gsi2sk between dates",
         "API GET /releases (no dates), feeds: Query by_seen per day, newest first (<= 7 days)",

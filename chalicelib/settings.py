@@ -48,6 +48,7 @@ class Settings:
     dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
     ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
     source_dead_after_days: int = 7  # a release source degraded this long is DEAD (ops alert)
+    rdap_bootstrap_url: str = ""  # [DOMAIN_EXPIRATION]: RFC 9224 bootstrap; empty: IANA's
 
     @property
     def user_agent(self) -> str:
@@ -88,4 +89,5 @@ def get_settings() -> Settings:
         dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
         ping_shards_queue_url=_env(resources.PING_SHARDS_QUEUE.env),
         source_dead_after_days=int(_env("NEWBOOKS_SOURCE_DEAD_AFTER_DAYS", "7")),
+        rdap_bootstrap_url=_env("NEWBOOKS_RDAP_BOOTSTRAP_URL", ""),
     )

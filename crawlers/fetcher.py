@@ -234,7 +234,7 @@ class _HostSlot:
 
 
 class Fetcher:
-    """Polite GET-only HTTP client shared by all crawlers."""
+    """Polite HTTP client shared by all crawlers (GET, or a configured POST)."""
 
     def __init__(
         self,

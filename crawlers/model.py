@@ -14,6 +14,8 @@ KEYS: tuple[str, ...] = (
     "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code",
     "publisher", "release_date", "price", "currency", "url", "cover_url",
 )
+# Keys added after the contract (issue 12), emitted after `source_refs`: older readers ignore them.
+EXTRA_KEYS: tuple[str, ...] = ("issue", "category", "work")
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,25 @@ class Release:
     url: str | None = None
     cover_url: str | None = None
     source_refs: tuple[str, ...] = field(default=())
+    issue: str | None = None  # "#3" of "VOL 2 #3" (see crawlers.volumes.Numbering)
+    category: str | None = None  # comic | collected | magazine | merchandise (crawlers.categories)
+    work: str | None = None  # editions of one issue share it (crawlers.identity.work_key)
+
+    def __post_init__(self) -> None:
+        if self.category is None:  # parsers without a better hint: classify the title
+            from .categories import classify
+
+            object.__setattr__(self, "category", classify(self.title))
+        if self.work is None:
+            from .identity import work_key
+
+            object.__setattr__(self, "work", work_key(self))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: getattr(self, k) for k in KEYS}
         out["flags"] = list(self.flags)
         out["source_refs"] = list(self.source_refs)
+        out.update({k: getattr(self, k) for k in EXTRA_KEYS})
         return out
 
     @classmethod
@@ -65,7 +81,7 @@ def merge(a: Release, b: Release) -> Release:
         raise ValueError(f"cannot merge different releases: {a.id} != {b.id}")
     filled = {
         k: getattr(b, k)
-        for k in KEYS
+        for k in (*KEYS, *EXTRA_KEYS)
         if k not in ("id", "flags") and getattr(a, k) is None and getattr(b, k) is not None
     }
     return replace(a, **filled, flags=_union(a.flags, b.flags), source_refs=_union(a.source_refs, b.source_refs))

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .dates import parse_date  # noqa: F401  (re-exported: part of the normalize contract)
-from .volumes import EDITION_MARKERS, edition_flags, extract_volume, kanji_to_int  # noqa: F401
+from .volumes import (  # noqa: F401
+    EDITION_MARKERS, Numbering, edition_flags, extract_numbering, extract_volume, kanji_to_int,
+)
 
 _WS = re.compile(r"\s+")
 
@@ -30,6 +33,8 @@ def text_or_none(s: str | None) -> str | None:
 # --- ISBN / JAN -----------------------------------------------------------------------------------
 
 def _digits(s: str) -> str:
+    """NFKC (full-width digits become ASCII), separators dropped, upper-cased. Other scripts' digits
+    ("᭓", "٣") stay as they are, so the ASCII-only checks below refuse them."""
     return re.sub(r"[\s\-‐‑–—]", "", unicodedata.normalize("NFKC", s)).upper()
 
 
@@ -44,16 +49,41 @@ def ean13_check_digit(first12: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+_ASCII_9X = re.compile(r"[0-9]{9}[0-9X]")
+_ASCII_13 = re.compile(r"[0-9]{13}")
+# GS1 prefixes that are not global trade items: restricted circulation / in-store (020-029,
+# 040-049, 200-299), refund receipts (980), coupons (981-982, 99). Followed (read 2026-12-03): GS1
+# Ireland "Coupon Numbers" (gs1ie.org/standards/identification/other-identifiers/coupon-numbers.html)
+# and the GS1 prefix table (restricted circulation 02, 04, 20-29).
+_NOT_GLOBAL_EAN = re.compile(r"^(?:02|04|2|98|99)")
+
+
+def _all_zero(s: str) -> bool:
+    return not s.strip("0X")
+
+
 def is_valid_isbn10(s: str) -> bool:
-    return bool(re.fullmatch(r"\d{9}[\dX]", s)) and isbn10_check_digit(s[:9]) == s[9]
+    return bool(_ASCII_9X.fullmatch(s)) and not _all_zero(s) and isbn10_check_digit(s[:9]) == s[9]
 
 
 def is_valid_ean13(s: str) -> bool:
-    return bool(re.fullmatch(r"\d{13}", s)) and ean13_check_digit(s[:12]) == s[12]
+    """13 ASCII digits, right check digit, not all zeros."""
+    return bool(_ASCII_13.fullmatch(s)) and not _all_zero(s) and ean13_check_digit(s[:12]) == s[12]
 
 
 def is_valid_isbn13(s: str) -> bool:
-    return is_valid_ean13(s) and s[:3] in ("978", "979")
+    """An EAN-13 in the book ranges: 978, or 979 except 979-0 (the ISMN of printed music, ISO 10957;
+    read 2026-12-03 in BWIPP's ISMN page, github.com/bwipp/postscriptbarcode/wiki/ISMN). An all-zero
+    registration part (978-0-000-00000) is refused."""
+    return (is_valid_ean13(s) and (s[:3] == "978" or (s[:3] == "979" and s[3] != "0"))
+            and not _all_zero(s[3:12]))
+
+
+def is_valid_jan(s: str) -> bool:
+    """A JAN/EAN-13 that names a trade item anywhere (not an in-store or coupon number)."""
+    if s[:3] in ("978", "979"):  # the book range: only a real ISBN
+        return is_valid_isbn13(s)
+    return is_valid_ean13(s) and not _NOT_GLOBAL_EAN.match(s)
 
 
 def isbn10_to_13(s: str) -> str | None:
@@ -90,10 +120,10 @@ def normalize_jan(s: str | None) -> str | None:
     if not s:
         return None
     d = _digits(s)
-    return d if is_valid_ean13(d) else None
+    return d if is_valid_jan(d) else None
 
 
-ISBN_IN_TEXT = re.compile(r"(?<![\dX])(97[89][\d\- ]{10,14}|\d[\d\- ]{8,11}[\dX])(?![\dX])", re.I)
+ISBN_IN_TEXT = re.compile(r"(?<![\dX])(97[89][\d\- ]{10,14}|\d[\d\- ]{8,11}[\dX])(?![\dX])", re.I | re.ASCII)
 
 
 def find_isbn(text: str | None) -> str | None:
@@ -152,16 +182,103 @@ def strip_parallel_title(s: str) -> str:
     return _PARALLEL.sub("", s).strip()
 
 
-def series_key(series: str | None) -> str:
-    """Matching key for a series: NFKC, casefold, edition markers and all spaces/punctuation removed.
-
-    'ONE PIECE', 'One Piece' and 'ONE　PIECE 特装版' all give 'onepiece'.
-    """
+def legacy_series_key(series: str | None) -> str:
+    """The series key before issue 12 (no articles, years, kana folding or aliases). Frozen: release
+    ids (`<source>:<key>:<volume>`) use it so they never move, and follows stored under it still match."""
     if not series:
         return ""
     t = unicodedata.normalize("NFKC", series).casefold()
     t = EDITION_MARKERS.sub(" ", t)
-    return _PUNCT.sub("", t)
+    return cap_key(_PUNCT.sub("", t), MAX_SERIES_KEY_BYTES)
+
+
+_ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
+_YEAR_PAREN = re.compile(r"\(\s*(?:19|20)\d\d\s*\)")
+_YEAR_TAIL = re.compile(r"(?<=\S)\s+(?:19|20)\d\d\s*$")
+_HIRAGANA = {c: c + 0x60 for c in range(0x3041, 0x3097)}  # ぁ..ゖ -> ァ..ヶ
+
+
+@lru_cache(maxsize=8192)  # pure; a weekly list repeats series names (covers, printings)
+def base_series_key(series: str | None) -> str:
+    """The normalization without aliases: NFKC (full-width -> ASCII, half-width kana -> kana),
+    hiragana -> katakana, casefold, a leading English article ("The", "A", "An") and edition markers
+    dropped, a start year dropped ("(2019)", or a trailing "2019"), "&" read as "and", then every
+    space and punctuation mark removed. Never strips a name down to nothing ("1984" stays "1984")."""
+    if not series:
+        return ""
+    t = unicodedata.normalize("NFKC", series).translate(_HIRAGANA).casefold().strip()
+    t = EDITION_MARKERS.sub(" ", t)
+    t = _ARTICLE.sub("", _YEAR_TAIL.sub("", _YEAR_PAREN.sub(" ", t)).strip()) or t
+    t = t.replace("&", " and ")
+    return cap_key(_PUNCT.sub("", t) or _PUNCT.sub("", unicodedata.normalize("NFKC", series).casefold()),
+                   MAX_SERIES_KEY_BYTES)
+
+
+def series_key(series: str | None) -> str:
+    """Matching key for a series: `base_series_key`, then the alias lists (crawlers/series_aliases.json,
+    plus $NEWBOOKS_SERIES_ALIASES when set) map every alias to its series' key.
+
+    'ONE PIECE', 'One Piece', 'ＯＮＥ　ＰＩＥＣＥ 特装版' and (by alias) 'ワンピース' all give 'onepiece';
+    'The Walking Dead' and 'WALKING DEAD' give 'walkingdead'; 'DEJAH THORIS (2019)' gives 'dejahthoris'.
+    """
+    key = base_series_key(series)
+    return series_aliases().get(key, key)
+
+
+_ALIASES: dict[str, str] | None = None
+
+
+def series_aliases() -> dict[str, str]:
+    """{alias base key: series base key}, loaded once per process."""
+    global _ALIASES
+    if _ALIASES is None:
+        _ALIASES = load_aliases()
+    return _ALIASES
+
+
+def load_aliases(*paths: str) -> dict[str, str]:
+    """Read alias lists: `{"series": [{"name": "ONE PIECE", "aliases": ["ワンピース"]}, ...]}`.
+    An alias claimed by two series is a configuration error (it would merge them silently)."""
+    import json
+    import os
+    from pathlib import Path
+
+    files = list(paths) or [str(Path(__file__).with_name("series_aliases.json"))]
+    if not paths and os.environ.get("NEWBOOKS_SERIES_ALIASES"):
+        files.append(os.environ["NEWBOOKS_SERIES_ALIASES"])
+    out: dict[str, str] = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        for entry in doc.get("series") or []:
+            target = base_series_key(entry["name"])
+            for alias in entry.get("aliases") or []:
+                key = base_series_key(alias)
+                if key == target:
+                    continue
+                if out.get(key, target) != target:
+                    raise ValueError(f"series alias {alias!r} is listed under two series ({out[key]}, {target})")
+                out[key] = target
+    return out
+
+
+# DynamoDB key limits: partition key 2048 bytes, sort key 1024 bytes (Amazon DynamoDB Developer
+# Guide, "Constraints in Amazon DynamoDB" > Partition keys and sort keys, read 2026-12-03). A release id is part of
+# "<date>#<id>" sort keys and a series key of "SERIES#<key>" index keys, so both stay well inside.
+MAX_ID_BYTES = 900
+MAX_SERIES_KEY_BYTES = 512
+
+
+def cap_key(text: str, max_bytes: int) -> str:
+    """`text` unchanged when it fits in max_bytes of UTF-8; else its head and a hash of the whole
+    (deterministic, so the same long title always gives the same key)."""
+    raw = text.encode()
+    if len(raw) <= max_bytes:
+        return text
+    import hashlib
+
+    head = raw[: max_bytes - 17].decode("utf-8", "ignore")
+    return f"{head}~{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 def release_id(
@@ -172,6 +289,7 @@ def release_id(
     item_code: str | None = None,
     series: str | None = None,
     volume: str | None = None,
+    issue: str | None = None,
 ) -> str:
     """Deterministic identity: isbn:<13> > jan:<13> > <source>:<item code> > <source>:<series_key>:<volume>.
 
@@ -182,8 +300,11 @@ def release_id(
     if jan and (j := normalize_jan(jan)):
         return f"isbn:{j}" if is_valid_isbn13(j) else f"jan:{j}"
     if item_code:
-        return f"{source}:{item_code}"
-    key = series_key(series)
+        return cap_key(f"{source}:{item_code}", MAX_ID_BYTES)
+    key = legacy_series_key(series)
     if not key:
         raise ValueError("release_id needs an isbn, jan, item code or series")
-    return f"{source}:{key}:{nfkc(volume) or '-'}"
+    number = nfkc(volume) or "-"
+    if issue and nfkc(issue) != number:  # "VOL 2 #3" -> "2#3"; a plain "#3" keeps its old id "3"
+        number = f"{number}#{nfkc(issue)}"
+    return cap_key(f"{source}:{key}:{number}", MAX_ID_BYTES)

@@ -23,7 +23,8 @@ A source's `request`, `paging` and `stop` options (sources.yaml) become plain re
 through the `secret` callable the caller passes); plain `${VAR}` was already expanded when the
 file was loaded. Template values are only substituted in string leaves.
 
-Paging stops at max_pages, on an empty page, on a page whose newest item is older than the window,
+A next link is followed only on the source's own origin (scheme, host, port): the source's headers
+and credentials must not go to a host the answer names. Paging stops at max_pages, on an empty page, on a page whose newest item is older than the window,
 when the body names no next page (or its last page), and when the first page is unchanged
 (304 or same hash: the listing has not moved, so the later pages are not asked for).
 """
@@ -57,12 +58,14 @@ class Request:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
+    state_key: str | None = None  # set when a per-run value (a two-step nonce) is in the request
 
     @property
     def key(self) -> str:
         """What the stored fetch state of this request is keyed by: the URL for a GET (as before),
-        the URL plus a hash of the body for a POST."""
-        return request_key(self.method, self.url, self.content)
+        the URL plus a hash of the body for a POST; without the two-step values, which change on
+        every run and would make every crawl look new."""
+        return self.state_key or request_key(self.method, self.url, self.content)
 
 
 def request_key(method: str, url: str, content: bytes | None) -> str:
@@ -181,6 +184,7 @@ def crawl_pages(
                                                              if k in ("headers", "auth")}}, variables, secret)
         answer = fetcher.fetch(first.url, None, method=first.method, headers=first.headers)
         variables.update(extract_values(prefetch.get("extract") or {}, answer.body, answer.headers))
+        fetcher = _KeyedFetcher(fetcher, options, variables, set(prefetch.get("extract") or {}), secret)
     paging = dict(options.get("paging") or {})
     stop = dict(options.get("stop") or {})
     max_pages = int(stop.get("max_pages", DEFAULT_MAX_PAGES))
@@ -197,7 +201,8 @@ def crawl_pages(
             extra[paging["param"]] = int(paging.get("start", 1))
         for number in range(max_pages):
             variables["page"] = number + 1
-            request = build_request(next_url, options, variables, secret, extra_params=extra)
+            request = _keyed(fetcher, build_request(next_url, options, variables, secret, extra_params=extra),
+                             next_url, extra)
             result = fetcher.fetch(request.url, state_of(request.key), method=request.method,
                                    headers=request.headers, content=request.content)
             if not result.changed and number == 0:
@@ -228,7 +233,10 @@ def crawl_pages(
             elif kind == "next":
                 if not hint.get("next"):
                     break
-                next_url = _join(request.url, str(hint["next"]))
+                candidate = _join(request.url, str(hint["next"]))
+                if _origin(candidate) != _origin(url):
+                    break  # a next link to another host would receive the source's credentials
+                next_url = candidate
                 extra = {}
                 options = {**options, "request": {**(options.get("request") or {}), "params": {}}}
             elif kind == "cursor":
@@ -240,13 +248,37 @@ def crawl_pages(
     return pages
 
 
+class _KeyedFetcher:
+    """Wraps the fetcher for a two-step source: requests are keyed as if the per-run values were
+    still placeholders, so an unchanged answer is recognised across runs."""
+
+    def __init__(self, fetcher: Any, options: Mapping[str, Any], variables: dict[str, Any], names: set[str],
+                 secret: Callable[[str], str | None]) -> None:
+        self._fetcher, self._options, self._variables, self._names, self._secret = fetcher, options, variables, names, secret
+
+    def key_for(self, url: str, extra: Mapping[str, Any] | None) -> str:
+        stable = {**self._variables, **{name: "{" + name + "}" for name in self._names}}
+        return build_request(url, self._options, stable, self._secret, extra_params=extra).key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fetcher, name)
+
+
+def _keyed(fetcher: Any, request: Request, url: str, extra: Mapping[str, Any] | None) -> Request:
+    if isinstance(fetcher, _KeyedFetcher):
+        from dataclasses import replace
+
+        return replace(request, state_key=fetcher.key_for(url, extra))
+    return request
+
+
 def _single_pages(fetcher: Any, module: Any, urls: list[str], options: Mapping[str, Any], variables: dict[str, Any],
                   crawl_date: date, state_of: Callable[[str], Any], stored_body: Callable[[str], bytes],
                   secret: Callable[[str], str | None]) -> list[Page]:
     """Unpaged: every URL once; nothing is parsed (or read back from the store) when none changed."""
     pages = []
     for url in urls:
-        request = build_request(url, options, variables, secret)
+        request = _keyed(fetcher, build_request(url, options, variables, secret), url, None)
         result = fetcher.fetch(request.url, state_of(request.key), method=request.method, headers=request.headers,
                                content=request.content)
         pages.append(Page(request, result, result.body, []))
@@ -265,6 +297,13 @@ def _single_pages(fetcher: Any, module: Any, urls: list[str], options: Mapping[s
 def _newest(releases: list[Any]) -> str:
     dates = [r.release_date for r in releases if getattr(r, "release_date", None)]
     return max(dates) if dates else "9999"  # undated items never stop the paging
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _join(base: str, link: str) -> str:

@@ -163,13 +163,13 @@ def ops_topic_arn(sns: Any, stage: str) -> str | None:
     return next((t["TopicArn"] for t in topics if t["TopicArn"].endswith(wanted)), None)
 
 
-def from_env(stage: str | None = None) -> LocalAlarms:
+def from_env(stage: str | None = None, queue_urls: dict[str, str] | None = None) -> LocalAlarms:
     import boto3
 
     from infra.alarms import alarm_definitions
 
     stage = stage or os.environ.get("NEWBOOKS_STAGE", "dev")
-    urls = queue_urls_from_env()
+    urls = queue_urls if queue_urls is not None else queue_urls_from_env()
     definitions = [d for d in alarm_definitions(stage) if d.subject_kind == "function" or d.subject in urls]
     sns = boto3.client("sns")
     try:
@@ -179,11 +179,12 @@ def from_env(stage: str | None = None) -> LocalAlarms:
     return LocalAlarms(stage, definitions, boto3.client("sqs"), urls, sns=sns, topic_arn=topic)
 
 
-def start_alarms(stop: threading.Event, period_s: float | None = None) -> threading.Thread:
+def start_alarms(stop: threading.Event, period_s: float | None = None,
+                 queue_urls: dict[str, str] | None = None) -> threading.Thread:
     """Install the runtime observers and evaluate every `period_s` (NEWBOOKS_ALARM_PERIOD_S,
     default 30) until `stop` is set. Returns the started thread."""
     period = float(period_s or os.environ.get("NEWBOOKS_ALARM_PERIOD_S", "30"))
-    alarms = from_env().install()
+    alarms = from_env(queue_urls=queue_urls).install()
 
     def loop() -> None:
         while not stop.wait(period):

@@ -5,6 +5,8 @@ and a few monitoring targets with known behaviour.
     /robots.txt                          allow all
     /samples/<folder>/<file>             a sample file, with ETag and Last-Modified
     /rotating/previewsworld.txt          consecutive real weeks, advancing every `rotate_s`
+    /shifted/<folder>/<file>             a sample with its dates moved to this week (devstack/shift.py)
+    /rotating-shifted/previewsworld.txt  the rotating weeks, dated this week, next week, ...
     /healthy  /flaky  /down  /slow       monitoring targets
 """
 from __future__ import annotations
@@ -55,6 +57,9 @@ class Peers:
         index = int((time.time() - self.started) // self.rotate_s)
         return ROTATING_WEEKS[min(index, len(ROTATING_WEEKS) - 1)]
 
+    def rotation_index(self) -> int:
+        return min(int((time.time() - self.started) // self.rotate_s), len(ROTATING_WEEKS) - 1)
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         peers = self
 
@@ -82,15 +87,25 @@ class Peers:
                     return self.send_file(peers.rotating_week())
                 if path.startswith("/samples/"):
                     return self.send_file(path[len("/samples/"):])
+                if path.startswith("/shifted/"):  # issue 12: dates moved to the current weeks
+                    return self.send_file(path[len("/shifted/"):], shift_weeks=0)
+                if path == "/rotating-shifted/previewsworld.txt":
+                    return self.send_file(peers.rotating_week(), shift_weeks=peers.rotation_index())
                 return self.send(404, b"not found", "text/plain")
 
-            def send_file(self, relative: str) -> None:
+            def send_file(self, relative: str, shift_weeks: int | None = None) -> None:
                 if peers.samples is None:
                     return self.send(404, b"samples folder not found", "text/plain")
                 target = (peers.samples / relative).resolve()
                 if peers.samples.resolve() not in target.parents or not target.is_file():
                     return self.send(404, b"not found", "text/plain")
                 body = target.read_bytes()
+                if shift_weeks is not None:
+                    from datetime import date
+
+                    from devstack.shift import shift_dates
+
+                    body = shift_dates(body, date.today(), shift_weeks)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     return self.send(304, b"", None, {"ETag": etag})

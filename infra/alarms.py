@@ -53,7 +53,9 @@ class AlarmDef:
 
 def function_names(stage: str, root: Path = ROOT) -> list[str]:
     config = json.loads((root / ".chalice" / "config.json").read_text())
-    return list(config["stages"][stage]["lambda_functions"])
+    # A stage without its own section (tests deploy the data resources of a "test" stage) has the
+    # functions every stage has: the dev stage's list.
+    return list(config["stages"].get(stage, config["stages"]["dev"])["lambda_functions"])
 
 
 def alarm_definitions(stage: str, root: Path = ROOT) -> list[AlarmDef]:

@@ -1,5 +1,5 @@
 """Build the deploy artifacts: `chalice package` with a merge template rendered from
-chalicelib/resources.py (the same declarations the local stack provisions from).
+chalicelib/resources.py. The local stack deploys these same artifacts (devstack.deploy).
 
     python -m infra.build_template --stage prod --out build
 
@@ -31,17 +31,43 @@ STRIP_FROM_ZIP = ("yaml/_yaml.cpython",)
 
 
 def function_names(stage: str) -> list[str]:
+    """The stage's functions (none for a stage .chalice/config.json does not define, such as the
+    test suite's: its data resources still render)."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    return list(config["stages"][stage]["lambda_functions"].keys())
+    return list(config["stages"].get(stage, {}).get("lambda_functions", {}).keys())
 
 
 def logical_function_id(name: str) -> str:
     return "APIHandler" if name == "api_handler" else to_cfn_resource_name(name)
 
 
-def table_resource(table: r.Table, stage: str) -> dict[str, Any]:
-    from devstack.provision import table_definition
+def table_definition(table: r.Table, name: str) -> dict[str, Any]:
+    """A table's CreateTable-shaped properties (keys, attributes, indexes, stream)."""
+    keys = [{"AttributeName": table.pk, "KeyType": "HASH"}]
+    if table.sk:
+        keys.append({"AttributeName": table.sk, "KeyType": "RANGE"})
+    definition: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": keys,
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in table.attribute_names()],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.indexes:
+        definition["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.pk, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.sk, "KeyType": "RANGE"}] if index.sk else []),
+                "Projection": {"ProjectionType": index.projection},
+            }
+            for index in table.indexes
+        ]
+    if table.stream:
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
+    return definition
 
+
+def table_resource(table: r.Table, stage: str) -> dict[str, Any]:
     props = table_definition(table, r.physical_name(stage, table.short))
     if "StreamSpecification" in props:  # CloudFormation takes only the view type
         props["StreamSpecification"] = {"StreamViewType": table.stream}
@@ -150,14 +176,22 @@ def merge_template(stage: str) -> dict[str, Any]:
     res[r.DATA_BUCKET.logical_id] = bucket_resource(stage)
     for mapping in r.MAPPINGS:
         res[f"{logical_function_id(mapping.function)}{mapping.source}Mapping"] = mapping_resource(mapping)
+    env = function_environment()
+    for name in function_names(stage):
+        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
+    return {"Resources": res}
+
+
+def function_environment() -> dict[str, Any]:
+    """The resource names every function reads (environment variable -> Ref)."""
     env: dict[str, Any] = {r.DATA_BUCKET.env: {"Ref": r.DATA_BUCKET.logical_id}}
+    for table in r.TABLES:
+        env[table.env] = {"Ref": table.logical_id}
     for queue in r.QUEUES:
         env[queue.env] = {"Ref": queue.logical_id}
         if queue.has_dlq:
             env[queue.env.replace("_QUEUE_URL", "_DLQ_URL")] = {"Ref": f"{queue.logical_id}Dlq"}
-    for name in function_names(stage):
-        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
-    return {"Resources": res}
+    return env
 
 
 # --- alarms and the ops topic (definitions: infra/alarms.py; who hears them: infra/ops.yaml) ----

@@ -38,15 +38,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def aws(monkeypatch):
-    """In-process moto with all resources from chalicelib.resources; yields the env mapping."""
+    """In-process moto with the template's data resources (devstack.deploy.deploy_resources);
+    yields the env mapping."""
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     with mock_aws():
         monkeypatch.setenv("NEWBOOKS_STAGE", "test")
-        env = create_all("test")
+        env = deploy_resources("test")
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         bootstrap.reset()

@@ -6,7 +6,7 @@ services come from chalicelib.bootstrap.
     route                                          key   DynamoDB calls per request (never Scan)
     GET  /healthz, /openapi.json                   -     0
     GET  /releases                                 -     <= 12 Query (queries.MAX_QUERIES; cursor resumes)
-    GET  /releases/{release_id}                    -     1 Query
+    GET  /releases/{release_id}                    -     1 Query (+1 by_series Query: its work's editions)
     GET  /sources                                  -     1 Query (paged)
     GET  /status                                   -     1 Query + 1 BatchGetItem per 100 targets
                                                          + 1 Query per shard + 1 Query per target
@@ -17,6 +17,7 @@ services come from chalicelib.bootstrap.
     GET  /subscriptions/{destination}              yes   1 Query (paged)
     DELETE /subscriptions/{destination}/{kind}/{match}  yes  1 DeleteItem (idempotent: 204)
     GET  /dlq, POST /dlq/{channel}/redrive         yes   0 (SQS only)
+    GET|POST /ping/{token}[/{action}]              token 1 Query (runtime targets) + 1 GetItem + 1 UpdateItem
 
 Errors: problem JSON with `param` naming the query/path parameter, body field or header at
 fault (400, 401, 404, 409, 415, 503), `Cache-Control: no-store`. Reads: ETag (weak for /status,

@@ -16,7 +16,7 @@ from chalicelib.notify.dlq import DLQ_NAMES
 from chalicelib.queries import MAX_LIMIT
 
 VERSION = "1.0.0"
-STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "PENDING", "UNKNOWN", "UP"]  # PENDING: chalicelib/uptime/decide.py
+STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP", "PENDING"]
 CHANNELS = ["slack", "x", "webhook", "console"]
 DLQ = list(DLQ_NAMES)  # the notification channels plus crawl, slack-jobs, stream-failures
 KINDS = ["series", "keyword", "publisher", "source", "target", "ops"]
@@ -68,6 +68,13 @@ SCHEMAS: dict[str, Any] = {
             "cover_url": _nullable("string"),
             "source_refs": _nullable("array", items=_STR),
             "first_seen": _STR,
+            "issue": _nullable("string", description="issue number when the title prints one (VOL 2 #3 -> 3)"),
+            "category": _nullable("string", description="comic, collected, magazine or merchandise"),
+            "work": _nullable("string", description="editions of one issue share it: <series key>|<number>|<format>"),
+            "listing": _nullable("string", description="'no longer listed' when its source dropped it before release"),
+            "previous_release_date": _nullable("string", description="the date before its last move"),
+            "editions": {"type": "array", "description": "GET /releases/{id} only: every stored edition of its work",
+                         "items": {"type": "object"}},
         },
     },
     "ReleasePage": {
@@ -108,6 +115,11 @@ SCHEMAS: dict[str, Any] = {
             "uptime_24h": _nullable("number", minimum=0, maximum=1),
         },
     },
+    "PingResult": {
+        "type": "object", "required": ["ok", "target", "signal", "at"],
+        "properties": {"ok": {"type": "boolean"}, "target": _STR, "signal": {"enum": ["success", "start", "fail"]},
+                       "at": _STR, "run_time_ms": {"type": "integer"}},
+    },
     "StatusSummary": {
         "type": "object",
         "required": ["targets", "generated_at"],
@@ -121,8 +133,8 @@ SCHEMAS: dict[str, Any] = {
             "name": _STR, "group": _STR, "url": _STR, "state": {"enum": STATES},
             "since": _nullable(["string", "integer"]),
             "uptime": {
-                "type": "object", "required": ["1h", "24h", "7d", "30d"],
-                "properties": {w: _nullable("number", minimum=0, maximum=1) for w in ("1h", "24h", "7d", "30d")},
+                "type": "object", "required": ["1h", "24h", "7d", "30d", "90d"],
+                "properties": {w: _nullable("number", minimum=0, maximum=1) for w in ("1h", "24h", "7d", "30d", "90d")},
             },
             "latency_ms": {
                 "type": "object", "required": ["1h", "24h", "7d", "30d"],
@@ -144,14 +156,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "TargetConfig": {
         "type": "object",
-        "description": "A Gatus-style endpoint, see chalicelib/uptime/targets.py. Keys may also be kebab-case "
-                       "(failure-threshold); the API validates request bodies against this schema "
+        "description": "A Gatus-style endpoint, see chalicelib/uptime/targets.py: a url, or a heartbeat block "
+                       "(period or cron + timezone, grace; a token is generated and returned once). Keys may also "
+                       "be kebab-case (failure-threshold); the API validates request bodies against this schema "
                        "(chalicelib.api.validate.check_schema).",
-        "required": ["name", "url"],
+        "required": ["name"],
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
-            "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host"},
-            "group": {"type": "string", "maxLength": 2048},
+            "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host (required unless heartbeat)"},
+            "dns": {"type": "object", "description": "query-name, query-type (the dns:// url names the server)"},
+            "heartbeat": {"type": "object", "description": "period | cron + timezone, grace (healthchecks.io style)"},
+            "group": {"type": "string", "maxLength": 200},
             "method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
             "headers": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 2048}},
             "body": {"type": "string", "maxLength": 2048},
@@ -306,6 +321,7 @@ def _paths() -> dict[str, Any]:
         _query("series", _TEXT, "one series (normalized like subscriptions)"),
         _query("publisher", _TEXT, "substring of the publisher"),
         _query("source", _TEXT, "a source name from /sources (e.g. ndl-conan) or a kind (ndl)"),
+        _query("category", _TEXT, "comic, collected, magazine, merchandise (comma list) or all; default: all but merchandise"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         _query("cursor", {"type": "string", "maxLength": 2048}, "next_cursor of the previous page"),
         _IF_NONE_MATCH,
@@ -355,6 +371,17 @@ def _paths() -> dict[str, Any]:
             "parameters": [_path("name", {"type": "string", "minLength": 1, "maxLength": 64})],
             "responses": {"204": {"description": "deleted"}, "400": _problem(_ERROR_TEXT[400]),
                           "404": _problem("No runtime target of that name (YAML targets are changed in the file)")}})},
+        "/ping/{token}": {m: {
+            "operationId": f"heartbeatPing{m.title()}", "summary": "A job's heartbeat: success (healthchecks.io style)",
+            "parameters": [_path("token", {"type": "string", "minLength": 16, "maxLength": 128})],
+            "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": _ref("PingResult")}}},
+                          "404": _problem("No heartbeat has this token")}} for m in ("get", "post")},
+        "/ping/{token}/{action}": {m: {
+            "operationId": f"heartbeatPingAction{m.title()}", "summary": "A job's heartbeat: start, fail or an exit code (0 = success)",
+            "parameters": [_path("token", {"type": "string", "minLength": 16, "maxLength": 128}),
+                           _path("action", {"type": "string", "pattern": "^(start|fail|[0-9]{1,3})$"})],
+            "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": _ref("PingResult")}}},
+                          "400": _problem("Unknown action"), "404": _problem("No heartbeat has this token")}} for m in ("get", "post")},
         "/subscriptions": {"post": _protected({
             "operationId": "follow", "summary": "Follow a series, keyword, publisher, source, target or ops alerts",
             "requestBody": _json_body("SubscriptionRequest"),

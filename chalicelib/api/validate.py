@@ -22,7 +22,7 @@ MAX_DESTINATION = 500
 MAX_CURSOR = 2048
 MAX_BODY_BYTES = 64 * 1024
 DLQ_MAX_LIMIT = 100
-RELEASE_PARAMS = ("from", "to", "q", "series", "publisher", "source", "limit", "cursor")
+RELEASE_PARAMS = ("from", "to", "q", "series", "publisher", "source", "limit", "cursor", "category")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
@@ -62,7 +62,7 @@ def release_params(query: Mapping[str, str] | None) -> dict[str, str]:
     for name in params:
         if name not in RELEASE_PARAMS:
             raise BadRequest(name, f"unknown parameter {name!r}; known: {', '.join(RELEASE_PARAMS)}")
-    for name in ("q", "series", "publisher", "source"):
+    for name in ("q", "series", "publisher", "source", "category"):
         _text(name, params.get(name))
     for name in ("from", "to"):
         if params.get(name):
@@ -275,3 +275,22 @@ def redrive_ids(body: dict[str, Any]) -> list[str] | None:
 
 def match(value: Any) -> str:
     return _text("match", value, required=True)  # type: ignore[return-value]
+
+
+def heartbeat_ping(token: str, action: str | None) -> tuple[str, str | None]:
+    """(token, action) of `/ping/{token}[/{action}]`. A token of the wrong shape is a 404 like an
+    unknown one (no oracle), a bad action a 400; the token is never echoed in a message."""
+    from urllib.parse import unquote
+
+    from chalicelib.api import errors
+    from chalicelib.uptime.heartbeat import TOKEN, InvalidHeartbeat, signal_of
+
+    token = unquote(token or "")
+    if not TOKEN.match(token):
+        raise errors.NotFound("token", "no heartbeat has this token")
+    if action is not None:
+        try:
+            signal_of(unquote(action))
+        except InvalidHeartbeat as exc:
+            raise errors.BadRequest("action", str(exc)) from None
+    return token, (unquote(action) if action is not None else None)

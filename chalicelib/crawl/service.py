@@ -23,7 +23,7 @@ from chalicelib import events
 from chalicelib.crawl import health
 from chalicelib.crawl.schedule import is_due, parse_schedule
 from chalicelib.crawl.sources_config import SourceConfig, load_sources
-from chalicelib.crawl.store import BlobStore, ReleaseStore, SourceStateStore, release_item
+from chalicelib.crawl.store import BlobStore, ReleaseStore, SourceStateStore, release_item, vanished
 from chalicelib.log import get_logger
 from chalicelib.settings import Settings
 
@@ -109,7 +109,9 @@ class CrawlService:
                 self.blobs.put_raw(page.result.body, page.result.headers.get("content-type"))
             parsed += page.releases
             if page.error and parse_error is None:  # a parser must never take the worker down: degrade
-                parse_error = page.error
+                from chalicelib.log import redact
+
+                parse_error = redact(page.error)  # shown on /sources: an API may echo a credential
                 log.warning("parse failed", extra={"source": config.name, "error": parse_error})
         releases = _dedupe(parsed)
         verdict = health.judge(
@@ -153,6 +155,12 @@ class CrawlService:
                         scheduled_at: str) -> dict[str, Any]:
         """A fetch failure is a state, not an exception: the message is acked (no SQS retry), the
         source shows the reason, and the dispatcher backs off. Stored releases are not touched."""
+        from dataclasses import replace
+
+        from chalicelib.log import redact
+
+        # The reason is shown on /sources and in alerts: no secret may ride along in an error text.
+        failure = replace(failure, reason=redact(failure.reason))
         next_state = health.after_failure(config.name, state, failure, scheduled_at, self._dead_after(config))
         saved = self._save(_dynamo_safe(next_state))
         log.warning("source fetch failed", extra={"source": config.name, "kind": failure.kind,
@@ -252,17 +260,21 @@ class CrawlService:
         from crawlers.normalize import series_key
 
         previous = self.blobs.get_latest_snapshot(config.name) or []
-        known = {(r["id"], tuple(r.get("source_refs") or ())) for r in previous}
+        known = {(r["id"], tuple(r.get("source_refs") or ()), r.get("release_date")) for r in previous}
         new = 0
         for release in releases:
             record = release.to_dict()
-            if (record["id"], tuple(record["source_refs"])) in known:
-                continue  # in the last snapshot: already stored, skip the write
+            if (record["id"], tuple(record["source_refs"]), record.get("release_date")) in known:
+                continue  # in the last snapshot with the same date: already stored, skip the write
             key = series_key(record.get("series") or record.get("title") or "")
-            if self.releases.put_if_new(_dynamo_safe(release_item(record, series_key=key, first_seen=scheduled_at))):
+            # issue 12: a changed release date moves the stored release in place (store.save)
+            if self.releases.save(_dynamo_safe(release_item(record, series_key=key, first_seen=scheduled_at)),
+                                  scheduled_at) == "new":
                 new += 1
             for ref in record["source_refs"] or [f"{config.name}:{record['id']}"]:
                 self.releases.add_source_ref(record["id"], ref, scheduled_at)
+        for gone in vanished(previous, [r.to_dict() for r in releases], scheduled_at):  # kept, never deleted
+            self.releases.mark_unlisted(gone, scheduled_at)
         return new
 
 
@@ -281,7 +293,12 @@ def fetch_failure(exc: BaseException) -> health.Failure | None:
     from crawlers.fetcher import FetchError
 
     if isinstance(exc, FetchError):
-        return health.classify(exc.kind, exc.status, str(exc).split(": ", 1)[-1], transient=exc.transient)
+        from crawlers.sources.jsonapi import error_message
+
+        message = str(exc).split(": ", 1)[-1]
+        said = error_message(exc.body) if exc.body else None  # the API's own words: why it refused
+        return health.classify(exc.kind, exc.status, f"{message}: {said}" if said else message,
+                               transient=exc.transient)
     if isinstance(exc, ParseError):  # a two-step source whose first answer changed shape
         return health.Failure("parse", f"parse failed: {exc}"[:300], False)
     from crawlers.session import ConfigProblem

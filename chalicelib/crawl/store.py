@@ -7,10 +7,43 @@ from typing import Any
 
 from chalicelib import aws
 
+LISTED, NO_LONGER_LISTED = "listed", "no longer listed"
+
+
+def vanished(previous: list[dict[str, Any]], current: list[dict[str, Any]], today: str) -> list[str]:
+    """Ids of the previous snapshot that were still to come (release date today or later) and are
+    not in the current list: the source stopped listing them (pure)."""
+    now = {r["id"] for r in current}
+    return [r["id"] for r in previous
+            if r["id"] not in now and str(r.get("release_date") or "")[:10] >= today[:10] and r.get("release_date")]
+
+
+# Text fields longer than this are cut in the DynamoDB item (the S3 snapshot keeps the full value):
+# a hostile 300 KB title must not push the item past DynamoDB's 400 KB limit or into a key.
+MAX_FIELD_CHARS = 1000
+_KEY_PART_BYTES = 900  # a release id or series key inside "<prefix>#<part>" keys (limits: 2048 / 1024)
+
+
+def _cut(release: dict[str, Any]) -> dict[str, Any]:
+    out, cut = {}, []
+    for k, v in release.items():
+        if isinstance(v, str) and len(v) > MAX_FIELD_CHARS:
+            v = v[: MAX_FIELD_CHARS - 1] + "…"
+            cut.append(k)
+        out[k] = v
+    if cut:
+        out["truncated"] = cut
+    return out
+
+
 def release_item(release: dict[str, Any], *, series_key: str, first_seen: str) -> dict[str, Any]:
     """The META item of a release: the record plus the keys of both indexes."""
+    from crawlers.normalize import cap_key
+
     date = release.get("release_date") or "0000-00"
-    item = {k: v for k, v in release.items() if v not in (None, [], "")}
+    series_key = cap_key(series_key, _KEY_PART_BYTES)
+    release = {**release, "id": cap_key(release["id"], _KEY_PART_BYTES)}
+    item = {k: v for k, v in _cut(release).items() if v not in (None, [], "")}
     item.update(
         pk=f"REL#{release['id']}",
         sk="META",
@@ -40,10 +73,72 @@ class ReleaseStore:
                 return False
             raise
 
+    def save(self, item: dict[str, Any], seen_at: str) -> str:
+        """Store a crawled release: "new" (first sighting), "same", or "moved" when its release
+        date changed. A move is one conditional UpdateItem on the stored `version`: the date and
+        the index keys move in place, and `last_event` (release.date_changed, id naming the old and
+        new date) is what the stream turns into one notification. A lost race re-reads once."""
+        if self.put_if_new({**item, "version": 1}):
+            return "new"
+        for _ in range(2):
+            stored = self._table.get_item(Key={"pk": item["pk"], "sk": "META"}, ConsistentRead=True).get("Item") or {}
+            old, new = stored.get("release_date"), item.get("release_date")
+            relisted = stored.get("listing") == NO_LONGER_LISTED
+            if (not new or old == new) and not relisted:
+                return "same"
+            if self._move(stored, item, seen_at):
+                return "moved" if new and old != new else "same"
+        return "same"  # another worker moved it meanwhile: its write stands
+
+    def _move(self, stored: dict[str, Any], item: dict[str, Any], seen_at: str) -> bool:
+        version = int(stored.get("version") or 0)
+        old, new = stored.get("release_date"), item.get("release_date") or stored.get("release_date")
+        values: dict[str, Any] = {
+            ":d": new, ":g1": item["gsi1pk"], ":s1": item["gsi1sk"], ":s2": item["gsi2sk"], ":next": version + 1,
+            ":listed": LISTED,
+        }
+        sets = ["release_date = :d", "gsi1pk = :g1", "gsi1sk = :s1", "gsi2sk = :s2", "version = :next",
+                "listing = :listed"]
+        if old != new:
+            values[":ev"] = {"type": "release.date_changed", "id": f"release.date_changed:{item['id']}:{old}>{new}",
+                             "from": old, "to": new, "at": seen_at}
+            values[":prev"] = old
+            sets += ["last_event = :ev", "previous_release_date = :prev"]
+        update = "SET " + ", ".join(sets) + ("" if old != new else " REMOVE last_event")  # no move: no event
+        condition = "version = :v" if version else "attribute_not_exists(version)"
+        if version:
+            values[":v"] = version
+        try:
+            self._table.update_item(Key={"pk": item["pk"], "sk": "META"}, UpdateExpression=update,
+                                    ConditionExpression=condition, ExpressionAttributeValues=values)
+            return True
+        except Exception as exc:
+            if aws.is_conditional_failure(exc):
+                return False
+            raise
+
+    def mark_unlisted(self, release_id: str, seen_at: str) -> bool:
+        """A future release gone from its source's list: kept, marked "no longer listed" (once)."""
+        try:
+            self._table.update_item(
+                Key={"pk": f"REL#{release_id}", "sk": "META"},
+                UpdateExpression="SET listing = :gone, unlisted_at = :at REMOVE last_event",  # not a move
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(listing) OR listing <> :gone)",
+                ExpressionAttributeValues={":gone": NO_LONGER_LISTED, ":at": seen_at},
+            )
+            return True
+        except Exception as exc:
+            if aws.is_conditional_failure(exc):
+                return False
+            raise
+
     def add_source_ref(self, release_id: str, source_ref: str, seen_at: str) -> bool:
+        from crawlers.normalize import cap_key
+
         try:
             self._table.put_item(
-                Item={"pk": f"REL#{release_id}", "sk": f"REF#{source_ref}", "seen_at": seen_at},
+                Item={"pk": f"REL#{cap_key(release_id, _KEY_PART_BYTES)}",
+                      "sk": f"REF#{cap_key(source_ref, _KEY_PART_BYTES)}", "seen_at": seen_at},
                 ConditionExpression="attribute_not_exists(pk)",
             )
             return True

@@ -36,6 +36,7 @@ from chalicelib.notify.model import UPTIME_TYPES, channel_of, message
 from chalicelib.notify.subscriptions import (
     SeriesKeyFn,
     StaticSubscriptions,
+    announced,
     Subscription,
     SubscriptionStore,
     default_series_key,
@@ -70,6 +71,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _date_changed(new: dict[str, Any], old: dict[str, Any] | None) -> ev.Event | None:
+    """A release moved to another date (crawl.store.ReleaseStore.save): one event per move, its id
+    naming both dates, so a replayed or duplicated stream record tells followers once."""
+    latest = new.get("last_event")
+    previous = (old or {}).get("last_event")
+    if not isinstance(latest, dict) or latest.get("type") != ev.RELEASE_DATE_CHANGED or not latest.get("id"):
+        return None
+    if isinstance(previous, dict) and previous.get("id") == latest.get("id"):
+        return None  # another attribute changed (listing, refs): not a new move
+    release = {k: _plain(v) for k, v in new.items() if k not in _INDEX_ATTRS and k != "last_event"}
+    release.update(moved_from=_plain(latest.get("from")), moved_to=_plain(latest.get("to")))
+    return ev.Event(id=str(latest["id"]), type=ev.RELEASE_DATE_CHANGED, occurred_at=str(latest.get("at") or ""),
+                    subject=str(release.get("id") or ""), data=release)
+
+
 def event_from_record(record: dict[str, Any]) -> ev.Event | None:
     """The event a stream record carries, or None when it carries none."""
     from chalicelib.batch import deserialize_image
@@ -81,6 +97,8 @@ def event_from_record(record: dict[str, Any]) -> ev.Event | None:
     pk = str((new or keys).get("pk") or keys.get("pk") or "")
     sk = str((new or keys).get("sk") or keys.get("sk") or "")
     if pk.startswith("REL#"):
+        if record.get("eventName") == "MODIFY" and sk == "META" and new:
+            return _date_changed(new, old)
         if record.get("eventName") != "INSERT" or sk != "META" or not new:
             return None
         release = {k: _plain(v) for k, v in new.items() if k not in _INDEX_ATTRS}
@@ -141,18 +159,30 @@ class Router:
         sources: Iterable[SubscriptionSource],
         series_key: SeriesKeyFn = default_series_key,
         alert_routes: dict[str, str] | None = None,
+        works: Any = None,
     ) -> None:
         self.sources = list(sources)
         self.series_key = series_key
         self.alert_routes = {"console": "console:", **(alert_routes or {})}
+        self.works = works  # notify.works.WorkClaims: one announcement per work and destination
 
     def _query(self, match_pk: str) -> list[Subscription]:
         return [s for source in self.sources for s in source.by_match(match_pk)]
 
     def route(self, event: ev.Event) -> dict[str, Subscription]:
+        if event.type == ev.RELEASE_DATE_CHANGED:  # "moved from X to Y" to whoever follows the release
+            if not announced(event.data):
+                return {}
+            keys = release_keys(event.data, self.series_key)
+            return select([s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)])
         if event.type == ev.RELEASE_NEW:
+            if not announced(event.data):
+                return {}  # merchandise is stored and listed on request, never announced
             keys = release_keys(event.data, self.series_key)
             found = [s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)]
+            if self.works is not None:
+                chosen = select(found)
+                return {d: s for d, s in chosen.items() if self.works.announce(event.data, d)}
         else:
             found = [s for pk in event_match_pks(event.type, event.subject, event.data) for s in self._query(pk)]
             if event.type in UPTIME_TYPES:
@@ -281,8 +311,10 @@ def build(settings: Any) -> FanoutService:
 
     series_key = resolve_series_key()
     table = aws.table(settings.state_table)
+    from chalicelib.notify.works import WorkClaims
+
     router = Router([SubscriptionStore(table), static_subscriptions(settings, series_key)], series_key,
-                    alert_routes(settings))
+                    alert_routes(settings), works=WorkClaims(table))
     return FanoutService(
         router=router,
         enqueue=Enqueuer(aws.client("sqs"), settings.notify_queue_urls),

@@ -126,6 +126,8 @@ def slack_message(event: ev.Event, public_base_url: str) -> dict[str, Any]:
     to its event (and audits can count posts per event)."""
     if event.type == ev.RELEASE_NEW:
         text, blocks = _slack_release(event.data)
+    elif event.type == ev.RELEASE_DATE_CHANGED:
+        text, blocks = _slack_moved(event.data)
     elif event.type == RELEASE_DIGEST:
         text, blocks = _slack_digest(event.data)
     elif event.type == NOTIFY_FAILED:
@@ -180,6 +182,20 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
     if url:
         blocks.append(ActionsBlock(elements=[ButtonElement(text="Open", url=url, action_id="open_release")]))
     return f"New release: {mrkdwn(title)}", blocks
+
+
+def moved_text(data: dict[str, Any]) -> str:
+    """ "NAILBITER #30 moved from 2017-03-01 to 2017-03-08" (issue 12: dates that move)."""
+    return f"{release_title(data)} moved from {data.get('moved_from') or 'no date'} to {data.get('moved_to') or 'no date'}"
+
+
+def _slack_moved(data: dict[str, Any]) -> tuple[str, list[Any]]:
+    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+    text = moved_text(data)
+    return f"Date changed: {mrkdwn(text)}", [SectionBlock(text=MarkdownTextObject(
+        text=f":calendar: *{link(data.get('url'), release_title(data))}* moved from "
+             f"{mrkdwn(data.get('moved_from') or 'no date')} to *{mrkdwn(data.get('moved_to') or 'no date')}*"))]
 
 
 def digest_line(item: dict[str, Any]) -> str:
@@ -302,6 +318,9 @@ def tweet_text(event: ev.Event, public_base_url: str) -> str:
         url = safe_url(data.get("url"))
         tail = (f" ({', '.join(str(b) for b in bits)})" if bits else "") + (f" {url}" if url else "")
         return fit_tweet("New: ", release_title(data), tail)
+    if event.type == ev.RELEASE_DATE_CHANGED:
+        url = safe_url(data.get("url"))
+        return fit_tweet("Date changed: ", moved_text(data), f" {url}" if url else "")
     if event.type == RELEASE_DIGEST:
         items = data.get("items") or []
         titles = ", ".join(release_title(i) for i in items)
@@ -328,6 +347,8 @@ def console_line(event: ev.Event, destination: str, public_base_url: str) -> str
     if event.type == ev.RELEASE_NEW:
         bits = [str(b) for b in (data.get("publisher"), data.get("release_date")) if b]
         what = release_title(data) + (f" ({', '.join(bits)})" if bits else "") + (f" {data['url']}" if data.get("url") else "")
+    elif event.type == ev.RELEASE_DATE_CHANGED:
+        what = moved_text(data)
     elif event.type == RELEASE_DIGEST:
         items = data.get("items") or []
         what = f"{len(items)} releases: " + "; ".join(release_title(i) for i in items)

@@ -12,15 +12,16 @@ A subscription routes events to one destination (see `model`). Kinds and what th
 
 Normalization rules (tested in tests/unit/notify/test_subscription_rules.py):
 
-* series: the crawlers' `extract_volume` + `series_key` (crawlers/normalize.py), so follows and
-  releases go through one pipeline; `default_series_key` (same rules, used when the crawlers
-  package is absent and tested to agree with it): NFKC (full-width -> ASCII,
-  half-width kana -> kana), casefold, drop a trailing volume marker (`108巻`, `第108巻`,
-  `(108)`, `Vol. 3`, `#27`, a bare trailing number) and a parenthesized start year
-  (`Nailbiter (2014) #1`), then drop spaces and punctuation.
-  `ONE PIECE`, `One Piece 108`, `ＯＮＥ　ＰＩＥＣＥ` -> `onepiece`; `ワンピース 108巻`,
-  `ワンピース（108）` -> `ワンピース`. There is no transliteration: `ONE PIECE` does not match
-  `ワンピース`; follow both to get both editions.
+* series: one normalization, the crawlers' `extract_volume` + `series_key` (crawlers/normalize.py):
+  NFKC (full-width -> ASCII, half-width kana -> kana), hiragana -> katakana, casefold, a trailing
+  volume/issue marker (`108巻`, `第108巻`, `(108)`, `Vol. 3`, `#27`, a bare trailing number), a
+  start year (`Nailbiter (2014) #1`, `DEJAH THORIS 2019`), a leading `The`/`A`/`An` and edition
+  markers dropped, `&` read as `and`, then spaces and punctuation dropped; finally the alias lists
+  (crawlers/series_aliases.json, plus $NEWBOOKS_SERIES_ALIASES) map each alias to its series.
+  `ONE PIECE`, `One Piece 108`, `ＯＮＥ　ＰＩＥＣＥ`, `ワンピース 108巻` (alias) -> `onepiece`;
+  `The Walking Dead`, `WALKING DEAD #98` -> `walkingdead`. Scripts meet only through an alias:
+  `ハイキュー!!` does not match `HAIKYU!!` until an alias lists it. `fallback_series_key` is used
+  only when the crawlers package is absent (no aliases there).
 * publisher: NFKC, casefold, `株式会社` and punctuation/spaces removed.
 * keyword: NFKC, casefold, spaces removed; substring of the release's normalized title+series.
 
@@ -66,7 +67,8 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold().strip()
 
 
-def default_series_key(text: str) -> str:
+def fallback_series_key(text: str) -> str:
+    """Only when the crawlers package is absent: the same rules minus articles, kana folding and aliases."""
     s = _YEAR.sub(" ", _nfkc(text))
     stripped = _VOLUME_TAIL.sub("", s)
     if _NON_WORD.sub("", stripped):  # never strip a title down to nothing ("1984", "100")
@@ -76,17 +78,22 @@ def default_series_key(text: str) -> str:
 
 def resolve_series_key() -> SeriesKeyFn:
     """The crawlers' pipeline when present (`extract_volume` then `series_key`: what a crawled
-    title goes through), so a follow and a release meet on one key; else the local default."""
+    title goes through, aliases included), so a follow and a release meet on one key."""
     try:
         from crawlers.normalize import extract_volume, series_key  # type: ignore[import-not-found]
     except ImportError:
-        return default_series_key
+        return fallback_series_key
 
     def crawler_series_key(text: str) -> str:
         series, _volume = extract_volume(text)
         return series_key(series or text)
 
     return crawler_series_key
+
+
+def default_series_key(text: str) -> str:
+    """One normalization for follows and releases: the crawlers' (see resolve_series_key)."""
+    return resolve_series_key()(text)
 
 
 def publisher_key(text: str) -> str:
@@ -222,11 +229,14 @@ class ReleaseKeys:
     publisher: str
     source: str
     text: str  # normalized title + series for keyword matching
+    legacy_series: str = ""  # the pre-issue-12 key when it differs: follows stored under it still match
 
     def match_pks(self) -> list[str]:
         pks = []
         if self.series:
             pks.append(f"MATCH#series#{self.series}")
+        if self.legacy_series and self.legacy_series != self.series:
+            pks.append(f"MATCH#series#{self.legacy_series}")
         if self.publisher:
             pks.append(f"MATCH#publisher#{self.publisher}")
         if self.source:
@@ -244,12 +254,32 @@ def release_keys(release: dict[str, Any], series_key: SeriesKeyFn = default_seri
         publisher=publisher_key(str(release.get("publisher") or "")),
         source=str(release.get("source") or ""),
         text=text,
+        legacy_series=_legacy_key(series_text) if series_text else "",
     )
+
+
+def _legacy_key(text: str) -> str:
+    try:
+        from crawlers.normalize import extract_volume, legacy_series_key  # type: ignore[import-not-found]
+    except ImportError:
+        return ""
+    series, _volume = extract_volume(text)
+    return legacy_series_key(series or text)
+
+
+def announced(release: dict[str, Any]) -> bool:
+    """Whether a release is told to followers at all: merchandise (toys, apparel, games, supplies)
+    is not. Items without a stored category are classified from their title."""
+    try:
+        from crawlers.categories import LISTED_BY_DEFAULT, classify  # type: ignore[import-not-found]
+    except ImportError:
+        return True
+    return (release.get("category") or classify(release.get("title"))) in LISTED_BY_DEFAULT
 
 
 def matches_release(sub: Subscription, keys: ReleaseKeys) -> bool:
     if sub.kind == "series":
-        return bool(keys.series) and sub.key == keys.series
+        return bool(keys.series) and sub.key in (keys.series, keys.legacy_series)
     if sub.kind == "publisher":
         return bool(keys.publisher) and sub.key == keys.publisher
     if sub.kind == "source":

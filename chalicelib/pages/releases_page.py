@@ -26,6 +26,31 @@ def _initials(text: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
+def collapse(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per work (crawlers.identity): the main edition, carrying `editions` (every edition's
+    id, label and link) when a work has more than one: cover variants are one card, not six."""
+    from crawlers.identity import edition_label, group_editions
+
+    out = []
+    for group in group_editions(releases):
+        main = dict(group[0])
+        if len(group) > 1:
+            main["editions"] = [{"id": r.get("id"), "label": edition_label(r) or "standard", "url": r.get("url")}
+                                for r in group]
+        out.append(main)
+    return out
+
+
+def _editions(release: dict[str, Any]) -> str:
+    editions = release.get("editions") or []
+    if not editions:
+        return ""
+    items = "".join(
+        f'<li><a href="{escape(str(e["url"]))}" rel="noopener nofollow">{escape(str(e["label"]))}</a></li>'
+        if is_web_url(e.get("url")) else f'<li>{escape(str(e["label"]))}</li>' for e in editions)
+    return f'<details class="editions"><summary>{len(editions)} editions</summary><ul>{items}</ul></details>'
+
+
 def card(release: dict[str, Any], covers: bool = True) -> str:
     title = str(release.get("title") or release.get("series") or release.get("id") or "")
     volume = release.get("volume")
@@ -54,14 +79,27 @@ def card(release: dict[str, Any], covers: bool = True) -> str:
         details.append(f"<span>{' · '.join(line)}</span>")
     if release.get("source"):
         details.append(f'<span class="muted">{escape(str(release["source"]))}</span>')
+    details.append(_editions(release))
     return (f'<article class="card release" data-id="{escape(str(release.get("id") or ""))}">'
             f'<div class="{cover_class}">{cover}</div><div class="card-body">{heading}{"".join(details)}</div></article>')
 
 
+def by_publisher(releases: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A week's releases grouped by publisher, biggest first (ties by name), order kept inside."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in releases:
+        groups.setdefault(str(r.get("publisher") or "Other publishers"), []).append(r)
+    return sorted(groups.items(), key=lambda kv: (kv[0] == "Other publishers", -len(kv[1]), kv[0].casefold()))
+
+
 def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str,
-            covers: bool = True) -> str:
+            covers: bool = True, grouped: bool = False) -> str:
     shown = releases[:MAX_CARDS]
-    if shown:
+    if shown and grouped:
+        cards = "".join(f'<h3 class="publisher">{escape(name)} <span class="muted">({len(rows)})</span></h3>'
+                        '<div class="cards">' + "".join(card(r, covers) for r in rows) + "</div>"
+                        for name, rows in by_publisher(shown))
+    elif shown:
         cards = '<div class="cards">' + "".join(card(r, covers) for r in shown) + "</div>"
     else:
         cards = f'<p class="empty">{escape(empty)}</p>'
@@ -89,11 +127,11 @@ def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], rec
            + f'<a href="?week={quote(nxt.isoformat())}">next week →</a></nav>')
     body = (
         '<h1>Releases</h1>' + nav
-        + section("this-week", f"{heading} · {_span(start)}", sorted(this_week, key=order),
-                  api(start, start + timedelta(days=6)), "No releases known for this week yet.", covers)
-        + section("next-week", f"Next week · {_span(nxt)}", sorted(next_week, key=order),
-                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.", covers)
-        + section("recent", "Just added", recent, "/releases", "Nothing new in the last 7 days.", covers)
+        + section("this-week", f"{heading} · {_span(start)}", sorted(collapse(this_week), key=order),
+                  api(start, start + timedelta(days=6)), "No releases known for this week yet.", covers, grouped=True)
+        + section("next-week", f"Next week · {_span(nxt)}", sorted(collapse(next_week), key=order),
+                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.", covers, grouped=True)
+        + section("recent", "Just added", collapse(recent), "/releases", "Nothing new in the last 7 days.", covers)
         + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
         '<a href="/feeds/releases.atom">Atom</a> · <a href="/feeds/releases.rss">RSS</a></p>'
     )

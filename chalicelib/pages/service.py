@@ -93,7 +93,7 @@ class PagesService:
 
     # --- feeds -------------------------------------------------------------------------------
     def releases_feed(self, kind: str) -> Page:
-        rows = self.queries.list({"limit": "50"})["releases"]
+        rows = releases_page.collapse(self.queries.list({"limit": "50"})["releases"])  # one entry per work
         url = f"{self.base_url}/feeds/releases.{kind}"
         if kind == "rss":
             return Page(feeds.rss(rows, title="newbooks: new releases", self_url=url, base_url=self.base_url), feeds.RSS_TYPE, max_age=300)
@@ -108,7 +108,8 @@ class PagesService:
         for release in self.queries.list({"limit": "200"})["releases"]:  # first seen in the last 7 days
             if release_keys(release, self.series_key).series in keys:
                 found.setdefault(str(release.get("id")), release)
-        rows = sorted(found.values(), key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
+        rows = sorted(releases_page.collapse(list(found.values())),  # one entry per work
+                      key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
         url = f"{self.base_url}/feeds/{quote(destination, safe=':')}/releases.atom"
         body = feeds.atom(rows, feed_id=f"urn:newbooks:feed:{quote(destination, safe=':')}",
                           title=f"newbooks: releases followed by {destination}", self_url=url, base_url=self.base_url)
@@ -137,14 +138,23 @@ class PagesService:
 
     # --- pages -------------------------------------------------------------------------------
     def releases_html(self, params: dict[str, str] | None = None) -> Page:
+        params = _used(params, {"week", "category"})
+        asked = {"category": params["category"]} if params.get("category") else {}  # merchandise on request
+        if asked:
+            from crawlers.categories import parse_filter
+
+            try:
+                parse_filter(asked["category"])
+            except ValueError as exc:
+                return html_error(400, "Bad category", str(exc), back="/pages/releases")
         today = self.clock().date()
         try:
-            chosen = _week(_used(params, {"week"}).get("week"), today)
+            chosen = _week(params.get("week"), today)
         except BadQuery as exc:
             return html_error(400, "Bad week", str(exc), back="/pages/releases")
         start = releases_page.week_start(chosen)
         middle, end = start + timedelta(days=7), start + timedelta(days=13)
-        rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200"}, WEEK_PAGES)
+        rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200", **asked}, WEEK_PAGES)
         this_week = [r for r in rows if str(r.get("release_date") or "") < middle.isoformat()]
         next_week = [r for r in rows if str(r.get("release_date") or "") >= middle.isoformat()]
         recent = self.queries.list({"limit": "24"})["releases"]

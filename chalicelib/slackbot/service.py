@@ -257,9 +257,19 @@ class SlackCommands:
         if command.name == c.SEARCH:
             return self._search(command.arg, today)
         if command.name == c.STATUS:
-            health = self.sources().source_health() if self.sources else None
+            health = self._source_health()
             return b.status_reply(self.uptime().status_summary(), f"{self.public_base_url}/status", sources=health)
         return b.help_reply(command)
+
+    def _source_health(self) -> list[dict[str, Any]] | None:
+        """Release sources' health for `status`; the uptime answer stands even if this part fails."""
+        if not self.sources:
+            return None
+        try:
+            return self.sources().source_health()
+        except Exception:
+            log.exception("source health unavailable for status")
+            return None
 
     def _followed(self, channel_id: str, start: str, end: str) -> dict[str, Any]:
         from chalicelib.queries import BadQuery

@@ -39,7 +39,7 @@ from chalicelib.uptime import conditions as cond
 from chalicelib.uptime import regexcap
 from chalicelib.uptime.http1 import ProtocolFailure, ResponseParser, request_bytes
 from chalicelib.uptime.resolver import DnsResolver, ResolveError, parse_servers
-from chalicelib.uptime.ssrf import AddressPolicy, is_localhost_name, parse_literal
+from chalicelib.uptime.ssrf import AddressPolicy, category, is_localhost_name, parse_literal
 from chalicelib.uptime.targets import Target
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -109,11 +109,13 @@ class Checker:
             self._ssl_context = default_ssl_context()
         return self._ssl_context
 
-    def run(self, targets: Iterable[Target]) -> list[CheckResult]:
-        """Check all targets concurrently from synchronous code (the Lambda handler)."""
-        return asyncio.run(self.check_all(list(targets)))
+    def run(self, targets: Iterable[Target], extra: dict[str, dict[str, Any]] | None = None) -> list[CheckResult]:
+        """Check all targets concurrently from synchronous code (the Lambda handler). `extra`:
+        per target name, values looked up before the tick (`_domain_expiry` for
+        [DOMAIN_EXPIRATION], see service._domain_expirations)."""
+        return asyncio.run(self.check_all(list(targets), extra))
 
-    async def check_all(self, targets: list[Target]) -> list[CheckResult]:
+    async def check_all(self, targets: list[Target], extra: dict[str, dict[str, Any]] | None = None) -> list[CheckResult]:
         """All targets at once (at most `max_concurrency` in flight); results in target order."""
         if not targets:
             return []
@@ -121,14 +123,16 @@ class Checker:
         if prepare is not None and any(parse_literal(t.host) is None and not is_localhost_name(t.host) for t in targets):
             prepare()
         resolutions: dict[str, Any] = {}
+        extra = extra or {}
         if len(targets) <= self.max_concurrency:
-            outcomes = await asyncio.gather(*(self.check(t, resolutions) for t in targets), return_exceptions=True)
+            outcomes = await asyncio.gather(*(self.check(t, resolutions, extra.get(t.name)) for t in targets),
+                                            return_exceptions=True)
         else:
             semaphore = asyncio.Semaphore(max(1, self.max_concurrency))
 
             async def one(target: Target) -> CheckResult:
                 async with semaphore:
-                    return await self.check(target, resolutions)
+                    return await self.check(target, resolutions, extra.get(target.name))
 
             outcomes = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
         # `check` turns every exception into a result; a BaseException that still got out (or a
@@ -161,6 +165,8 @@ class Checker:
             task = resolutions.get(host)
             if task is None:
                 task = resolutions[host] = asyncio.ensure_future(self.resolver(host, port))
+                # its waiters may all have timed out: mark the outcome as seen (no "never retrieved")
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
             try:
                 addresses = await asyncio.shield(task)
             except (OSError, UnicodeError, ValueError) as exc:
@@ -170,10 +176,14 @@ class Checker:
         for address in addresses:  # every answer must pass: no mixing a public and a private one
             reason = self.policy.refusal(address)
             if reason:
-                raise Refused(f"{host}: {reason}")
+                if literal is not None:
+                    raise Refused(f"{host}: {reason}")
+                # a name's answer is not shown (public status must not reveal private addresses)
+                kind = category(parse_literal(address)) if parse_literal(address) is not None else "unreadable"
+                raise Refused(f"{host} resolves to a {kind} address (refused by the address policy)")
         return addresses[0]
 
-    async def check(self, target: Target, resolutions: dict | None = None) -> CheckResult:
+    async def check(self, target: Target, resolutions: dict | None = None, extra: dict | None = None) -> CheckResult:
         """One target, start to verdict, under ONE deadline (`target.timeout_s`) that covers DNS,
         connect, TLS, the whole exchange and the conditions (regex searches get what is left).
         Whatever goes wrong becomes this target's result: an exception nobody foresaw is
@@ -181,6 +191,9 @@ class Checker:
         resolutions = {} if resolutions is None else resolutions
         started = time.perf_counter()
         ctx: dict[str, Any] = {}
+        expiry = (extra or {}).get("_domain_expiry")
+        if expiry is not None:
+            ctx["DOMAIN_EXPIRATION"] = (expiry - datetime.now(timezone.utc)).total_seconds() * 1000
         result = CheckResult(name=target.name, ok=False, latency_ms=0)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + target.timeout_s
@@ -277,28 +290,47 @@ class Checker:
             pass
 
     async def _dns(self, target: Target, ctx: dict, result: CheckResult) -> None:
-        host = target.host
-        try:
-            if parse_literal(host) is not None:
-                addresses = [str(parse_literal(host))]
-            elif is_localhost_name(host):
-                addresses = ["127.0.0.1"]
-            else:
-                addresses = await self.resolver(host, 0)
-            ctx["DNS_RCODE"] = "NOERROR" if addresses else "NXDOMAIN"
-        except ResolveError as exc:
-            addresses = []
-            ctx["DNS_RCODE"] = exc.rcode if exc.rcode not in ("TIMEOUT", "NOSERVER") else "SERVFAIL"
-        except socket.gaierror as exc:
-            addresses = []
-            ctx["DNS_RCODE"] = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
-        except OSError:
-            addresses = []
-            ctx["DNS_RCODE"] = "SERVFAIL"
-        if addresses:
-            result.ip = ctx["IP"] = ctx["BODY"] = addresses[0]
-        else:
-            ctx["BODY"] = ""
+        """dns:// targets. With a `dns:` block: ask the url's server (vetted by the address policy,
+        it gets our packets) for query-name/query-type; else resolve the url's host (A) with the
+        configured resolvers. A/AAAA answers pass the address policy like an HTTP target's: a
+        refused address fails the check and is never put in [BODY]/[IP] or any detail, so the
+        public status never shows it."""
+        server = None
+        name, qtype = target.host, "A"
+        if target.dns_query_name:
+            literal = parse_literal(target.host)
+            reason = self.policy.refusal(literal) if literal is not None else "the DNS server must be an IP address"
+            if reason:
+                raise Refused(f"DNS server refused: {category(literal) if literal is not None else reason}")
+            server = (str(literal), target.port)
+            name, qtype = target.dns_query_name, target.dns_query_type
+        records: list[str] = []
+        if parse_literal(name) is not None:
+            records, rcode = [str(parse_literal(name))], "NOERROR"
+        elif is_localhost_name(name) and server is None:
+            records, rcode = ["127.0.0.1"], "NOERROR"
+        elif hasattr(self.resolver, "query"):
+            try:
+                answer = await self.resolver.query(name, qtype, server)
+                records, rcode = list(answer.records), answer.rcode
+            except ResolveError as exc:
+                rcode = "SERVFAIL" if exc.rcode in ("TIMEOUT", "NOSERVER") else exc.rcode
+        else:  # a plain address resolver (tests inject one)
+            try:
+                records = await self.resolver(name, 0)
+                rcode = "NOERROR" if records else "NXDOMAIN"
+            except socket.gaierror as exc:
+                rcode = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
+            except OSError:
+                rcode = "SERVFAIL"
+        if qtype in ("A", "AAAA"):
+            for record in records:
+                if self.policy.refusal(record):
+                    raise Refused(f"{name}: the answer has a {category(parse_literal(record))} address (refused by the address policy)")
+        ctx["DNS_RCODE"] = rcode
+        ctx["BODY"] = records[0] if records else ""
+        if records and qtype in ("A", "AAAA"):
+            result.ip = ctx["IP"] = records[0]
 
 
 async def _plain_exchange(address: str, port: int, request: bytes, parser: ResponseParser) -> None:

@@ -172,6 +172,8 @@ def parse(text: str) -> Condition:
     for placeholder, other in ((left, right), (right, left)):
         if isinstance(placeholder, Placeholder):
             _check_operand_type(placeholder, other, text)
+    if isinstance(left, Placeholder) and _kind(left) == "rcode" and isinstance(right, Literal) and isinstance(right.value, str):
+        right = Literal(right.value.upper())  # response codes are names: NXDOMAIN == nxdomain
     return Condition(text=text, left=left, op=op, right=right)
 
 

@@ -91,6 +91,7 @@ class UptimeService:
         self.clock = clock
         self.policy = checker.policy
         self._config: tuple[float, TargetsConfig] | None = None
+        self._rdap: Any = None
 
     # --- targets -----------------------------------------------------------------------------
     def config(self) -> TargetsConfig:
@@ -121,12 +122,22 @@ class UptimeService:
         return names.index(name) // max(1, int(self.settings.ping_shard_size))
 
     def add_target(self, config: dict) -> dict:
+        token = None
+        if isinstance(config.get("heartbeat"), dict) and not ({"token", "token-sha256", "token_sha256"} & set(config["heartbeat"])):
+            from chalicelib.uptime.heartbeat import new_token
+
+            token = new_token()  # shown once in this answer; only its hash is stored
+            config = {**config, "heartbeat": {**config["heartbeat"], "token": token}}
         target = parse_target(config, self.config().defaults, source="api", policy=self.policy)
         if any(t.name == target.name for t in self.config().targets):
             raise InvalidTarget(f"target {target.name!r}: already defined in {self.settings.targets_file.name}")
-        if not self.store.put_runtime_target(target.name, dict(config)):
+        if not self.store.put_runtime_target(target.name, target.raw):  # raw: token replaced by its hash
             raise InvalidTarget(f"target {target.name!r}: already exists")
-        return target.describe()
+        described = target.describe()
+        if token is not None:
+            described["heartbeat"] = {**described["heartbeat"], "token": token,
+                                      "ping_url": f"{self.settings.public_base_url}/ping/{token}"}
+        return described
 
     def delete_target(self, name: str) -> bool:
         deleted = self.store.delete_runtime_target(name)
@@ -187,16 +198,83 @@ class UptimeService:
 
     def _check(self, due: list[Target], when: datetime) -> dict[str, list[Any]]:
         active = [t for t in due if not in_maintenance(t.maintenance, when)]
-        results: list[CheckResult] = self.checker.run(active) if active else []
+        probes = [t for t in active if t.heartbeat is None]
+        extra = self._domain_expirations([t for t in probes if t.needs_domain_expiration])
+        results: list[CheckResult] = self.checker.run(probes, extra) if probes else []
         rows: dict[str, list[Any]] = {t.name: ["m", 0, None, None, None, None] for t in due if t not in active}
-        checked = len(results)
-        failing = sum(1 for r in results if not r.ok)
+        beats = self._heartbeat_rows([t for t in active if t.heartbeat is not None], when)
+        checked = len(results) + len(beats)
+        failing = sum(1 for r in results if not r.ok) + sum(1 for r in beats.values() if r[0] == "f")
         grouping = self.config().grouping
         mass = checked >= grouping.min_targets and failing / max(1, checked) > grouping.share
         for r in results:
             code = ("s" if r.slow else "o") if r.ok else ("F" if mass else "f")
             rows[r.name] = [code, r.latency_ms, r.status, r.error, (r.condition or r.detail or None) and (r.condition or r.detail)[:200], r.tls_expiry]
+        for name, row in beats.items():
+            rows[name] = ["F" if mass and row[0] == "f" else row[0], *row[1:]]
         return rows
+
+    def _domain_expirations(self, targets: list[Target]) -> dict[str, dict[str, Any]]:
+        """Per target name: {"_domain_expiry": datetime} for [DOMAIN_EXPIRATION] (rdap.py):
+        cached answers (one BatchGet), the rest looked up concurrently and cached."""
+        if not targets:
+            return {}
+        from chalicelib.uptime.rdap import BOOTSTRAP_URL, RdapClient, domain_of
+
+        now_s = int(time.time())
+        domains = {t.name: domain_of(t.host) for t in targets}
+        wanted = sorted({d for d in domains.values() if d})
+        known = self.store.domain_expirations(wanted, now_s)
+        missing = [d for d in wanted if d not in known]
+        if missing:
+            if self._rdap is None:
+                self._rdap = RdapClient(getattr(self.settings, "rdap_bootstrap_url", "") or BOOTSTRAP_URL,
+                                        self.settings.user_agent)
+            try:
+                found = asyncio.run(self._rdap.expirations(missing))
+            except Exception:  # noqa: BLE001 - no answer: the condition sees "missing"
+                log.exception("RDAP lookups failed")
+                found = {}
+            for domain in missing:
+                value = found.get(domain)
+                known[domain] = value.isoformat() if value else ""
+                self.store.put_domain_expiration(domain, known[domain] or None, now_s)
+        out = {}
+        for name, domain in domains.items():
+            if domain and known.get(domain):
+                out[name] = {"_domain_expiry": datetime.fromisoformat(known[domain])}
+        return out
+
+    def _heartbeat_rows(self, targets: list[Target], when: datetime) -> dict[str, list[Any]]:
+        """Heartbeats' rows for the tick at `when` (its minute, not the wall clock: a duplicate
+        tick gives the same rows); a never-pinged heartbeat has no row (it stays PENDING)."""
+        if not targets:
+            return {}
+        from chalicelib.uptime.heartbeat import verdict
+
+        beats = self.store.beats([t.name for t in targets])
+        rows = {}
+        for target in targets:
+            row = verdict(target.heartbeat, beats.get(target.name), when + timedelta(seconds=59))
+            if row is not None:
+                rows[target.name] = row
+        return rows
+
+    # --- heartbeats --------------------------------------------------------------------------
+    def heartbeat_ping(self, token: str, action: str | None = None) -> dict | None:
+        """A job's ping: None when no heartbeat has this token (the route answers 404). The
+        token is only ever hashed here; it is not logged, stored or returned."""
+        from chalicelib.uptime.heartbeat import same_hash, signal_of, token_hash
+
+        signal, exit_code = signal_of(action)  # InvalidHeartbeat for an unknown action
+        digest = token_hash(token)
+        target = next((t for t in self.targets() if t.heartbeat is not None
+                       and same_hash(t.heartbeat.token_sha256, digest)), None)
+        if target is None:
+            return None
+        at = self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        beat = self.store.record_ping(target.name, signal, at, exit_code)
+        return {"ok": True, "target": target.name, "signal": signal, "at": at, **beat}
 
     def _apply(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target]) -> int:
         names = [n for n, r in rows.items() if r[0] != "m" and n in targets]

@@ -5,7 +5,9 @@ STATE table
                           on a transition/reminder), last_failure, machine (decide.TargetState)
   GROUP#uptime / STATE    last_event of type targets.grouped_*; `incident#<shard>`: the open group
                           incident (members, still down, since, last reminder)
-  TARGETS / <name>        runtime-added target config (JSON)
+  TARGETS / <name>        runtime-added target config (JSON; a heartbeat's token only as SHA-256)
+  BEAT#<name> / LAST      heartbeat pings: last_start, last_success, last_fail, exit_code,
+                          last_runtime_ms (UpdateItem per ping; BatchGet per tick)
   UPTIME / DIRTY          the dirty set: `T#<name> = version` for targets whose state is not
                           quiet, and `known` (string set) of targets past PENDING; ping reads
                           it once per tick (GetItem, consistent) and reads states only for
@@ -14,6 +16,7 @@ CHECKS table
   TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
   ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, written once per hour, TTL 90 days
   ROLLUPDONE#<shard> / <YYYY-MM-DDTHH> how many tick items that hour's rollups were built from
+  RDAP#<domain> / EXP                 [DOMAIN_EXPIRATION] cache: expires_on, TTL 1 day (1 h if none)
   DAY#<target> / <YYYY-MM-DD>         daily summary: h00..h23 = [passes, fails, maint, checks],
                                       SET per hour when the hour is rolled up, TTL 90 days; a
                                       status view reads <= 91 of these per target (was 2,160
@@ -246,6 +249,63 @@ class UptimeStore:
                     return False
                 raise Conflict(pk) from None
             raise
+
+    # --- [DOMAIN_EXPIRATION] cache --------------------------------------------------------------
+    def domain_expirations(self, domains: list[str], now_s: int) -> dict[str, str | None]:
+        """domain -> ISO expiry ("" = looked up, none found) for unexpired cache items."""
+        out: dict[str, str | None] = {}
+        client = aws.resource("dynamodb")
+        for start in range(0, len(domains), 100):
+            keys = [{"pk": f"RDAP#{d}", "sk": "EXP"} for d in domains[start : start + 100]]
+            request = {self.checks_name: {"Keys": keys}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.checks_name, []):
+                    if int(item.get("expires_at", 0)) > now_s:
+                        out[item["pk"][len("RDAP#"):]] = str(item.get("expires_on") or "")
+                request = response.get("UnprocessedKeys") or None
+        return out
+
+    def put_domain_expiration(self, domain: str, expires_on: str | None, now_s: int) -> None:
+        ttl = 86400 if expires_on else 3600  # an answer for a day, a failure for an hour
+        self.checks.put_item(Item={"pk": f"RDAP#{domain}", "sk": "EXP", "expires_on": expires_on or "",
+                                   "expires_at": now_s + ttl})
+
+    # --- heartbeats ---------------------------------------------------------------------------
+    def record_ping(self, name: str, signal: str, at: str, exit_code: int | None) -> dict[str, Any]:
+        """BEAT#<name>/LAST: last_start / last_success / last_fail (+ exit_code) and, on a success
+        after a start, last_runtime_ms (returned as run_time_ms). GetItem + UpdateItem."""
+        key = {"pk": f"BEAT#{name}", "sk": "LAST"}
+        old = self.state.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        values: dict[str, Any] = {":t": at}
+        sets = [f"last_{signal} = :t"]
+        if signal == "fail":
+            sets.append("exit_code = :c")
+            values[":c"] = exit_code
+        if signal == "success":
+            start = old.get("last_start")
+            if start and start <= at and (not old.get("last_success") or start > old["last_success"]):
+                from datetime import datetime
+
+                began = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+                ended = datetime.fromisoformat(at.replace("Z", "+00:00"))
+                sets.append("last_runtime_ms = :r")
+                values[":r"] = int((ended - began).total_seconds() * 1000)
+        self.state.update_item(Key=key, UpdateExpression="SET " + ", ".join(sets), ExpressionAttributeValues=values)
+        return {"run_time_ms": values[":r"]} if ":r" in values else {}
+
+    def beats(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        client = aws.resource("dynamodb")
+        for start in range(0, len(names), 100):
+            keys = [{"pk": f"BEAT#{n}", "sk": "LAST"} for n in names[start : start + 100]]
+            request = {self.state_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.state_name, []):
+                    out[item["pk"][len("BEAT#"):]] = item
+                request = response.get("UnprocessedKeys") or None
+        return out
 
     # --- runtime targets ---------------------------------------------------------------------
     def runtime_targets(self) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from .._text import absolute, opt, soup
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    edition_flags, extract_numbering, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
 )
 
 NAME = "html"
@@ -75,13 +75,14 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     for node, title, link in rows:
         code = link if link and links[link] == 1 else None
         isbn = normalize_isbn(_value(node, options.get("isbn"))) or find_isbn(node.get_text(" "))
-        series, volume = extract_volume(title)
+        series, volume, issue = extract_numbering(title)
         out.append(Release(
-            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume),
+            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume, issue=issue),
             source=source,
             title=title,
             series=series or None,
             volume=volume,
+            issue=issue,
             flags=edition_flags(title),
             isbn13=isbn,
             publisher=nfkc(_value(node, options.get("publisher"))) or nfkc(options.get("publisher_name")),
@@ -118,6 +119,15 @@ def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: di
         raise ParseError(NAME, f"embedded JSON does not parse: {exc}") from None
     return jsonapi.parse(json.dumps(data).encode(), url=url, crawl_date=crawl_date,
                          options={"source_name": options.get("source_name", NAME), **options})
+
+
+def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+    """Paging hint for crawlers/session.py: `next: "a[rel=next]@href"` (default) names the next page."""
+    options = options or {}
+    if options.get("embedded"):
+        return {}  # embedded JSON pages page through their URL (page/offset paging)
+    link = _value(soup(body), options.get("next") or "a[rel=next]", "href")
+    return {"next": absolute(link, url)} if link else {}
 
 
 def plan(options: dict) -> list[str]:

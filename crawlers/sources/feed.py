@@ -25,7 +25,7 @@ from .._text import opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id, text_or_none,
+    edition_flags, extract_numbering, find_isbn, nfkc, normalize_isbn, parse_date, release_id, text_or_none,
 )
 from ._xml import local, parse_xml
 
@@ -130,19 +130,21 @@ def _record(source, publisher, series, episodes, from_description, el, title, li
     if from_description and summary:
         series = nfkc(_plain(summary))
     flags = edition_flags(title)
+    issue = None
     if series:
         number = _episode_number(title) if episodes else None
-        volume = number or extract_volume(title or "")[1]
+        volume = number or extract_numbering(title or "")[1]
         if episodes:
             flags = tuple(dict.fromkeys(flags + ("episode",)))
     else:
-        series, volume = extract_volume(title or "")
+        series, volume, issue = extract_numbering(title or "")
     return Release(
-        id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume),
+        id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume, issue=issue),
         source=source,
         title=title,
         series=series or None,
         volume=volume,
+        issue=issue,
         flags=flags,
         isbn13=isbn,
         publisher=publisher,

@@ -11,6 +11,7 @@ from datetime import date
 from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
+from ..rows import read_each
 from ..normalize import (
     edition_flags, extract_volume, normalize_isbn, parse_date, parse_price, release_id,
     strip_parallel_title, text_or_none,
@@ -31,14 +32,15 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
         entries = data
     else:
         raise ParseError(NAME, "expected a JSON array of records (or an {isbn: record} object)")
-    out = []
-    for entry in entries:
-        if entry is None:
-            continue  # openBD's answer for an ISBN it does not know
-        if not isinstance(entry, dict) or not isinstance(entry.get("summary"), dict):
-            raise ParseError(NAME, "record without a 'summary' object")
-        out.append(_record(entry))
-    return dedupe(out)
+    # None is openBD's answer for an ISBN it does not know; a bad record is skipped and counted.
+    out, tally = read_each(NAME, (e for e in entries if e is not None), _entry, options)
+    return tally.finish(dedupe(out))
+
+
+def _entry(entry: object) -> Release:
+    if not isinstance(entry, dict) or not isinstance(entry.get("summary"), dict):
+        raise ParseError(NAME, "record without a 'summary' object")
+    return _record(entry)
 
 
 def _price(entry: dict) -> tuple[str | None, str | None]:

@@ -14,13 +14,14 @@ from urllib.parse import urlencode
 from .._text import decode, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..normalize import edition_flags, extract_volume, nfkc, parse_date, parse_price, release_id
+from ..categories import classify
+from ..rows import read_each, split_tab_row
+from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
 
 NAME = "previewsworld"
 DESCRIPTION = "PREVIEWSworld/Diamond weekly new releases (newreleases.txt or CSV export)"
 
 _CODE = r"[A-Z]{3}\d{6}"
-_TXT_ROW = re.compile(rf"^({_CODE})\t(.*)\t([^\t]*)$")
 # CSV rows are unquoted: split on the first and the last comma only (titles may contain commas).
 _CSV_ROW = re.compile(rf"^({_CODE}),(.*),([^,]*)$")
 _HEADER = re.compile(r"^(?:New Releases For|Shipping)\s+(\d{1,2}/\d{1,2}/\d{2,4})", re.I)
@@ -61,33 +62,47 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     if ship is None:
         raise ParseError(NAME, "release list header has no ship date")
 
-    row_re = None
+    tab_form: bool | None = None
     publisher: str | None = None
-    out: list[Release] = []
+    section: str | None = None  # the product-category section a row is in (MERCHANDISE, MAGAZINES...)
+    rows: list[tuple[str, str | None, str | None]] = []
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
         if re.match(_CODE, line):
-            if row_re is None:  # first item row decides the form
-                row_re = _TXT_ROW if "\t" in line else _CSV_ROW
-            m = row_re.match(line)
-            if not m:
-                raise ParseError(NAME, f"unreadable item row: {line[:80]!r}")
-            out.append(_record(m[1], m[2], m[3], publisher, ship))
+            tab_form = tab_form or "\t" in line  # CSV titles never hold a tab: any tab row means the tab form
+            rows.append((line, publisher, section))
         elif not re.search(r"[a-z]", line) and len(line) <= 60:
             publisher = None if line in _CATEGORIES else line  # section header (all caps)
-    if not out and any(_CODE_ANYWHERE.search(ln) for ln in lines):
+            section = line if line in _CATEGORIES else section
+    if not rows and any(_CODE_ANYWHERE.search(ln) for ln in lines):
         raise ParseError(NAME, "item codes present but no row matched the tab or CSV layout")
-    return dedupe(out)
+    # One unreadable row is skipped and counted; too many of them is a changed page (crawlers.rows).
+    out, tally = read_each(NAME, rows, lambda row: _row(*row, ship=ship, tab_form=tab_form), options)
+    return tally.finish(dedupe(out))
+
+
+def _row(line: str, publisher: str | None, section: str | None, *, ship: str, tab_form: bool | None) -> Release:
+    if tab_form:
+        fields = split_tab_row(line)  # tolerates "CODE \tTITLE\t$PRICE"
+        if len(fields) < 3 or not re.fullmatch(_CODE, fields[0]) or not fields[1]:
+            raise ParseError(NAME, "unreadable item row")
+        code, title, price = fields[0], " ".join(fields[1:-1]), fields[-1]
+    elif m := _CSV_ROW.match(line):
+        code, title, price = m[1], m[2], m[3]
+    else:
+        raise ParseError(NAME, "unreadable item row")
+    return _record(code, title, price, publisher, ship, section)
 
 
 _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")
 
 
-def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str) -> Release:
+def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str,
+            section: str | None = None) -> Release:
     title = clean_title(raw_title)
-    series, volume = extract_volume(title)
+    series, volume, issue = extract_numbering(title)
     price, currency = parse_price(raw_price)
     return Release(
         id=release_id(NAME, item_code=code),
@@ -95,6 +110,7 @@ def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, sh
         title=title,
         series=series or None,
         volume=volume,
+        issue=issue,
         flags=edition_flags(title),
         diamond_code=code,
         publisher=publisher,
@@ -103,6 +119,7 @@ def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, sh
         currency=currency,
         url=f"https://www.previewsworld.com/Catalog/{code}",
         source_refs=(f"{NAME}:{code}",),
+        category=classify(title, section=section),  # the list's section knows merchandise from comics
     )
 
 

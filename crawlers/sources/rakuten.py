@@ -12,16 +12,20 @@ from urllib.parse import urlencode
 from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
+from ..rows import read_each
 from ..normalize import (
-    edition_flags, extract_volume, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
+    edition_flags, extract_numbering, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
     text_or_none,
 )
 
 NAME = "rakuten"
 DESCRIPTION = "Rakuten Books API search results (JSON; needs application_id)"
+# Since 2026-05 only the openapi host answers (rakuten-ws/rws-ruby-sdk PR #150, 2026-03-04); it also
+# wants an access key and Origin/Referer, which only the configured `rakuten` source (kind json,
+# chalicelib/config/sources.yaml) sends. This module's parser stays for archived bodies and tests.
 ENDPOINTS = {
-    "book": "https://app.rakuten.co.jp/services/api/BooksBook/Search/20170404",
-    "total": "https://app.rakuten.co.jp/services/api/BooksTotal/Search/20170404",
+    "book": "https://openapi.rakuten.co.jp/services/api/BooksBook/Search/20170404",
+    "total": "https://openapi.rakuten.co.jp/services/api/BooksTotal/Search/20170404",
 }
 COMICS_GENRE = "001001"
 
@@ -33,13 +37,15 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
         if isinstance(data, dict) and "error" in data:
             raise ParseError(NAME, f"API error: {data.get('error')}: {data.get('error_description')}")
         raise ParseError(NAME, "expected an object with an 'Items' array")
-    out = []
-    for wrapped in data["Items"]:
-        item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
-        if not isinstance(item, dict) or "title" not in item:
-            raise ParseError(NAME, "item without a title")
-        out.append(_record(item))
-    return dedupe(out)
+    out, tally = read_each(NAME, data["Items"], _item, options)  # a bad item is skipped and counted
+    return tally.finish(dedupe(out))
+
+
+def _item(wrapped: object) -> Release:
+    item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
+    if not isinstance(item, dict) or "title" not in item:
+        raise ParseError(NAME, "item without a title")
+    return _record(item)
 
 
 def _record(item: dict) -> Release:
@@ -47,18 +53,19 @@ def _record(item: dict) -> Release:
     # Bargain books carry a non-ISBN EAN (4528...) in the "isbn" field: keep it as the JAN.
     jan = normalize_jan(item.get("jan")) or (None if isbn else normalize_jan(item.get("isbn")))
     title = text_or_none(item.get("title"))
-    series, volume = extract_volume(title or "")
+    series, volume, issue = extract_numbering(title or "")
     price, currency = parse_price(item.get("itemPrice"), default_currency="JPY")
     url = text_or_none(item.get("itemUrl"))
     code = url.rstrip("/").rsplit("/", 1)[-1] if url else None
     if not (isbn or jan or code or series):
         raise ParseError(NAME, "item has no ISBN, JAN, itemUrl or title")
     return Release(
-        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume),
+        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume, issue=issue),
         source=NAME,
         title=title,
         series=series or None,
         volume=volume,
+        issue=issue,
         flags=edition_flags(title),
         isbn13=isbn,
         jan=jan,

@@ -16,6 +16,8 @@
         release_date: Release Date # text any crawlers.dates shape, or an Excel date serial
         price: MSRP
       currency: USD
+      header: false                # no header row: columns are 1-based positions {code: 1, title: 2}
+      code_pattern: "^[A-Z]{3}\\d{6}$"   # rows whose code does not match are not items (preambles, headings)
 
 XLSX is read with zipfile + defusedxml (no spreadsheet library in the Lambda package): shared
 strings, inline strings, numbers; styles are ignored, so a date cell is its serial number and is
@@ -41,6 +43,7 @@ NAME = "table"
 DESCRIPTION = "CSV/TSV/XLSX with a column mapping (options.columns)"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_MAX_UNZIPPED = 50_000_000
 _EXCEL_EPOCH = date(1899, 12, 30)  # the 1900 date system, with Excel's 1900-02-29 folded in
 
 
@@ -56,7 +59,10 @@ def rows(body: bytes, options: dict | None = None) -> list[list[str]]:
     if not fmt:
         first = text.split("\n", 1)[0]
         fmt = "tsv" if first.count("\t") > first.count(",") else "csv"
-    return [row for row in csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")]
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ","))
+    except csv.Error as exc:
+        raise ParseError(NAME, f"not a readable {fmt.upper()}: {exc}") from None
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
@@ -64,26 +70,37 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     table = [r for r in rows(body, options) if any(c.strip() for c in r)]
     if not table:
         raise ParseError(NAME, "empty table")
-    header = [_key(h) for h in table[0]]
     columns = opt(options, "columns") or {}
     if not columns:
-        raise ParseError(NAME, "options.columns is required (release field -> header name)")
+        raise ParseError(NAME, "options.columns is required (release field -> header name or position)")
     index: dict[str, int] = {}
-    for field, name in columns.items():
-        if _key(name) in header:
-            index[field] = header.index(_key(name))
-    missing = [columns[f] for f in ("title", "code", "isbn") if f in columns and f not in index]
-    if not index or missing:
-        raise ParseError(NAME, f"header row lacks {missing or list(columns.values())} (the file changed shape?)")
+    if opt(options, "header", True) is False:
+        index = {field: int(position) - 1 for field, position in columns.items()}
+        data = table
+    else:
+        header = [_key(h) for h in table[0]]
+        for field, name in columns.items():
+            if _key(name) in header:
+                index[field] = header.index(_key(name))
+        missing = [columns[f] for f in ("title", "code", "isbn") if f in columns and f not in index]
+        if not index or missing:
+            raise ParseError(NAME, f"header row lacks {missing or list(columns.values())} (the file changed shape?)")
+        data = table[1:]
+    pattern = re.compile(opt(options, "code_pattern")) if opt(options, "code_pattern") else None
     source = str(opt(options, "source_name", NAME))
     out = []
-    for row in table[1:]:
+    for row in data:
         def cell(field: str) -> str | None:
             i = index.get(field)
             return text_or_none(row[i]) if i is not None and i < len(row) else None
 
+        if pattern and not pattern.search(cell("code") or ""):
+            continue
         out.append(_record(cell, source, options or {}, crawl_date))
-    return dedupe([r for r in out if r is not None])
+    records = [r for r in out if r is not None]
+    if not records:
+        raise ParseError(NAME, f"{len(data)} rows but no item (check options.columns / code_pattern)")
+    return dedupe(records)
 
 
 def _record(cell: Any, source: str, options: dict, crawl_date: date | None) -> Release | None:
@@ -130,6 +147,8 @@ def _xlsx_rows(body: bytes, sheet: int) -> list[list[str]]:
     try:
         book = zipfile.ZipFile(io.BytesIO(body))
         names = set(book.namelist())
+        if sum(info.file_size for info in book.infolist()) > _MAX_UNZIPPED:  # a zip bomb is hostile input
+            raise ParseError(NAME, f"XLSX unpacks to more than {_MAX_UNZIPPED} bytes")
         shared: list[str] = []
         if "xl/sharedStrings.xml" in names:
             for si in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).iter(f"{_MAIN}si"):

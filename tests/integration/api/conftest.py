@@ -76,7 +76,7 @@ def api_env(peer, tmp_path_factory):
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     targets = tmp_path_factory.mktemp("api") / "targets.yaml"
     targets.write_text(
@@ -86,7 +86,7 @@ def api_env(peer, tmp_path_factory):
     )
     with pytest.MonkeyPatch.context() as mp, mock_aws():
         mp.setenv("NEWBOOKS_STAGE", "test")
-        env = create_all("test")
+        env = deploy_resources("test")
         for key, value in env.items():
             mp.setenv(key, value)
         mp.setenv("NEWBOOKS_TARGETS_FILE", str(targets))

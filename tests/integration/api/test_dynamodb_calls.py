@@ -24,14 +24,15 @@ ROUTES = [
     ("GET", "/releases/" + RELEASES[0]["id"], None, 1, READ_ONLY),
     ("GET", "/releases/isbn:0000000000000", None, 1, READ_ONLY),
     ("GET", "/sources", None, 1, READ_ONLY),
-    # runtime targets + BatchGetItem of states + latest tick per shard + 24 h rollups per target
+    # runtime targets + BatchGetItem of states + ticks (<= 120 min) per shard + daily summaries per target
     ("GET", "/status", None, 1 + 1 + 1 + TARGETS, READ_ONLY),
-    # runtime targets + GetItem state + ticks (<= 120 min) + rollups (30 days)
-    ("GET", "/status/web-up", None, 5, READ_ONLY),  # + the daily summary items (uptime figures)
+    # runtime targets + GetItem state + ticks (<= 120 min) + rollups (30 days, latency) + daily summaries
+    ("GET", "/status/web-up", None, 5, READ_ONLY),
     ("GET", "/status/nope", None, 1, READ_ONLY),
     ("GET", "/targets", None, 1, READ_ONLY),
     ("POST", "/targets", {"name": "counted", "url": "http://127.0.0.1:9/"}, 1, {"PutItem"}),
-    ("DELETE", "/targets/counted", None, 3, {"DeleteItem", "UpdateItem"}),  # + forget its state and dirty mark
+    # the config, then the target forgotten: out of the dirty/known sets, its state deleted
+    ("DELETE", "/targets/counted", None, 3, {"DeleteItem", "UpdateItem"}),
     ("POST", "/subscriptions", {"destination": "slack:CCOUNT", "kind": "series", "match": "Saga"}, 1, {"PutItem"}),
     ("GET", "/subscriptions/slack:CCOUNT", None, 1, READ_ONLY),
     ("DELETE", "/subscriptions/slack:CCOUNT/series/Saga", None, 1, {"DeleteItem"}),

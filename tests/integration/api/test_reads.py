@@ -111,6 +111,8 @@ def _cursor(payload: object) -> str:
     ("cursor=" + _cursor({"p": -3, "k": None}), "cursor"),
     ("cursor=" + _cursor({"p": 99, "k": None}), "cursor"),
     ("colour=red", "colour"),
+    ("category=toys", "category"),
+    ("category=comic,,plush", "category"),
 ])
 def test_list_releases_bad_parameters_are_400_problems_naming_them(client, query, param):
     assert_problem(client.http.get("/releases?" + query), 400, param)

@@ -24,6 +24,7 @@ class Peer:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes]] = {}
         self.robots = b"User-agent: *\nAllow: /\n"
+        self.robots_status = 200
         self.hits: list[str] = []
         peer = self
 
@@ -33,7 +34,7 @@ class Peer:
 
             def do_GET(self):  # noqa: N802
                 peer.hits.append(self.path)
-                status, body = (200, peer.robots) if self.path == "/robots.txt" else peer.routes.get(
+                status, body = (peer.robots_status, peer.robots) if self.path == "/robots.txt" else peer.routes.get(
                     self.path, (404, b"not found"))
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -126,6 +127,8 @@ CASES = {
     "410": (lambda p: p.routes.__setitem__("/list.txt", (410, b"gone for good")), "http_status", True, 1),
     "5xx": (lambda p: p.routes.__setitem__("/list.txt", (503, b"busy")), "retries_exhausted", False, 3),
     "robots": (lambda p: setattr(p, "robots", b"User-agent: *\nDisallow: /list\n"), "robots", True, 0),
+    # robots.txt answering 503: the host is off limits for now, not forbidding us: transient.
+    "robots-unavailable": (lambda p: setattr(p, "robots_status", 503), "robots", False, 0),
 }
 
 
@@ -169,6 +172,20 @@ def test_dns_connect_and_bad_url_failures(service):
                                       "id": f"source.degraded:{name}:2026-12-01T10:00Z"}
     health = {row["name"]: row for row in service.source_health()}
     assert health["badurl"]["status"] == "degraded" and "bad_url" in health["badurl"]["reason"]
+
+
+def test_prod_address_policy_refusal_is_a_permanent_failure_and_nothing_is_sent(service, peer):
+    from chalicelib.uptime.ssrf import AddressPolicy
+    from crawlers.fetcher import Fetcher
+
+    service.fetcher_factory = lambda: Fetcher(user_agent="newbooks-test", min_host_delay_s=0, sleep=lambda s: None,
+                                              address_policy=AddressPolicy(allow_private=False))
+    use(service, peer.base + "/list.txt")
+    outcome = crawl_via_sqs(service, "2026-12-01T10:00Z")
+    assert outcome["batch"] == {"batchItemFailures": []}
+    assert (outcome["result"]["failure"], outcome["result"]["permanent"]) == ("refused", True)
+    assert "loopback" in state()["reason"] and state()["last_event"]["type"] == "source.degraded"
+    assert peer.hits == []
 
 
 def test_our_own_errors_still_go_back_to_sqs(service, peer, monkeypatch):

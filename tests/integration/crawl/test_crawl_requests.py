@@ -40,6 +40,8 @@ class Peer:
                     peer.requests.append(req)
                     status, body = peer.handler(req)
                 self.send_response(status)
+                if status == 303:
+                    self.send_header("Location", "/results")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -173,6 +175,38 @@ def test_two_step_post_json_with_bearer(service, peer):
     assert second["headers"]["content-type"] == "application/json"
     assert second["headers"]["authorization"] == "Bearer tok-123"
 
+    # Next run: a new nonce, the same answer: recognised as unchanged (no parse, no writes).
+    counter = [43]
+
+    def next_run(req):
+        if req["path"] == "/start":
+            counter[0] += 1
+            return 200, f'<form><input type="hidden" name="nonce" value="n-{counter[0]}"></form>'.encode()
+        return 200, body
+
+    peer.handler = next_run
+    again = crawl(service, "api", "2026-12-03T11:00Z")
+    assert again == {"source": "api", "unchanged": True, "new": 0}
+    assert json.loads(peer.requests[-1]["body"])["nonce"] == "n-44"
+
+
+def test_post_form_answered_303_is_followed_with_a_get(service, peer):
+    body = read_sample(*RAKUTEN_2026)
+
+    def handler(req):
+        if req["method"] == "POST":
+            return 303, b""
+        return 200, body
+
+    peer.handler = handler
+    configure(service, {"name": "api", "kind": "json", "url": peer.base + "/search",
+                        "request": {"form": {"q": "ワンピース", "genre": "001001"}}, "options": JSON_OPTIONS})
+    assert crawl(service, "api")["new"] == 5
+    post, get = peer.requests
+    assert (post["method"], post["headers"]["content-type"]) == ("POST", "application/x-www-form-urlencoded")
+    assert parse_qs(post["body"].decode()) == {"q": ["ワンピース"], "genre": ["001001"]}
+    assert (get["method"], get["body"]) == ("GET", b"")
+
 
 def test_two_step_first_answer_changed_shape_degrades(service, peer):
     peer.handler = lambda req: (200, b"<html>new login page</html>")
@@ -250,6 +284,22 @@ def test_next_link_and_cursor_paging(service, peer):
     assert [r["query"].get("cursor") for r in peer.requests] == [None, "b", "c"]
 
 
+def test_next_link_to_another_origin_is_not_followed(service, peer):
+    port = peer.base.rsplit(":", 1)[1]
+
+    def handler(req):  # page 1 names a next page on "localhost": the same server, another origin
+        return 200, json.dumps({"results": [{"id": len(peer.requests), "title": "Issue"}],
+                                "next": f"http://localhost:{port}/api?p=2"}).encode()
+
+    peer.handler = handler
+    configure(service, {"name": "n", "kind": "json", "url": peer.base + "/api", "paging": {"type": "next"},
+                        "request": {"auth": {"bearer": "${secret:test_token}"}},
+                        "options": {"source_name": "api", "items": "results", "next": "next",
+                                    "fields": {"title": "title", "code": "to_string(id)"}}})
+    assert crawl(service, "n")["items"] == 1
+    assert len(peer.requests) == 1  # the bearer token never went to the other origin
+
+
 def test_unchanged_first_page_asks_for_nothing_more_and_writes_nothing(service, peer):
     peer.handler = lambda req: (200, _page(int(req["query"]["page"]), ["2026-12-20"], page_count=3))
     configure(service, {"name": "api", "kind": "json", "url": peer.base + "/api",
@@ -275,6 +325,15 @@ def test_rate_per_host_and_daily_budget(service, peer, sleeps):
     assert state("api").get("status") == "ok"  # our own limit is not the source's failure
     crawl(service, "api", "2026-12-04T10:00Z")  # a new day, a new budget
     assert len(peer.requests) == 8
+
+
+def test_a_secret_echoed_in_an_error_answer_is_redacted_from_the_reason(service, peer):
+    peer.handler = lambda req: (401, b'{"error":"invalid_token","error_description":"token tok-123 is revoked"}')
+    configure(service, {"name": "api", "kind": "json", "url": peer.base + "/api",
+                        "request": {"auth": {"bearer": "${secret:test_token}"}}, "options": JSON_OPTIONS})
+    crawl(service, "api")
+    item = state("api")
+    assert "invalid_token" in item["reason"] and "tok-123" not in json.dumps(item, default=str)
 
 
 @pytest.mark.parametrize("status, body, reason", [

@@ -55,8 +55,8 @@ def test_subscription_service_and_dlq_admin_build(wired):
 
     service = subscriptions.build(get_settings())
     sub = service.follow("slack:C0123", "series", "ワンピース 108巻", digest="weekly", tz="Asia/Tokyo")
-    assert sub.key == "ワンピース"
-    assert [s.key for s in service.list("slack:C0123")] == ["ワンピース"]
+    assert sub.key == "onepiece"  # the alias list maps ワンピース to ONE PIECE (crawlers/series_aliases.json)
+    assert [s.key for s in service.list("slack:C0123")] == ["onepiece"]
     service.unfollow("slack:C0123", "series", "ワンピース")
     assert service.list("slack:C0123") == []
     with pytest.raises(ValueError):

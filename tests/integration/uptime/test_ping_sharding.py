@@ -75,7 +75,7 @@ def run_shard_pollers(queue_url: str, handler, expected_calls: int, timeout_s: f
     mapping = next(m for m in r.MAPPINGS if m.function == "ping_shard")
     stop = threading.Event()
     pollers = [rt.QueuePoller("ping_shard", handler, queue_url, mapping.batch_size, stop,
-                              concurrency=mapping.max_concurrency)]  # as devstack/runner.py starts it
+                              concurrency=mapping.max_concurrency, wait_s=1)]  # as the runner starts it, short polls (in-process moto)
     for poller in pollers:
         poller.start()
     deadline = time.monotonic() + timeout_s

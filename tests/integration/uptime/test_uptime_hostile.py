@@ -127,3 +127,56 @@ def test_idn_host_is_encoded_at_load_and_invalid_ones_are_refused():
     assert target.host == "xn--r8jz45g.jp" and target.netloc == "xn--r8jz45g.jp:8443"
     with pytest.raises(InvalidTarget, match="internationalized"):
         parse_target({"name": "bad", "url": "http://a\u200db.example/"})  # ZWJ is disallowed in IDNA
+
+
+# --- dns:// targets (issue 13 points 3 and 6) against the peer's DNS server ----------------------
+class LoopbackOnly(AddressPolicy):
+    """The prod policy, except that the test's own DNS server on 127.0.0.1 may be asked."""
+
+    def refusal(self, address):
+        from chalicelib.uptime.ssrf import category, parse_literal
+
+        literal = parse_literal(str(address))
+        if literal is not None and category(literal) == "loopback":
+            return None
+        return AddressPolicy(allow_private=False).refusal(address)
+
+
+def _dns(name, server, query_name, query_type="A", conditions=("[DNS_RCODE] == NOERROR",)):
+    return parse_target({"name": name, "url": f"dns://{server}", "timeout": "2s", "conditions": list(conditions),
+                         "dns": {"query-name": query_name, "query-type": query_type}})
+
+
+def test_dns_targets_ask_the_named_server_and_answers_pass_the_address_policy(hostile):
+    host, _ = hostile
+    server = host.dns_server
+    targets = [
+        _dns("a", server, "h1.ok.test", conditions=["[DNS_RCODE] == NOERROR", "[BODY] == 127.0.0.1", "[IP] == 127.0.0.1"]),
+        _dns("idn", server, "例え.test", conditions=["[BODY] == 127.0.0.1"]),
+        _dns("nx", server, "nx.test", conditions=["[DNS_RCODE] == NXDOMAIN"]),
+        _dns("servfail", server, "servfail.test", conditions=["[dns_rcode] == servfail"]),
+        _dns("aaaa-empty", server, "h1.ok.test", "AAAA", ["[DNS_RCODE] == NOERROR", "len([BODY]) == 0"]),
+        _dns("private", server, "private.test", conditions=["[DNS_RCODE] == NOERROR"]),
+        _dns("slow", server, "slow.test"),
+        parse_target({"name": "legacy", "url": "dns://h2.ok.test", "conditions": ["[IP] == 127.0.0.1"]}),
+    ]
+    checker = Checker(LoopbackOnly(), resolver=DnsResolver(parse_servers(server), attempt_timeout_s=0.5))
+    results = {r.name: r for r in checker.run(targets)}
+    for name in ("a", "idn", "nx", "servfail", "aaaa-empty", "legacy"):
+        assert results[name].ok, (name, results[name])
+    private = results["private"]
+    assert private.error == "policy" and "private address" in private.detail
+    assert "10.0.0.1" not in str(private.to_dict())  # never shown, not even in the detail
+    assert results["slow"].error == "condition" and "SERVFAIL" in results["slow"].condition
+
+
+def test_dns_block_is_validated_and_its_server_vetted_at_load():
+    prod = AddressPolicy(allow_private=False)
+    with pytest.raises(InvalidTarget, match="query-type 'BOGUS'"):
+        parse_target({"name": "d", "url": "dns://9.9.9.9", "dns": {"query-name": "example.org", "query-type": "bogus"}})
+    with pytest.raises(InvalidTarget, match="use its IP address"):
+        parse_target({"name": "d", "url": "dns://resolver.example", "dns": {"query-name": "example.org"}})
+    with pytest.raises(InvalidTarget, match="refused"):
+        parse_target({"name": "d", "url": "dns://10.0.0.2", "dns": {"query-name": "example.org"}}, policy=prod)
+    ok = parse_target({"name": "d", "url": "dns://9.9.9.9:5353", "dns": {"query-name": "例え.jp", "query-type": "mx"}}, policy=prod)
+    assert (ok.dns_query_name, ok.dns_query_type, ok.port) == ("xn--r8jz45g.jp", "MX", 5353)

@@ -33,7 +33,7 @@ def test_file_prints_records():
     assert len(records) == 454
     assert list(records[0]) == ["id", "source", "title", "series", "volume", "flags", "isbn13", "jan",
                                 "diamond_code", "publisher", "release_date", "price", "currency", "url",
-                                "cover_url", "source_refs"]
+                                "cover_url", "source_refs", "issue", "category", "work"]
     assert records[0]["id"] == "previewsworld:JAN170105" and records[0]["isbn13"] is None
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 import crawlers
-from crawlers.model import KEYS, Release, merge
+from crawlers.model import EXTRA_KEYS, KEYS, Release, merge
 from crawlers.normalize import (
     edition_flags, extract_volume, isbn10_to_13, isbn13_to_10, nfkc, normalize_isbn, normalize_jan, parse_date,
     parse_price, release_id, series_key,
@@ -109,7 +109,7 @@ def _rel(**kw):
 def test_release_dict_round_trip_and_keys():
     r = _rel(title="t", flags=("tp",), price="7.99", source_refs=("ndl:1",))
     d = r.to_dict()
-    assert list(d) == [*KEYS, "source_refs"] and len(KEYS) == 15
+    assert list(d) == [*KEYS, "source_refs", *EXTRA_KEYS] and len(KEYS) == 15
     assert json.loads(json.dumps(d)) == d
     assert Release.from_dict(d) == r
 

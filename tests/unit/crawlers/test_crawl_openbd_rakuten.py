@@ -114,5 +114,6 @@ def test_rakuten_wrong_shapes_raise():
 def test_rakuten_plan():
     (url,) = rakuten.plan({"application_id": "APP", "title": "ワンピース"})
     assert "applicationId=APP" in url and "sort=-releaseDate" in url and "booksGenreId=001001" in url
+    assert url.startswith("https://openapi.rakuten.co.jp/services/api/BooksBook/Search/")  # the 2026 host
     with pytest.raises(ValueError):
         rakuten.plan({"title": "x"})

@@ -160,3 +160,37 @@ def test_table_header_changed_is_a_shape_change():
         crawlers.parse("table", b"Code,Name\n1,x\n", options={"columns": COLUMNS})
     with pytest.raises(crawlers.ParseError, match="not a readable XLSX"):
         crawlers.parse("table", b"PK\x03\x04garbage", options={"columns": COLUMNS, "format": "xlsx"})
+
+
+def test_real_csv_without_header_by_position_and_code_pattern():
+    import re
+
+    body = read_sample("previewsworld-newreleases-csv", "vokurka_comics__raw_Export_csv_releaseDate_2017-02-22.csv")
+    records = crawlers.parse("table", body, options={
+        "source_name": "pw", "header": False, "columns": {"code": 1, "title": 2, "price": 3},
+        "code_pattern": r"^[A-Z]{3}\d{6}$", "currency": "USD"})
+    codes = set(re.findall(rb"^([A-Z]{3}\d{6}),", body, re.M))
+    assert len(records) == len(codes) > 100
+    first = next(r for r in records if r.id == "pw:DEC160107")
+    assert (first.title, first.series, first.volume, first.price, first.currency) == (
+        "ALIENS VS PREDATOR LIFE AND DEATH #3", "ALIENS VS PREDATOR LIFE AND DEATH", "3", "3.99", "USD")
+
+
+def test_xlsx_zip_bomb_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:  # hand-made: 60 MB of zeros
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * 60_000_000)
+    with pytest.raises(crawlers.ParseError, match="unpacks to more than"):
+        crawlers.parse("table", buffer.getvalue(), options={"columns": COLUMNS})
+
+
+def test_html_next_link_hint():
+    from crawlers.sources import declarative
+
+    page = b'<html><body><ul class="pager"><li><a rel="next" href="?page=3">next</a></li></ul></body></html>'  # hand-written
+    assert declarative.next_page(page, url="https://pub.example/list?page=2") == {
+        "next": "https://pub.example/list?page=3"}
+    assert declarative.next_page(b"<html><body>last</body></html>", url="https://pub.example/list") == {}
+    custom = declarative.next_page(b'<a class="more" href="/p/2">more</a>', url="https://pub.example/",
+                                   options={"next": "a.more@href"})
+    assert custom == {"next": "https://pub.example/p/2"}

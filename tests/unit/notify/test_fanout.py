@@ -70,7 +70,7 @@ def env(aws):
 
 def test_release_insert_goes_to_every_matching_destination_once(env):
     for sub in (
-        Subscription.create("slack:CSERIES", "series", "ワンピース"),  # other script: no match
+        Subscription.create("slack:CSERIES", "series", "ワンピース"),  # alias of ONE PIECE: same destination
         Subscription.create("slack:CSERIES", "series", "ONE PIECE 107"),  # same key as ONE PIECE
         Subscription.create("slack:CSERIES", "keyword", "piece"),  # same destination: still one message
         Subscription.create("slack-user:U1", "publisher", "株式会社集英社"),
@@ -92,6 +92,22 @@ def test_release_insert_goes_to_every_matching_destination_once(env):
     assert event["id"] == "release.new:isbn:9784088820000" and event["type"] == "release.new"
     assert event["occurred_at"] == "2026-11-22T10:00:00Z" and event["data"]["title"] == "ONE PIECE 108"
     assert "gsi1pk" not in event["data"] and "pk" not in event["data"]
+
+
+def test_merchandise_is_never_announced(env):
+    env.store.put(Subscription.create("slack:CBAT", "series", "Batwoman"))
+    env.store.put(Subscription.create("webhook:all", "source", "previewsworld"))
+    fanout = env.fanout()
+    # a real row of the 2020-02-19 Diamond list; once with its category, once stored before categories
+    toy = dict(release_id="previewsworld:DEC198999", source="previewsworld", title="BATWOMAN SYMBOL T/S LG",
+               series="BATWOMAN SYMBOL T/S LG", volume=None, publisher=None)
+    fanout.handle_record(release_record(**toy, category="merchandise"))
+    fanout.handle_record(release_record(**{**toy, "release_id": "previewsworld:DEC198998"}, seq="2"))
+    assert env.messages("slack") == [] and env.messages("webhook") == []
+    comic = dict(toy, release_id="previewsworld:DEC190001", title="BATWOMAN #1", series="BATWOMAN", volume="1")
+    fanout.handle_record(release_record(**comic, category="comic", seq="3"))
+    assert [m["destination"] for m in env.messages("slack")] == ["slack:CBAT"]
+    assert [m["destination"] for m in env.messages("webhook")] == ["webhook:all"]
 
 
 def test_records_without_events_are_ignored(env):
@@ -211,3 +227,66 @@ def test_uptime_events_also_go_to_the_targets_configured_alert_channels(env):
     assert [m["destination"] for m in env.messages("slack")] == ["slack:C0ALERTS"]
     assert [m["destination"] for m in env.messages("console")] == ["console:"]  # console + unrouted "pigeon": once
     assert [m["destination"] for m in env.messages("webhook")] == ["webhook:pager"]
+
+
+def _pw(code, title, **over):
+    """A release of a real PREVIEWSworld row as the stream carries it (work computed by the crawlers)."""
+    from crawlers.normalize import extract_numbering
+    from crawlers.model import Release
+
+    series, volume, issue = extract_numbering(title)
+    rel = Release(id=f"previewsworld:{code}", source="previewsworld", title=title, series=series, volume=volume,
+                  issue=issue, publisher="IMAGE COMICS", release_date="2020-02-19",
+                  flags=("variant",) if " CVR " in title and " CVR A " not in title else ())
+    return {k: v for k, v in {**rel.to_dict(), **over}.items() if v not in (None, [])}
+
+
+def works_env(env):
+    from chalicelib.notify.works import WorkClaims
+
+    router = Router([env.store], works=WorkClaims(env.state))
+    return FanoutService(router, Enqueuer(env.sqs, env.urls), dg.DigestStore(env.state),
+                         clock=lambda: datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc).timestamp())
+
+
+def test_variants_of_one_issue_are_announced_once_and_the_merge_says_why(env):
+    env.store.put(Subscription.create("slack:CAMAL", "series", "Amalgama Space Zombie"))
+    fanout = works_env(env)
+    covers = [("AUG191468", "AMALGAMA SPACE ZOMBIE #3 CVR A YOUNG (MR)"), ("AUG191469", "AMALGAMA SPACE ZOMBIE #3 CVR B YOUNG RISQUE (MR)"),
+              ("AUG191470", "AMALGAMA SPACE ZOMBIE #3 CVR C ESPINOSA (MR)"), ("AUG191471", "AMALGAMA SPACE ZOMBIE #3 CVR D ESPINOSA RISQUE (MR)")]
+    records = [release_record(**{**_pw(c, t), "release_id": f"previewsworld:{c}"}, seq=str(i)) for i, (c, t) in enumerate(covers)]
+    for record in records + records[::-1]:  # every record twice, the second time out of order
+        fanout.handle_record(record)
+    sent = env.messages("slack")
+    assert {m["event"]["id"] for m in sent} == {"release.new:previewsworld:AUG191468"}  # duplicates: the ledger's job
+    claim = env.state.get_item(Key={"pk": "WORK#amalgamaspacezombie|3|comic", "sk": "slack:CAMAL"})["Item"]
+    assert claim["release_id"] == "previewsworld:AUG191468"
+    assert set(claim["merged"]) == {f"previewsworld:{c}" for c, _ in covers[1:]}
+    assert "another edition in the same source" in claim["merged"]["previewsworld:AUG191469"]
+    # issue #4 is another work
+    fanout.handle_record(release_record(**{**_pw("SEP191361", "AMALGAMA SPACE ZOMBIE #4 CVR A YOUNG (MR)"),
+                                           "release_id": "previewsworld:SEP191361"}, seq="9"))
+    assert [m["event"]["id"] for m in env.messages("slack")] == ["release.new:previewsworld:SEP191361"]
+
+
+def test_cross_source_merge_window_and_undo_by_configuration(env, monkeypatch):
+    env.store.put(Subscription.create("slack:CNAIL", "series", "Nailbiter"))
+    fanout = works_env(env)
+    diamond = {**_pw("JAN170746", "NAILBITER #30 (MR)", release_date="2017-03-01"), "release_id": "previewsworld:JAN170746"}
+    image = {**diamond, "release_id": "imagecomics:nailbiter-30", "id": "imagecomics:nailbiter-30", "source": "imagecomics", "title": "Nailbiter #30",
+             "series": "Nailbiter", "publisher": "Image Comics"}
+    fanout.handle_record(release_record(**diamond, seq="1"))
+    fanout.handle_record(release_record(**image, seq="2"))
+    assert len(env.messages("slack")) == 1
+    claim = env.state.get_item(Key={"pk": "WORK#nailbiter|30|comic", "sk": "slack:CNAIL"})["Item"]
+    assert "previewsworld and imagecomics agree" in claim["merged"]["imagecomics:nailbiter-30"]
+    # a reprint a year later under the same key is a new announcement (outside the date window)
+    later = {**image, "release_id": "imagecomics:nailbiter-30-2018", "id": "imagecomics:nailbiter-30-2018",
+             "release_date": "2018-03-07"}
+    fanout.handle_record(release_record(**later, seq="3"))
+    assert [m["event"]["id"] for m in env.messages("slack")] == ["release.new:imagecomics:nailbiter-30-2018"]
+    # undo: the operator splits a release off; it is announced on its own
+    monkeypatch.setenv("NEWBOOKS_UNMERGED_RELEASES", "imagecomics:nailbiter-30-again")
+    split = {**image, "release_id": "imagecomics:nailbiter-30-again", "id": "imagecomics:nailbiter-30-again"}
+    fanout.handle_record(release_record(**split, seq="4"))
+    assert [m["event"]["id"] for m in env.messages("slack")] == ["release.new:imagecomics:nailbiter-30-again"]

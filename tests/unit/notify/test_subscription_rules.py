@@ -8,6 +8,7 @@ import pytest
 from chalicelib.notify.subscriptions import (
     Subscription,
     default_series_key,
+    fallback_series_key,
     event_match_pks,
     keyword_key,
     load_yaml,
@@ -28,10 +29,17 @@ from chalicelib.notify.subscriptions import (
         ("ONE PIECE 108", "onepiece"),
         ("ＯＮＥ　ＰＩＥＣＥ", "onepiece"),  # full-width letters and space
         ("ONE PIECE Vol. 108", "onepiece"),
-        ("ワンピース 108巻", "ワンピース"),
-        ("ワンピース 第108巻", "ワンピース"),
-        ("ワンピース（108）", "ワンピース"),  # full-width parentheses
-        ("ﾜﾝﾋﾟｰｽ", "ワンピース"),  # half-width kana
+        ("ワンピース 108巻", "onepiece"),  # by alias (crawlers/series_aliases.json)
+        ("ワンピース 第108巻", "onepiece"),
+        ("ワンピース（108）", "onepiece"),  # full-width parentheses
+        ("ﾜﾝﾋﾟｰｽ", "onepiece"),  # half-width kana
+        ("ハイキュー!! 45", "ハイキュー"),
+        ("はいきゅー!!", "ハイキュー"),  # hiragana and katakana meet
+        ("The Walking Dead", "walkingdead"),
+        ("WALKING DEAD #98 (MR)", "walkingdead"),
+        ("DEJAH THORIS (2019) #4", "dejahthoris"),
+        ("ANGEL & FAITH #10", "angelandfaith"),
+        ("Angel and Faith", "angelandfaith"),
         ("名探偵コナン 105", "名探偵コナン"),
         ("Nailbiter #27", "nailbiter"),
         ("NAILBITER (2014) #1", "nailbiter"),
@@ -44,8 +52,14 @@ def test_series_key(text, key):
     assert resolve_series_key()(text) == key  # the crawlers' pipeline agrees
 
 
-def test_no_transliteration_between_scripts():
-    assert default_series_key("ONE PIECE") != default_series_key("ワンピース 108巻")
+def test_scripts_meet_only_through_an_alias():
+    assert default_series_key("ONE PIECE") == default_series_key("ワンピース 108巻")  # listed alias
+    assert default_series_key("HAIKYU!!") != default_series_key("ハイキュー!! 45")  # no alias: no transliteration
+
+
+def test_fallback_series_key_without_crawlers_keeps_the_basic_rules():
+    assert fallback_series_key("ONE PIECE 108") == fallback_series_key("ＯＮＥ　ＰＩＥＣＥ") == "onepiece"
+    assert fallback_series_key("NAILBITER (2014) #1") == "nailbiter"
 
 
 def test_series_key_function_is_resolved():
@@ -68,7 +82,8 @@ RELEASE = {"id": "isbn:9784088820000", "title": "ONE PIECE 108", "series": "ONE 
     [
         ("series", "ONE PIECE", True),
         ("series", "ｏｎｅ ｐｉｅｃｅ", True),
-        ("series", "ワンピース", False),
+        ("series", "ワンピース", True),  # alias
+        ("series", "ハイキュー", False),
         ("series", "ONE PUNCH-MAN", False),
         ("publisher", "株式会社集英社", True),
         ("publisher", "講談社", False),
@@ -90,7 +105,19 @@ def test_matches_release(kind, text, expected):
 def test_release_keys_prefer_the_crawlers_series_key():
     keys = release_keys({**RELEASE, "series_key": "custom"})
     assert keys.series == "custom"
-    assert keys.match_pks() == ["MATCH#series#custom", "MATCH#publisher#集英社", "MATCH#source#openbd", "MATCH#keyword"]
+    assert keys.match_pks() == ["MATCH#series#custom", "MATCH#series#onepiece", "MATCH#publisher#集英社",
+                                "MATCH#source#openbd", "MATCH#keyword"]
+    assert release_keys(RELEASE).match_pks()[:2] == ["MATCH#series#onepiece", "MATCH#publisher#集英社"]
+
+
+def test_follows_stored_under_the_old_key_still_match():
+    release = {**RELEASE, "title": "鬼滅の刃 23", "series": "鬼滅の刃"}
+    keys = release_keys(release, resolve_series_key())
+    old_follow = Subscription(destination="slack:C1", kind="series", key="鬼滅の刃", label="鬼滅の刃")  # stored before
+    new_follow = Subscription.create("slack:C1", "series", "鬼滅の刃", resolve_series_key())
+    assert new_follow.key != old_follow.key  # hiragana folded to katakana now
+    assert matches_release(old_follow, keys) and matches_release(new_follow, keys)
+    assert {old_follow.match_pk, new_follow.match_pk} <= set(keys.match_pks())
 
 
 def test_uptime_and_ops_routing_keys():

@@ -79,9 +79,11 @@ RELEASE = {"id": "a:1", "title": "<script>alert(1)</script> & Co", "publisher": 
 
 
 def test_release_cards_escape_and_cover_only_for_web_urls():
-    covers = [RELEASE, dict(RELEASE, id="a:2", cover_url="javascript:alert(1)"),
-              dict(RELEASE, id="a:3", cover_url="data:image/png;base64,AAAA"), dict(RELEASE, id="a:4", cover_url=None),
-              dict(RELEASE, id="a:5", cover_url='https://x/"onerror="alert(1)')]
+    # five different works (the same title five times would be five editions of one work: one card)
+    covers = [RELEASE, dict(RELEASE, id="a:2", cover_url="javascript:alert(1)", work="w2"),
+              dict(RELEASE, id="a:3", cover_url="data:image/png;base64,AAAA", work="w3"),
+              dict(RELEASE, id="a:4", cover_url=None, work="w4"),
+              dict(RELEASE, id="a:5", cover_url='https://x/"onerror="alert(1)', work="w5")]
     html = releases_page.render(covers, [], [], start=date(2026, 11, 23), today=TODAY, generated_at=NOW)
     assert "<script>alert" not in html and "javascript:" not in html
     soup = BeautifulSoup(html, "html.parser")
@@ -114,10 +116,32 @@ def test_releases_page_weeks_and_navigation():
 
 
 def test_releases_page_caps_cards_per_section():
-    many = [dict(RELEASE, id=f"a:{n}") for n in range(releases_page.MAX_CARDS + 5)]
+    many = [dict(RELEASE, id=f"a:{n}", work=f"w{n}") for n in range(releases_page.MAX_CARDS + 5)]
     soup = BeautifulSoup(releases_page.render(many, [], [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
     assert len(soup.select("#this-week article.card")) == releases_page.MAX_CARDS
     assert "and 5 more" in soup.select_one("#this-week").get_text()
+
+
+def test_variants_of_one_issue_are_one_card_listing_its_editions():
+    import crawlers
+    from devstack.samples import read_sample
+
+    week = [r.to_dict() for r in crawlers.parse("previewsworld", read_sample(
+        "previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"))
+        if r.category != "merchandise"]
+    soup = BeautifulSoup(releases_page.render(week, [], [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
+    count = int(soup.select_one("#this-week h2 .muted").get_text().strip("()"))
+    assert count < 0.7 * len(week)  # one card per work
+    amalgama = [c for c in soup.select("#this-week article.card") if "AMALGAMA SPACE ZOMBIE #3" in c.get_text()]
+    assert len(amalgama) == 1
+    labels = [li.get_text() for li in amalgama[0].select("details.editions li")]
+    assert labels[0] == "CVR A YOUNG" and "CVR F STANLEY RISQUE" in labels and len(labels) == 6
+    # grouped by publisher, biggest first; every card sits under its publisher's heading
+    headings = [h.contents[0].strip() for h in soup.select("#this-week h3.publisher")]
+    assert len(headings) > 5 and len(set(headings)) == len(headings)
+    for h in soup.select("#this-week h3.publisher"):
+        group = h.find_next_sibling("div", class_="cards")
+        assert int(h.select_one(".muted").get_text().strip("()")) == len(group.select("article.card"))
 
 
 def test_day_items_give_the_same_bars_as_hourly_items():

@@ -1,0 +1,70 @@
+"""Categories (issue 12, point 4) through the crawl worker and the release queries every list uses
+(API, pages, feeds, Slack): a real Diamond week is stored whole, merchandise included, and listed
+without merchandise unless `category` asks for it."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from devstack.samples import read_sample
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
+
+
+def _all(queries, params):
+    rows, cursor = [], None
+    while True:
+        page = queries.list({**params, **({"cursor": cursor} if cursor else {})})
+        rows += page["releases"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return rows
+
+
+def test_merchandise_is_stored_but_listed_only_when_asked(service, site):  # noqa: F811
+    import crawlers
+    from chalicelib.bootstrap import release_queries
+    from chalicelib.queries import BadQuery
+
+    body = read_sample(*WEEK1)
+    parsed = crawlers.parse("previewsworld", body)
+    by_category = Counter(r.category for r in parsed)
+    assert by_category["merchandise"] > 100 and by_category["comic"] > 200  # the week the issue counted
+    site.body = body
+    assert service.crawl(message())["new"] == len(parsed) == release_count()  # merchandise is kept
+
+    queries = release_queries()
+    week = {"from": "2020-02-19", "to": "2020-02-19", "limit": "200"}
+    default = _all(queries, week)
+    assert len(default) == len(parsed) - by_category["merchandise"]
+    assert {r["category"] for r in default} == {"comic", "collected", "magazine"}
+    merch = _all(queries, {**week, "category": "merchandise"})
+    assert len(merch) == by_category["merchandise"] and all(r["category"] == "merchandise" for r in merch)
+    assert any("T/S" in r["title"] or " AF" in r["title"] for r in merch)
+    assert len(_all(queries, {**week, "category": "all"})) == len(parsed)
+    assert len(_all(queries, {**week, "category": "comic,merchandise"})) == by_category["comic"] + by_category["merchandise"]
+    with pytest.raises(BadQuery) as exc:
+        queries.list({**week, "category": "plush"})
+    assert exc.value.param == "category"
+
+
+def test_items_stored_before_categories_are_classified_on_read():
+    from chalicelib.queries import matches
+
+    old_toy = {"title": "BATWOMAN SYMBOL T/S LG", "source": "previewsworld"}  # no category attribute
+    old_comic = {"title": "NAILBITER #17", "source": "imagecomics"}
+    assert not matches(old_toy, {}) and matches(old_toy, {"category": "merchandise"})
+    assert matches(old_comic, {}) and not matches(old_comic, {"category": "merchandise"})
+
+
+def test_a_release_lists_the_editions_of_its_work(service, site):  # noqa: F811
+    from chalicelib.bootstrap import release_queries
+
+    site.body = read_sample(*WEEK1)
+    service.crawl(message())
+    one = release_queries().get("previewsworld:AUG191469")  # AMALGAMA SPACE ZOMBIE #3 CVR B
+    editions = {e["id"]: e["edition"] for e in one["editions"]}
+    assert len(editions) == 6 and editions["previewsworld:AUG191468"] == "CVR A YOUNG"
+    assert one["work"] == "amalgamaspacezombie|3|comic"
+    sonja = release_queries().get("previewsworld:DEC198313")  # RED SONJA AGE OF CHAOS #2 ratio variant
+    assert len(sonja["editions"]) > 10 and sonja["work"] == "redsonjaageofchaos|2|comic"
