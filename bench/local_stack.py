@@ -1,7 +1,8 @@
 """`make run` start-up and idle cost: the deployed-template stack (this tree) against the previous
-provisioning path (the same command on another checkout, e.g. main before issue 10), in one run.
+provisioning path (the same command on the last commit that still created resources with
+devstack/provision.py, or --baseline-ref), in one run.
 
-    .venv/bin/python bench/local_stack.py [--baseline-ref main] [--idle-s 60] [--warmup-s 30]
+    .venv/bin/python bench/local_stack.py [--baseline-ref REF] [--idle-s 60] [--warmup-s 180]
 
 Method, per stack, one after the other on the same machine:
 1. `python -m devstack --port P --data-dir <fresh tmp>` (what `make run` runs; this tree's
@@ -124,23 +125,26 @@ def baseline_checkout(ref: str) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline-ref", default="main", help="git ref of the previous provisioning path")
+    parser.add_argument("--baseline-ref", default=None,
+                        help="git ref of the previous provisioning path (default: the last commit with devstack/provision.py)")
     parser.add_argument("--idle-s", type=float, default=60.0)
-    parser.add_argument("--warmup-s", type=float, default=30.0)
+    parser.add_argument("--warmup-s", type=float, default=180.0, help="after the first check: the first crawl drains")
     args = parser.parse_args()
     if samples_dir() is None:
         print("skipped: shared samples folder not found (set NEWBOOKS_SAMPLES)")
         return 0
+    if args.baseline_ref is None:
+        deleted = subprocess.run(["git", "log", "-1", "--format=%h", "--diff-filter=D", "--", "devstack/provision.py"],
+                                 cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+        args.baseline_ref = f"{deleted}^"
     rows = [measure("baseline:" + args.baseline_ref, baseline_checkout(args.baseline_ref), args.idle_s, args.warmup_s),
             measure("deployed-template", ROOT, args.idle_s, args.warmup_s)]
-    for row in rows:
-        print(json.dumps(row))
     old, new = rows
-    print(f"ratios deployed/baseline: first release {new['first_release_s'] / old['first_release_s']:.2f}x, "
-          f"first check {new['first_check_s'] / old['first_check_s']:.2f}x, "
-          f"idle CPU {new['idle_cpu_pct_of_one_core'] / max(old['idle_cpu_pct_of_one_core'], 0.1):.2f}x")
     print(f"method: sequential runs, fresh data dirs, idle window {args.idle_s:.0f} s after {args.warmup_s:.0f} s warm-up; "
           f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    ratios = {key: round(new[key] / max(old[key], 0.1), 2)
+              for key in ("first_release_s", "first_check_s", "idle_cpu_pct_of_one_core")}
+    print(json.dumps({"baseline": old, "deployed": new, "ratios_deployed_over_baseline": ratios}))
     return 0
 
 

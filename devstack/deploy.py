@@ -243,7 +243,8 @@ def detach_moto_invoker() -> int:
 
 def physical_ids(cfn: Any, name: str) -> dict[str, str]:
     return {r["LogicalResourceId"]: r["PhysicalResourceId"]
-            for r in cfn.describe_stack_resources(StackName=name)["StackResources"] if r.get("PhysicalResourceId")}
+            for r in cfn.describe_stack_resources(StackName=name)["StackResources"]
+            if r.get("PhysicalResourceId") and "LogicalResourceId" in r}
 
 
 # --- the deployed stack, read back ----------------------------------------------------------------
@@ -322,7 +323,8 @@ class StackView:
 
 def read_stack(name: str, clients: Any) -> StackView:
     cfn, lam, events, sqs = clients("cloudformation"), clients("lambda"), clients("events"), clients("sqs")
-    described = cfn.describe_stack_resources(StackName=name)["StackResources"]
+    # moto lists resource types its CloudFormation does not support without ids: skip those
+    described = [r for r in cfn.describe_stack_resources(StackName=name)["StackResources"] if "LogicalResourceId" in r]
     types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described if r.get("PhysicalResourceId")}
     functions: dict[str, Function] = {}

@@ -113,6 +113,8 @@ SCHEMAS: dict[str, Any] = {
             "name": _STR, "group": _STR, "state": {"enum": STATES},
             "last_check": _nullable("string"), "latency_ms": _NUM_OR_NULL,
             "uptime_24h": _nullable("number", minimum=0, maximum=1),
+            "uptime": {"type": "object", "description": "the one uptime figure per window (incl. minutes not rolled up)",
+                       "properties": {w: _nullable("number", minimum=0, maximum=1) for w in ("24h", "7d", "30d", "90d")}},
         },
     },
     "PingResult": {

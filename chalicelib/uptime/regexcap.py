@@ -15,8 +15,21 @@ import signal
 import threading
 
 
+MAX_CHILDREN = 16  # regex children alive at once (waiting for a slot counts against the deadline)
+_slots: dict[int, asyncio.Semaphore] = {}
+
+
 class RegexTimeout(TimeoutError):
     pass
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    found = _slots.get(id(loop))
+    if found is None:
+        _slots.clear()  # one event loop per tick: drop the previous tick's
+        found = _slots[id(loop)] = asyncio.Semaphore(MAX_CHILDREN)
+    return found
 
 
 def _reap(pid: int) -> None:
@@ -29,6 +42,22 @@ def _reap(pid: int) -> None:
 async def search(pattern: re.Pattern | str, text: str, timeout_s: float) -> bool:
     """`re.search(pattern, text) is not None`, or RegexTimeout after `timeout_s`."""
     compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+    if timeout_s <= 0:
+        raise RegexTimeout(f"no time left for re({compiled.pattern[:40]})")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    try:
+        async with asyncio.timeout_at(deadline):
+            await _slot().acquire()
+    except TimeoutError:
+        raise RegexTimeout(f"re({compiled.pattern[:40]}) waited past the deadline for a slot") from None
+    try:
+        return await _search(compiled, text, deadline - loop.time())
+    finally:
+        _slot().release()
+
+
+async def _search(compiled: re.Pattern, text: str, timeout_s: float) -> bool:
     if timeout_s <= 0:
         raise RegexTimeout(f"no time left for re({compiled.pattern[:40]})")
     read_fd, write_fd = os.pipe()

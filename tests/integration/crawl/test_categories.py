@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 from devstack.samples import read_sample
-from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 
 def _all(queries, params):

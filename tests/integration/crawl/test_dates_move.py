@@ -9,9 +9,9 @@ import json
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from tests.integration.crawl.test_crawl_pipeline import site
 
 from devstack.samples import read_sample
-from tests.integration.crawl.test_crawl_pipeline import site
 
 PAGE = ("publisher-release-html", "exqir__imagecomics_series_nailbiter__396e9c8.html")
 ISSUE_30 = "imagecomics:nailbiter-30"

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import re
 
-from devstack.samples import read_sample
 from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
+
+from devstack.samples import read_sample
 
 ROW = re.compile(rb"^([A-Z]{3}\d{6})\t([^\t\r\n]*)\t([^\t\r\n]*)(?=[\r\n]|\Z)", re.M)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.unit.crawlers.crawlers_testkit import IMAGE, PW_CSV, PW_TXT
+
 import crawlers
 from crawlers.identity import (
     compatible_publishers,
@@ -12,7 +14,6 @@ from crawlers.identity import (
     work_key,
 )
 from devstack.samples import read_sample
-from tests.unit.crawlers.crawlers_testkit import IMAGE, PW_CSV, PW_TXT
 
 WEEK_2020 = "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"
 

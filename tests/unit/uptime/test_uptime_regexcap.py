@@ -27,3 +27,16 @@ def test_catastrophic_backtracking_is_killed_at_the_cap():
 def test_no_time_left_is_a_timeout_without_forking():
     with pytest.raises(regexcap.RegexTimeout):
         asyncio.run(regexcap.search(r"x", "x", 0))
+
+
+def test_children_are_bounded_and_each_search_keeps_its_own_deadline(monkeypatch):
+    monkeypatch.setattr(regexcap, "MAX_CHILDREN", 2)
+    regexcap._slots.clear()
+
+    async def go():
+        hostile = [regexcap.search(r"^(a+)+$", "a" * 40 + "!", 0.4) for _ in range(3)]
+        fine = regexcap.search(r"^ok$", "ok", 2.0)
+        return await asyncio.gather(*hostile, fine, return_exceptions=True)
+
+    *hostile, fine = asyncio.run(go())
+    assert all(isinstance(h, regexcap.RegexTimeout) for h in hostile) and fine is True
