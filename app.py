@@ -127,7 +127,8 @@ def slack_worker(event, context):
 
 
 # Routes: read the request -> validate (chalicelib.api.validate) -> one service call -> map domain
-# errors. `_api` turns ApiError into RFC 9457 problem JSON and checks the API key when protected.
+# errors. `_api` checks the API key when protected; the `_problems` middleware turns ApiError into RFC
+# 9457 problem JSON.
 _ANY = ["*/*"]  # accept any Content-Type, so a wrong one is our 415 problem, not Chalice's
 
 
@@ -135,6 +136,13 @@ def _api(protected: bool = False):
     from chalicelib.api.errors import guarded
 
     return guarded(lambda: app.current_request, protected=protected)
+
+
+@app.middleware("http")
+def _problems(event, get_response):
+    from chalicelib.api.errors import problems
+
+    return problems(event, get_response)
 
 
 @app.route("/healthz", methods=["GET"], content_types=_ANY)

@@ -80,7 +80,7 @@ def get(url: str) -> dict | None:
 def measure(label: str, root: Path, idle_s: float, warmup_s: float) -> dict:
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix=f"bench-stack-{label}-"))
-    log = open(work / "console.log", "wb")
+    log = open(work / "console.log", "wb")  # noqa: SIM115  (the stack's console for its whole run)
     env = {**os.environ, "NEWBOOKS_SAMPLES": str(samples_dir()), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "devstack", "--port", str(port), "--data-dir", str(work / "data")],

@@ -30,7 +30,8 @@ for b in bodies: crawlers.parse('previewsworld', b)
 first = time.perf_counter() - t0
 best = min((lambda t0: [crawlers.parse('previewsworld', b) for b in bodies] and time.perf_counter() - t0)(time.perf_counter())
            for _ in range(7))
-print(json.dumps({"ms_per_list": best * 1000 / len(bodies), "first_ms_per_list": first * 1000 / len(bodies), "records": sum(len(crawlers.parse('previewsworld', b)) for b in bodies)}))
+print(json.dumps({"ms_per_list": best * 1000 / len(bodies), "first_ms_per_list": first * 1000 / len(bodies),
+                  "records": sum(len(crawlers.parse('previewsworld', b)) for b in bodies)}))
 """
 
 

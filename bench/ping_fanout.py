@@ -97,7 +97,7 @@ def main() -> None:
 
     hostile_peer = HostileProcess()
     try:
-        n_hostile = int(round(args.targets * args.hostile))
+        n_hostile = round(args.targets * args.hostile)
         shapes = [*SHAPES, "slowdns"]
         hostile = []
         for i in range(n_hostile):

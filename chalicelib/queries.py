@@ -7,8 +7,10 @@
 Other filters (q, publisher, source) apply to the rows those Queries return. `source` takes a
 source name as `/sources` lists it (e.g. `ndl-conan`) or the kind stored on each release (`ndl`);
 a name selects its kind's releases, since a release is stored once whichever source saw it.
-A filtered page reads big Query pages until it fills or the data ends; if the read budget runs out
-first, the page says so in `partial` and `next_cursor` continues from there.
+A filtered page keeps reading until it fills or the data ends; after a Query page whose rows the
+filters dropped, the next reads four times as many (up to `FILTERED_READ` items): a dense filter
+reads little, a sparse one gets past thousands of non-matching rows within the budget. If the
+budget runs out first, the page says so in `partial` and `next_cursor` continues from there.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ SEEN_DAYS = 7
 MAX_MONTHS = 12
 MAX_LIMIT = 200
 MAX_QUERIES = 12  # DynamoDB calls one request may make; the cursor continues from there
-FILTERED_READ = 1000  # Query page size when in-memory filters drop rows (DynamoDB also caps a page at 1 MB)
+FILTERED_READ = 1000  # largest Query page when in-memory filters drop rows (DynamoDB also caps a page at 1 MB)
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 PUBLIC_FIELDS = (
     "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code", "publisher",
@@ -195,13 +197,16 @@ class ReleaseQueries:
         position, last_key = decode_cursor(params["cursor"]) if params.get("cursor") else (0, None)
         if position > len(partitions):
             raise BadQuery("cursor", "'cursor' does not belong to this query")
-        # In-memory filters drop rows: read big pages so a sparse match still fills this page.
-        filtered = any(params.get(name) for name in ("q", "publisher", "source"))
+        # In-memory filters (q, publisher, source, and category: merchandise is hidden by default) drop
+        # rows: after a page that dropped some, the next Query reads 4x as many, so a sparse match still
+        # fills this page; a page that dropped none reads only what is still missing.
         rows: list[dict[str, Any]] = []
         calls = examined = 0
+        read = max(limit, 25)
         while position < len(partitions) and len(rows) < limit and calls < self._max_queries:
             part = partitions[position]
-            page = self._query(part, self._filtered_read if filtered else max(limit - len(rows), 25), last_key)
+            page = self._query(part, read, last_key)
+            before = (examined, len(rows))
             calls += 1
             last_key = page.get("LastEvaluatedKey")
             items = page.get("Items", [])
@@ -212,6 +217,8 @@ class ReleaseQueries:
                 examined += 1
                 if matches(item, params, self._sources):
                     rows.append(self._public(item))
+            dropped = (examined - before[0]) - (len(rows) - before[1])
+            read = min(read * 4, max(self._filtered_read, limit)) if dropped else max(limit - len(rows), 25)
             if last_key is None:
                 position += 1
         done = position >= len(partitions)

@@ -591,7 +591,7 @@ def entry_points(index: Index) -> dict[str, list[tuple[ast.AST, Module]]]:
 def lambda_functions(config_path: Path = ROOT / ".chalice" / "config.json") -> dict[str, dict[str, Any]]:
     """Function name -> settings over every stage (`policy_files`: each stage's file)."""
     out: dict[str, dict[str, Any]] = {}
-    for stage, functions in stage_functions(config_path).items():
+    for functions in stage_functions(config_path).values():
         for name, settings in functions.items():
             out.setdefault(name, {}).setdefault("policy_files", set()).add(settings.get("iam_policy_file"))
             out[name].setdefault("memory_mb", settings.get("lambda_memory_size", 128))

@@ -78,11 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     if not opts.alone:
         runs += [([a[0], b[0]], a[1] + b[1]) for a, b in itertools.permutations(units, 2)]
     started = time.monotonic()
-    with ThreadPoolExecutor(opts.jobs) as pool:
-        results = list(pool.map(lambda run: (run[0], *collect(run[1])), runs))
-    failed = [(names, tail) for names, ok, tail in results if not ok]
-    for names, tail in failed:
-        print(f"FAILED to collect: {' then '.join(names)}\n{tail}\n")
+    failed = []
+    with ThreadPoolExecutor(opts.jobs) as pool:  # results stream as they come, so a long run reports as it goes
+        for done, (names, (ok, tail)) in enumerate(zip((r[0] for r in runs), pool.map(lambda run: collect(run[1]), runs), strict=True), 1):
+            if not ok:
+                failed.append(names)
+                print(f"FAILED to collect: {' then '.join(names)}\n{tail}\n", flush=True)
+            if done % 15 == 0:
+                print(f"{done}/{len(runs)} collected, {len(failed)} failed", flush=True)
     print(f"{len(runs) - len(failed)}/{len(runs)} collections passed ({len(units)} folders"
           f"{'' if opts.alone else ', alone and every ordered pair'}) in {time.monotonic() - started:.0f} s")
     return 1 if failed or problems else 0

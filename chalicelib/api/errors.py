@@ -1,5 +1,10 @@
-"""Errors the API routes raise, and `guarded`: the one place they become problem JSON.
+"""Errors the API routes raise; `problems`, the Chalice middleware that is the one place they
+become problem JSON; and `guarded`, the per-route check of the API key and path decoding.
 
+ApiError derives from Chalice's ChaliceUnhandledError, the one exception Chalice lets propagate
+out of a view to its middleware (chalice/app.py, `_get_view_function_response`; any other
+exception becomes Chalice's own 500 before middleware sees it, so domain errors are translated
+into an ApiError where the route calls the service).
 Every error body is RFC 9457 problem JSON (`application/problem+json`) with `param` naming the
 request parameter at fault (a query/path parameter, a body field, or a header) where there is one.
 This module is imported when app.py loads, so it imports nothing heavy at module level.
@@ -10,8 +15,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from chalice.app import ChaliceUnhandledError
 
-class ApiError(Exception):
+
+class ApiError(ChaliceUnhandledError):
     status = 500
     title = "Error"
 
@@ -50,24 +57,30 @@ class NotConfigured(ApiError):
     status, title = 503, "Not configured"
 
 
+def problems(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice HTTP middleware (registered once in app.py): any ApiError a route or `guarded`
+    raises becomes its RFC 9457 problem response; everything else passes through untouched."""
+    try:
+        return get_response(event)
+    except ApiError as exc:
+        return exc.response()
+
+
 def guarded(request: Callable[[], Any], *, protected: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for a route: checks the API key first when `protected`, percent-decodes the
+    """Decorator for a route: checks the API key first when `protected` and percent-decodes the
     path parameters (`chalice local` hands them over raw: `webhook:https:%2F%2Fh.example%2Fx`,
-    UTF-8 series keys), and turns any `ApiError` the route raises into its problem response."""
+    UTF-8 series keys). Errors propagate to `problems`."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             from urllib.parse import unquote
 
-            try:
-                if protected:
-                    from chalicelib.api.auth import require_api_key
+            if protected:
+                from chalicelib.api.auth import require_api_key
 
-                    require_api_key(request().headers)
-                return view(*args, **{k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()})
-            except ApiError as exc:
-                return exc.response()
+                require_api_key(request().headers)
+            return view(*args, **{k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()})
 
         return wrapper
 

@@ -165,7 +165,8 @@ SCHEMAS: dict[str, Any] = {
         "required": ["name"],
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
-            "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host (required unless heartbeat)"},
+            "url": {"type": "string", "maxLength": 2048,
+                    "description": "http(s)://, tcp://host:port or dns://host (required unless heartbeat)"},
             "dns": {"type": "object", "description": "query-name, query-type (the dns:// url names the server)"},
             "heartbeat": {"type": "object", "description": "period | cron + timezone, grace (healthchecks.io style)"},
             "group": {"type": "string", "maxLength": 200},

@@ -1,6 +1,8 @@
 """chalicelib.api.validate and .auth as plain functions (no AWS, no HTTP)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib.api import auth, validate
@@ -130,3 +132,33 @@ def test_ops_follow_needs_no_match_as_the_schema_says():
 
     assert "match" not in document()["components"]["schemas"]["SubscriptionRequest"]["required"]
     assert validate.subscription({"destination": "console:ops", "kind": "ops"})["text"] == "*"
+
+
+# --- one place maps errors to problem JSON: the Chalice middleware ------------------------------
+
+
+def test_problems_middleware_maps_api_errors_and_passes_the_rest():
+    from chalice import Response
+    from chalice.app import ChaliceUnhandledError
+
+    from app import app
+    from chalicelib.api import errors
+
+    registered = [func.__name__ for func, kind in app.middleware_handlers if kind in ("http", "all")]
+    assert registered == ["_problems"]  # one middleware, and no other place catches ApiError
+    ok = Response(body="fine", status_code=200)
+    assert errors.problems(None, lambda event: ok) is ok
+
+    def raises(event):
+        raise errors.Conflict("name", "target 'x': already exists")
+
+    problem = errors.problems(None, raises)
+    assert problem.status_code == 409 and problem.headers["Content-Type"] == "application/problem+json"
+    assert json.loads(problem.body)["param"] == "name"
+
+    def crashes(event):
+        raise KeyError("not ours")
+
+    with pytest.raises(KeyError):  # anything else is Chalice's 500, not dressed up as a problem
+        errors.problems(None, crashes)
+    assert issubclass(errors.ApiError, ChaliceUnhandledError)  # the one exception Chalice lets reach middleware
