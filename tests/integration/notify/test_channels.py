@@ -9,7 +9,7 @@ import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import Reply, release_event
+from tests.integration.notify.notify_testkit import Reply, release_event
 
 from chalicelib.events import Event
 from chalicelib.notify.channels import (

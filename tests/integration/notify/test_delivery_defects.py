@@ -11,7 +11,7 @@ import json
 import logging
 
 import pytest
-from conftest import Reply, release_event
+from tests.integration.notify.notify_testkit import Reply, release_event
 
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.dlq import DlqAdmin

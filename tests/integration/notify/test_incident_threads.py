@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from conftest import Reply
+from tests.integration.notify.notify_testkit import Reply
 
 from chalicelib.events import Event
 from chalicelib.notify.delivery import Senders

@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from conftest import block_actions, validate_blocks
+from tests.integration.slackbot.slackbot_testkit import block_actions, validate_blocks
 
 from chalicelib.events import Event
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import (
+from tests.integration.slackbot.slackbot_testkit import (
     block_actions,
     checkbox_values,
     select_value,
