@@ -95,7 +95,7 @@ def test_repeated_action_payload_changes_nothing_twice(slack):
 
 
 def test_identical_signed_request_is_a_replay(slack):
-    from conftest import interaction_body
+    from tests.integration.slackbot.slackbot_testkit import interaction_body
 
     payload = block_actions(button(posted(RELEASE), "follow_series"), message=posted(RELEASE),
                             response_url=slack.responses.url("/actions/1"))
@@ -109,7 +109,7 @@ def test_identical_signed_request_is_a_replay(slack):
 
 @pytest.mark.parametrize("tamper", ["secret", "stale", "body"])
 def test_unsigned_or_stale_or_altered_requests_do_nothing(slack, tamper):
-    from conftest import interaction_body, sign
+    from tests.integration.slackbot.slackbot_testkit import interaction_body, sign
 
     payload = block_actions(button(posted(RELEASE), "follow_series"), message=posted(RELEASE),
                             response_url=slack.responses.url("/actions/1"))
@@ -188,7 +188,7 @@ def test_button_in_a_dm_follows_for_the_user(slack):
 
 def test_muted_destination_is_not_posted_and_not_replayed(slack, monkeypatch):
     """End to end through the deliverer: a muted series is recorded as done, not posted."""
-    from conftest import SlackApiPeer
+    from tests.integration.slackbot.slackbot_testkit import SlackApiPeer
 
     from chalicelib.notify.delivery import DeliveryService, Senders
     from chalicelib.notify.ledger import Ledger

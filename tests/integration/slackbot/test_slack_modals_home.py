@@ -257,7 +257,7 @@ def test_home_lists_and_removes_runtime_targets(slack, web):
 def test_any_channel_follow_can_be_removed_from_the_following_list(slack, web):
     """Keyword / publisher follows made with the form are listed by `/newbooks following`, whose
     menu removes them (what DELETE /subscriptions/... does, without the key)."""
-    from conftest import validate_blocks
+    from tests.integration.slackbot.slackbot_testkit import validate_blocks
 
     from chalicelib.bootstrap import subscription_service
 
