@@ -27,6 +27,14 @@ def ping(event):
     return uptime_service().run_tick(event.to_dict())
 
 
+@app.lambda_function(name="ping_shard")
+def ping_shard(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import uptime_service
+
+    return sqs_batch(event, lambda body, _record: uptime_service().run_tick(body))
+
+
 @app.schedule("rate(5 minutes)", name="digest_flush")
 def digest_flush(event):
     from chalicelib.bootstrap import fanout_service
@@ -93,6 +101,15 @@ def deliver_webhook(event, context):
 @app.lambda_function(name="deliver_console")
 def deliver_console(event, context):
     return _deliver("console", event)
+
+
+@app.lambda_function(name="ops_alarm")
+def ops_alarm(event, context):
+    from chalicelib.batch import sqs_batch
+    from chalicelib.bootstrap import fanout_service
+    from chalicelib.notify.ops_alarm import alarm_event
+
+    return sqs_batch(event, lambda body, _record: fanout_service().publish(alarm_event(body)))
 
 
 @app.lambda_function(name="slack_worker")
@@ -232,6 +249,29 @@ def delete_target(name):
     return no_content()
 
 
+@app.route("/ping/{token}", methods=["GET", "POST"], content_types=_ANY)
+@_api()
+def heartbeat_ping(token):
+    return _ping(token, None)
+
+
+@app.route("/ping/{token}/{action}", methods=["GET", "POST"], content_types=_ANY)
+@_api()
+def heartbeat_ping_action(token, action):
+    return _ping(token, action)
+
+
+def _ping(token, action):
+    from chalicelib.api import errors, validate
+    from chalicelib.bootstrap import uptime_service
+    from chalicelib.http import json_response
+
+    done = uptime_service().heartbeat_ping(*validate.heartbeat_ping(token, action))
+    if done is None:
+        raise errors.NotFound("token", "no heartbeat has this token")
+    return json_response(done, cache_control="no-store")
+
+
 @app.route("/subscriptions", methods=["POST"], content_types=_ANY)
 @_api(protected=True)
 def follow():
@@ -325,60 +365,67 @@ def _page(render, *args):
         return problem_response(400, "Bad request", str(exc))
 
 
-@app.route("/feeds/releases.atom", methods=["GET"])
+@app.route("/feeds/releases.atom", methods=["GET", "HEAD"])
 def feed_releases_atom():
     from chalicelib.pages.service import pages
 
     return _page(pages().releases_feed, "atom")
 
 
-@app.route("/feeds/releases.rss", methods=["GET"])
+@app.route("/feeds/releases.rss", methods=["GET", "HEAD"])
 def feed_releases_rss():
     from chalicelib.pages.service import pages
 
     return _page(pages().releases_feed, "rss")
 
 
-@app.route("/feeds/{destination}/releases.atom", methods=["GET"])
+@app.route("/feeds/{destination}/releases.atom", methods=["GET", "HEAD"])
 def feed_destination_atom(destination):
     from chalicelib.pages.service import pages
 
     return _page(pages().destination_feed, destination)
 
 
-@app.route("/feeds/{destination}/upcoming.ics", methods=["GET"])
+@app.route("/feeds/{destination}/upcoming.ics", methods=["GET", "HEAD"])
 def feed_destination_ics(destination):
     from chalicelib.pages.service import pages
 
     return _page(pages().upcoming_ics, destination)
 
 
-@app.route("/pages/status", methods=["GET"])
+@app.route("/pages/status", methods=["GET", "HEAD"])
 def page_status():
     from chalicelib.pages.service import pages
 
     return _page(pages().status_html)
 
 
-@app.route("/pages/releases", methods=["GET"])
+@app.route("/pages/releases", methods=["GET", "HEAD"])
 def page_releases():
     from chalicelib.pages.service import pages
 
     return _page(pages().releases_html, app.current_request.query_params)
 
 
-@app.route("/badges/{target}/status.svg", methods=["GET"])
+@app.route("/badges/{target}/status.svg", methods=["GET", "HEAD"])
 def badge_status(target):
     from chalicelib.pages.service import pages
 
     return _page(pages().status_badge, target)
 
 
-@app.route("/badges/{target}/uptime.svg", methods=["GET"])
+@app.route("/badges/{target}/uptime.svg", methods=["GET", "HEAD"])
 def badge_uptime(target):
     from chalicelib.pages.service import pages
 
     return _page(pages().uptime_badge, target, app.current_request.query_params)
+
+
+@app.route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon():
+    from chalicelib.pages.service import PagesService
+
+    return PagesService.favicon().response(app.current_request)
 
 
 __all__ = ["app", "Response"]

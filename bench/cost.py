@@ -209,7 +209,7 @@ class Peer:
             def log_message(self, *args):
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else peer.bodies[peer.week]
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
@@ -217,7 +217,7 @@ class Peer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
@@ -307,8 +307,8 @@ def crawl_sample(meter: Meter, peer: Peer, tmp: Path, followers: int) -> dict:
     releases = aws.table(settings.releases_table)
     before = {i["pk"] for i in releases.scan()["Items"]}
     # followers: series subscriptions over the week-2 list's series (console destinations)
-    from chalicelib.notify.subscriptions import build as subscriptions_build
     import crawlers
+    from chalicelib.notify.subscriptions import build as subscriptions_build
 
     week2 = crawlers.parse("previewsworld", peer.full[2])
     series = sorted({r.series or r.title for r in week2 if (r.series or r.title)})
@@ -373,9 +373,9 @@ def archive_sample(meter: Meter, records: list[dict], per_invocation: int) -> in
 
 
 def api_sample(meter: Meter, release_ids: list[str], target: str, peer: Peer) -> None:
-    import app
     from chalice.test import Client
 
+    import app
     from chalicelib import aws
     from chalicelib.settings import get_settings
 
@@ -522,9 +522,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     peer = Peer()
     with mock_aws():
-        from devstack.provision import create_all
+        from devstack.deploy import deploy_resources
 
-        for key, value in create_all("bench").items():
+        for key, value in deploy_resources("bench").items():
             os.environ[key] = value
         from chalicelib import log, resources
 
@@ -552,7 +552,8 @@ def main() -> None:
             return sum(found) / len(found) if found else 0.0
         facts = {
             "new_releases": crawl["new_releases"], "notifications": crawl["notifications"],
-            "new_per_change": crawl["new_per_change"], "list_grow": crawl["list_grow"], "batches": [0] * max(1, math.ceil(crawl["new_releases"] / 100)),
+            "new_per_change": crawl["new_per_change"], "list_grow": crawl["list_grow"],
+            "batches": [0] * max(1, math.ceil(crawl["new_releases"] / 100)),
             "shards_base": max(1, math.ceil(a.targets / shard_size)),
             "shards_x": max(1, math.ceil(a.targets * a.scale / shard_size)),
             "release_item_bytes": avg_size("REL#"), "rollup_item_bytes": avg_size("ROLLUP#"),

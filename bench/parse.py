@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawlers import SOURCES  # noqa: E402
-from devstack.samples import samples_dir  # noqa: E402
+from crawlers import SOURCES
+from devstack.samples import samples_dir
 
 BUDGET_S = 0.5
 # source -> (folder, file-name filter, parse kwargs)
@@ -33,6 +33,11 @@ CASES: dict[str, tuple[str, tuple[str, ...], dict]] = {
     "sundaywebry": ("jp-publisher-web-manga-html", ("sunday_webry",), {"crawl_date": date(2021, 7, 23)}),
     "comicwalker": ("jp-publisher-web-manga-html", ("comic_walker",), {"crawl_date": date(2021, 10, 1)}),
     "feed": ("ndl-opensearch", (".xml",), {}),
+    "feed_gigaviewer": ("gigaviewer-rss", (".xml",), {"options": {"series_from": "channel", "episodes": True}}),
+    "json_metron": ("metron-api", (".json",), {"options": {
+        "source_name": "metron", "items": "results",
+        "fields": {"title": "issue", "series": "series.name", "volume": "number", "code": "to_string(id)",
+                   "release_date": "store_date", "cover_url": "image"}}}),
 }
 
 
@@ -67,7 +72,7 @@ def main() -> int:
         bodies = [p.read_bytes() for p in paths]
         if not bodies:
             continue
-        passes, records, secs = _timed(lambda b: len(module.parse(b, **kwargs)), bodies)
+        passes, records, secs = _timed(lambda b, module=module, kwargs=kwargs: len(module.parse(b, **kwargs)), bodies)
         b_passes, _, b_secs = _timed(_baseline, bodies)
         pages = len(bodies)
         results[key] = {"records_per_s": round(records * passes / secs, 1), "pages_per_s": round(pages * passes / secs, 1),

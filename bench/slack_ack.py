@@ -5,7 +5,7 @@ Method: each round is a fresh interpreter (`PYTHONDONTWRITEBYTECODE=1`, an empty
 
 1. imports boto3/botocore (counted: Lambda's Python runtime ships them, but importing them is
    part of every cold start);
-2. starts moto's `mock_aws` and creates every resource with `devstack.provision.create_all`
+2. starts moto's `mock_aws` and deploys every data resource of the template with `devstack.deploy.deploy_resources`
    (NOT counted: on AWS the tables and queues already exist);
 3. imports `app` and calls the Lambda handler directly — `app.app(event, context)` with an API
    Gateway (REST, proxy) event carrying a real signed `/newbooks help` form body — the way API
@@ -46,14 +46,14 @@ def _child() -> None:
     from moto import mock_aws
 
     sys.path.insert(0, str(ROOT))
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                        "NEWBOOKS_SSM_DISABLED": "1", "NEWBOOKS_STAGE": "bench", "SLACK_SIGNING_SECRET": SECRET})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     mock = mock_aws()
     mock.start()
-    os.environ.update(create_all("bench"))
+    os.environ.update(deploy_resources("bench"))
     t2, c2 = time.time(), time.process_time()
 
     import app as entry  # counted from here on
@@ -125,7 +125,7 @@ class _Context:
 
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -159,7 +159,8 @@ def main() -> None:
     print("not measured: Lambda runtime init on a cold container (sandbox + interpreter, typically a few hundred ms) "
           "and network round trips to DynamoDB/SQS (moto answers in-process)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    print(json.dumps({"bench": "slack_ack", "cold_ms": statistics.median(colds), "cold_cpu_ms": statistics.median(cpus), "warm_p99_ms": round(_p99(warm), 1),
+    print(json.dumps({"bench": "slack_ack", "cold_ms": statistics.median(colds), "cold_cpu_ms": statistics.median(cpus),
+                      "warm_p99_ms": round(_p99(warm), 1),
                       "deferred_p99_ms": round(_p99(deferred), 1), "budget_ms": 3000, "rounds": rounds,
                       "load_avg_1m": None if load is None else round(load, 2)}))
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/uptime_cost.py [--targets 50] [--minutes 120] [--stage prod] [--peer-delay 0.2]
 
-Runs `--minutes` real ticks of `UptimeService.run_tick` (a window that contains the hourly
+Runs (after 3 uncounted ticks that take the new targets past PENDING) `--minutes` real ticks of
+`UptimeService.run_tick` (a window that contains the hourly
 rollup points, with a duplicate delivery every 7th minute) against moto `mock_aws`, with the
 real `Checker` against a loopback peer in a child process that answers after `--peer-delay`
 seconds (one target, `flappy`, answers 500 for ten minutes of every hour so state writes and
@@ -204,7 +205,7 @@ def main() -> None:
 
     try:
         with mock_aws():
-            calls, capacity, tick_times = run(args, port, flappy_down)
+            calls, capacity, tick_times, view = run(args, port, flappy_down)
     finally:
         peer.terminate()
         peer.join(5)
@@ -235,18 +236,21 @@ def main() -> None:
     for name, usd in cost.items():
         print(f"  {name:16s} ${usd:.4f}/month")
     print(f"  total            ${monthly:.4f}/month   (goal < $0.50)")
+    print(f"status page view, items read per target with 90 days stored: before {view['items_per_target_before']:,.0f} "
+          f"(hourly rollups), after {view['day_items_per_target_after']:,.0f} daily summary items "
+          f"(whole view of {view['targets_in_view']} targets: {view['items_per_view_after']:,} items incl. states and 120 min of ticks)")
     print(json.dumps({"bench": "uptime_cost", "targets": args.targets, "minutes": args.minutes,
                       "requests_per_day": requests_per_day, "requests_by_op_per_day": per_day,
                       "wru_per_day": round(wru_day), "rru_per_day": round(rru_day, 1), "memory_mb": memory_mb,
                       "stage": args.stage, "tick_s": round(tick_s, 3), "peer_delay_s": args.peer_delay,
                       "monthly_usd": round(monthly, 4), "breakdown_usd": {k: round(v, 4) for k, v in cost.items()},
-                      "goal_met": monthly < 0.50}))
+                      "status_view": view, "goal_met": monthly < 0.50}))
 
 
 def run(args, port: int, flappy_down):
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
-    for key, value in create_all("bench").items():
+    for key, value in deploy_resources("bench").items():
         os.environ[key] = value
     folder = tempfile.mkdtemp()
     path = Path(folder) / "targets.yaml"
@@ -290,6 +294,13 @@ def run(args, port: int, flappy_down):
         client.meta.events.register("after-call.*.*", after)
 
     start = datetime(2026, 11, 22, 9, 50, tzinfo=timezone.utc)
+    # steady state: new targets are PENDING and written until decided (success threshold 2);
+    # that one-off onboarding is not a daily cost, so three ticks before `start` are not counted
+    counting[0] = False
+    for minute in range(-3, 0):
+        at = start + timedelta(minutes=minute)
+        service.run_tick({"id": f"w{minute}", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": {}})
+    counting[0] = True
     tick_times = []
     for minute in range(args.minutes):
         at = start + timedelta(minutes=minute)
@@ -312,7 +323,53 @@ def run(args, port: int, flappy_down):
                 "OldImage": {k: ser.serialize(v) for k, v in item.items()}}} for n, item in enumerate(ticks)]
     for b in range(0, len(records), 500):
         service.archive_expired({"Records": records[b : b + 500]})
-    return calls, capacity, tick_times
+    counting[0] = False
+    view = view_reads(service, ddb, start + timedelta(minutes=args.minutes))
+    counting[0] = True
+    return calls, capacity, tick_times, view
+
+
+def view_reads(service, ddb, now):
+    """Items read by one /pages/status view, per target, with 90 days of history stored: the
+    old read path (24 hourly rollups for the 24 h figure + 2,160 for the bars) against the new
+    one (status_summary(include_history=True): <= 91 daily summary items). Two targets get
+    90 days of hourly rollups and daily summaries written straight through the store; items
+    are counted from the DynamoDB responses (Items, Responses, Item) with botocore hooks."""
+    from chalicelib.uptime.rollup import Rollup, day_value
+
+    names = ["flappy", "t00"]
+    first = now - timedelta(days=89)
+    for day in range(90):
+        for hour in range(24):
+            at = (first + timedelta(days=day)).replace(hour=hour)
+            key = at.strftime("%Y-%m-%dT%H")
+            r = Rollup(checks=60, passes=59, fails=1, expected=60)
+            service.store.put_rollups({n: (key, r.to_item()) for n in names}, int(at.timestamp()) + 3600)
+            service.store.put_day_hours(key, {n: day_value(r) for n in names}, int(at.timestamp()) + 3600)
+    counted = [0]
+
+    def after(http_response, model, **_):
+        if model.name in ("Query", "GetItem", "BatchGetItem", "Scan"):
+            body = json.loads(http_response.content or b"{}")
+            counted[0] += len(body.get("Items", [])) + int("Item" in body)
+            counted[0] += sum(len(v) for v in (body.get("Responses") or {}).values())
+
+    ddb.meta.events.register("after-call.dynamodb.*", after)
+    service.clock = lambda: now
+    first_hour = (now.date() - timedelta(days=89)).isoformat() + "T00"
+    day_ago = (now - timedelta(hours=24)).strftime("%Y-%m-%dT%H")
+    counted[0] = 0
+    for name in names:  # the old path: what the page read per target before the daily summary
+        service.store.rollups(name, day_ago)
+        service.store.rollups(name, first_hour)
+    before = counted[0] / len(names)
+    counted[0] = 0
+    rows = [t for t in service.status_summary(include_history=True)["targets"] if t["name"] in names]
+    after_all = counted[0]
+    per_target_days = sum(len(t["_days"]) for t in rows) / len(rows)
+    ddb.meta.events.unregister("after-call.dynamodb.*", after)
+    return {"items_per_target_before": before, "day_items_per_target_after": per_target_days,
+            "items_per_view_after": after_all, "targets_in_view": len(service.targets())}
 
 
 if __name__ == "__main__":

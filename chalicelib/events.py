@@ -7,7 +7,7 @@ it. An event is derived from a stream record:
 * any STATE-table item with sk == "STATE" that carries `last_event` (a dict with at least
   `id` and `type`) - emitted when the NEW image's `last_event.id` differs from the OLD image's.
   Types: `target.down`, `target.recovered`, `target.reminder`, `targets.grouped_down`,
-  `source.degraded`, `source.recovered`.
+  `source.degraded`, `source.recovered`, `source.dead`.
 
 Event ids are deterministic (derived from what happened, never from a clock), so a duplicated
 stream record or a re-run produces the same id, and the delivery ledger dedupes on it.
@@ -32,11 +32,15 @@ TARGET_DOWN = "target.down"
 TARGET_RECOVERED = "target.recovered"
 TARGET_REMINDER = "target.reminder"
 TARGETS_GROUPED_DOWN = "targets.grouped_down"
+TARGETS_GROUPED_REMINDER = "targets.grouped_reminder"
+TARGETS_GROUPED_RECOVERED = "targets.grouped_recovered"
 SOURCE_DEGRADED = "source.degraded"
 SOURCE_RECOVERED = "source.recovered"
+SOURCE_DEAD = "source.dead"  # degraded for N days: an ops alert
 
 EVENT_TYPES = frozenset(
     {RELEASE_NEW, RELEASE_DATE_CHANGED, TARGET_DOWN, TARGET_RECOVERED, TARGET_REMINDER, TARGETS_GROUPED_DOWN, SOURCE_DEGRADED, SOURCE_RECOVERED}
+    | {TARGETS_GROUPED_REMINDER, TARGETS_GROUPED_RECOVERED, SOURCE_DEAD}
 )
 
 

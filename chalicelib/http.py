@@ -40,11 +40,15 @@ def json_response(body: Any, request: Any = None, *, max_age: int = 30, status: 
 
 def text_response(body: str, content_type: str, request: Any = None, *, max_age: int = 60,
                   status: int = 200) -> Response:
-    """A text body (HTML, Atom/RSS, iCalendar, SVG) with ETag/Cache-Control and 304 on a match."""
+    """A text body (HTML, Atom/RSS, iCalendar, SVG) with ETag/Cache-Control and 304 on a match.
+    HEAD gets the same status and headers without the body (RFC 9110 9.3.2). Compression is API
+    Gateway's (`minimum_compression_size` in .chalice/config.json), not ours."""
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
     headers = {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
     if request is not None and status == 200 and etag in _if_none_match(request):
         return Response(body="", status_code=304, headers=headers)
+    if request is not None and getattr(request, "method", "GET") == "HEAD":
+        return Response(body="", status_code=status, headers=headers)
     return Response(body=body, status_code=status, headers=headers)
 
 

@@ -4,16 +4,21 @@
 - no dates: releases first seen in the last `SEEN_DAYS` days, newest first (index by_seen)
 - from/to: releases by release date, oldest first, over at most `MAX_MONTHS` months (by_month)
 - series: one series' releases by date (by_series)
-Other filters (q, publisher, source) apply to the rows those Queries return.
+Other filters (q, publisher, source) apply to the rows those Queries return. `source` takes a
+source name as `/sources` lists it (e.g. `ndl-conan`) or the kind stored on each release (`ndl`);
+a name selects its kind's releases, since a release is stored once whichever source saw it.
+A filtered page reads big Query pages until it fills or the data ends; if the read budget runs out
+first, the page says so in `partial` and `next_cursor` continues from there.
 """
 from __future__ import annotations
 
 import base64
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.settings import Settings
 
@@ -21,6 +26,7 @@ SEEN_DAYS = 7
 MAX_MONTHS = 12
 MAX_LIMIT = 200
 MAX_QUERIES = 12  # DynamoDB calls one request may make; the cursor continues from there
+FILTERED_READ = 1000  # Query page size when in-memory filters drop rows (DynamoDB also caps a page at 1 MB)
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 PUBLIC_FIELDS = (
     "id", "source", "title", "series", "volume", "flags", "isbn13", "jan", "diamond_code", "publisher",
@@ -62,8 +68,8 @@ def plan(params: dict[str, str], today: date) -> list[Partition]:
         keys = dict.fromkeys(k for k in (key, legacy_series_key(params["series"])) if k)
         return [Partition("by_series", "gsi2pk", f"SERIES#{k}", "gsi2sk", start, _upper(end), True) for k in keys]
     if start or end:
-        first = start or end
-        last = end or start
+        first = start or end or ""
+        last = end or start or ""
         months = _months(first[:7], last[:7])
         if not months:
             raise BadQuery("to", "'to' is before 'from'")
@@ -80,7 +86,7 @@ def _upper(end: str | None) -> str | None:
 
 def _months(first: str, last: str) -> list[str]:
     y, m = int(first[:4]), int(first[5:7])
-    out = []
+    out: list[str] = []
     while (y, m) <= (int(last[:4]), int(last[5:7])) and len(out) <= MAX_MONTHS:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -94,7 +100,32 @@ def category_of(item: dict[str, Any]) -> str:
     return str(item.get("category") or classify(item.get("title")))
 
 
-def matches(item: dict[str, Any], params: dict[str, str]) -> bool:
+def source_values(value: str, sources: Mapping[str, str] | None) -> frozenset[str]:
+    """The stored `source` values a `source` filter selects (pure). `sources` maps each configured
+    source name to the value its releases carry; None accepts any value as stored."""
+    if sources is None:
+        return frozenset({value})
+    if value in sources:
+        return frozenset({sources[value]})
+    if value in set(sources.values()) or value in _kinds():
+        return frozenset({value})
+    known = ", ".join(sorted(set(sources) | set(sources.values())))
+    raise BadQuery("source", f"unknown source {value!r}; use a name from /sources or a kind: {known}")
+
+
+def _kinds() -> frozenset[str]:
+    from crawlers import SOURCES
+
+    return frozenset(SOURCES)
+
+
+def record_source(kind: str, options: Mapping[str, Any]) -> str:
+    """The `source` a configured source's releases carry: its kind, or the feed/declarative
+    `source_name` option (crawlers/sources/feed.py and declarative.py)."""
+    return str(options.get("source_name") or kind)
+
+
+def matches(item: dict[str, Any], params: dict[str, str], sources: Mapping[str, str] | None = None) -> bool:
     """The in-memory filters (pure). Merchandise is listed only when `category` asks for it."""
     from crawlers.categories import parse_filter
 
@@ -104,7 +135,7 @@ def matches(item: dict[str, Any], params: dict[str, str]) -> bool:
         raise BadQuery("category", str(exc)) from None
     if category_of(item) not in wanted:
         return False
-    if params.get("source") and params["source"] != item.get("source"):
+    if params.get("source") and item.get("source") not in source_values(params["source"], sources):
         return False
     if params.get("publisher") and params["publisher"].casefold() not in str(item.get("publisher") or "").casefold():
         return False
@@ -132,9 +163,14 @@ def decode_cursor(cursor: str) -> tuple[int, dict[str, Any] | None]:
 
 
 class ReleaseQueries:
-    def __init__(self, table: Any, today: Callable[[], date] = lambda: datetime.now(timezone.utc).date()):
+    def __init__(self, table: Any, today: Callable[[], date] = lambda: datetime.now(timezone.utc).date(),
+                 sources: Mapping[str, str] | None = None, *, max_queries: int = MAX_QUERIES,
+                 filtered_read: int = FILTERED_READ):
         self._table = table
         self._today = today
+        self._sources = sources  # configured name -> stored `source` value (see record_source)
+        self._max_queries = max_queries
+        self._filtered_read = filtered_read
 
     def list(self, params: dict[str, str]) -> dict[str, Any]:
         unknown = set(params) - {"from", "to", "q", "series", "publisher", "source", "limit", "cursor", "category"}
@@ -154,27 +190,36 @@ class ReleaseQueries:
         except ValueError as exc:
             raise BadQuery("category", str(exc)) from None
         partitions = plan(params, self._today())
+        if params.get("source"):
+            source_values(params["source"], self._sources)  # an unknown source is a 400, not an empty list
         position, last_key = decode_cursor(params["cursor"]) if params.get("cursor") else (0, None)
         if position > len(partitions):
             raise BadQuery("cursor", "'cursor' does not belong to this query")
+        # In-memory filters drop rows: read big pages so a sparse match still fills this page.
+        filtered = any(params.get(name) for name in ("q", "publisher", "source"))
         rows: list[dict[str, Any]] = []
-        calls = 0
-        while position < len(partitions) and len(rows) < limit and calls < MAX_QUERIES:
+        calls = examined = 0
+        while position < len(partitions) and len(rows) < limit and calls < self._max_queries:
             part = partitions[position]
-            page = self._query(part, limit - len(rows), last_key)
+            page = self._query(part, self._filtered_read if filtered else max(limit - len(rows), 25), last_key)
             calls += 1
             last_key = page.get("LastEvaluatedKey")
-            for item in page.get("Items", []):
-                if len(rows) == limit:  # page had more: resume right after the last row returned
-                    last_key = {k: previous[k] for k in ("pk", "sk", part.key_name, part.sort_name)}
+            items = page.get("Items", [])
+            for n, item in enumerate(items):
+                if len(rows) == limit:  # page had more: resume right after the last item read (n >= 1 here)
+                    last_key = {k: items[n - 1][k] for k in ("pk", "sk", part.key_name, part.sort_name)}
                     break
-                previous = item
-                if matches(item, params):
+                examined += 1
+                if matches(item, params, self._sources):
                     rows.append(self._public(item))
             if last_key is None:
                 position += 1
         done = position >= len(partitions)
-        return {"releases": rows, "next_cursor": None if done else encode_cursor(position, last_key)}
+        partial = None
+        if not done and len(rows) < limit:  # budget spent before the page filled: say so
+            partial = (f"read budget spent: {calls} queries examined {examined} releases and found {len(rows)} "
+                       f"of {limit}; more may match, continue with next_cursor")
+        return {"releases": rows, "next_cursor": None if done else encode_cursor(position, last_key), "partial": partial}
 
     def get(self, release_id: str) -> dict[str, Any] | None:
         from boto3.dynamodb.conditions import Key
@@ -222,11 +267,12 @@ class ReleaseQueries:
             condition &= Key(part.sort_name).lte(part.upper)
         kwargs: dict[str, Any] = {
             "IndexName": part.index, "KeyConditionExpression": condition, "ScanIndexForward": part.forward,
-            "Limit": max(limit, 25),
+            "Limit": limit,
         }
         if start:
             kwargs["ExclusiveStartKey"] = start
-        return self._table.query(**kwargs)
+        page: dict[str, Any] = self._table.query(**kwargs)
+        return page
 
     @staticmethod
     def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -235,5 +281,7 @@ class ReleaseQueries:
 
 def build(settings: Settings) -> ReleaseQueries:
     from chalicelib import aws
+    from chalicelib.crawl.sources_config import load_sources
 
-    return ReleaseQueries(aws.table(settings.releases_table))
+    sources = {s.name: record_source(s.kind, s.options) for s in load_sources(settings.sources_file)}
+    return ReleaseQueries(aws.table(settings.releases_table), sources=sources)

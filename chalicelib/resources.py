@@ -1,7 +1,7 @@
 """Every AWS resource newbooks uses, declared once.
 
 `infra/build_template.py` renders these into the CloudFormation merge template for
-`chalice package`, and `devstack` creates the same resources in moto server from them, so the
+`chalice package`, and `devstack` deploys that packaged template into moto server, so the
 deployed and the local stack cannot drift. Runtime code never reads this module for names: it
 reads the environment variable named by `env` (set by the template / the dev stack).
 
@@ -51,10 +51,25 @@ class Queue:
     max_receive_count: int = 5  # after this many receives a message moves to the DLQ
     dlq_retention_s: int = 14 * 24 * 3600
     has_dlq: bool = True
+    retention_s: int | None = None  # the queue's own MessageRetentionPeriod (None: SQS's 4 days)
+    dead_letter_sink: bool = False  # the queue itself holds dead letters (Lambda OnFailure records)
 
     @property
     def dlq_short(self) -> str:
         return f"{self.short}-dlq"
+
+    @property
+    def dead_letter_name(self) -> str:
+        """Its dead letters' name on /dlq: the short name without `notify-` (slack, crawl, ...)."""
+        return self.short.removeprefix("notify-")
+
+    @property
+    def dead_letter_env(self) -> str:
+        """The variable holding the URL its dead letters sit in: its DLQ, or the queue itself when it
+        is a dead-letter destination (stream-failures: Lambda's OnFailure records)."""
+        if self.dead_letter_sink or not self.has_dlq:
+            return self.env
+        return self.env.replace("_QUEUE_URL", "_DLQ_URL")
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,8 @@ class Mapping:
     max_retry_attempts: int = 5
     bisect_on_error: bool = True
     filter_patterns: tuple[str, ...] = field(default=())  # JSON filter patterns (FilterCriteria)
+    # queue-only: invocations running at once (ScalingConfig.MaximumConcurrency; 0 = Lambda's own)
+    max_concurrency: int = 0
 
 
 RELEASES = Table(
@@ -124,6 +141,7 @@ STATE = Table(
     access_patterns=(
         "crawl worker: GetItem pk=SOURCE#<name>, sk=STATE (etag, body hash, item count, health)",
         "crawl worker: UpdateItem SOURCE#<name>/STATE with version condition",
+        "crawl dispatch: Query pk=SOURCES (health index: skip sources backing off or not due)",
         "API GET /sources: Query pk=SOURCES (one index item per source, sk=<name>)",
         "ping: Query pk=TARGETS -> runtime-added target configs (sk=<target name>)",
         "ping: GetItem pk=UPTIME, sk=DIRTY (consistent) -> targets whose state is not quiet",
@@ -133,7 +151,7 @@ STATE = Table(
         "API GET /status/{t}: GetItem TARGET#<t>/STATE",
         "subscriptions: pk=SUB#<destination>, sk=<kind>#<key>; Query pk to list a destination's",
         "fan-out: Query by_match gsi1pk=MATCH#<kind>#<key> -> destinations for an event",
-        "fan-out: stream MODIFY of TARGET#*/STATE or SOURCE#*/STATE with changed 'status'",
+        "fan-out: stream INSERT or MODIFY of TARGET#*/STATE, GROUP#*/STATE or SOURCE#*/STATE with a new last_event",
         "fan-out: digests: PutItem DIGEST#<dest>#<bucket>/<event id>; UpdateItem DIGESTS/<due>#<dest>#<bucket>",
         "digest flush: Query pk=DIGESTS, sk <= now; Query DIGEST#<dest>#<bucket>; BatchWriteItem deletes",
         "fan-out: UpdateItem BURST#<dest>/<hour> (instant posts per hour, position per event id)",
@@ -189,8 +207,20 @@ NOTIFY_CONSOLE_QUEUE = Queue("NotifyConsoleQueue", "notify-console", "NOTIFY_CON
 # Slash-command work that does not fit Slack's 3-second budget, answered via response_url.
 SLACK_JOBS_QUEUE = Queue("SlackJobsQueue", "slack-jobs", "SLACK_JOBS_QUEUE_URL", visibility_timeout_s=60, max_receive_count=3)
 
+# One message per shard of a minute's ping tick, past NEWBOOKS_PING_SHARD_SIZE targets: each shard
+# is its own `ping_shard` invocation, concurrently, idempotent on (minute, shard) through its tick
+# item. Visibility exceeds the ping_shard function timeout (Lambda requires it for a mapping).
+PING_SHARDS_QUEUE = Queue("PingShardsQueue", "ping-shards", "PING_SHARDS_QUEUE_URL", visibility_timeout_s=90, max_receive_count=3)
+
 # Lambda's OnFailure destination for stream mappings whose records exhausted their retries.
-STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL", has_dlq=False)
+# Nothing consumes it: an operator reads it (alarmed on any message) and its DLQ catches what was
+# received too often; both keep messages for 14 days.
+STREAM_FAILURES_QUEUE = Queue("StreamFailuresQueue", "stream-failures", "STREAM_FAILURES_QUEUE_URL",
+                              max_receive_count=10, retention_s=14 * 24 * 3600, dead_letter_sink=True)
+
+# CloudWatch alarm state changes, from the ops SNS topic (raw message delivery) into our own
+# notify pipeline: `ops_alarm` turns each into an `ops.alarm` event for the `ops` subscriptions.
+OPS_ALARMS_QUEUE = Queue("OpsAlarmsQueue", "ops-alarms", "OPS_ALARMS_QUEUE_URL", max_receive_count=5)
 
 QUEUES: tuple[Queue, ...] = (
     CRAWL_QUEUE,
@@ -200,6 +230,8 @@ QUEUES: tuple[Queue, ...] = (
     NOTIFY_WEBHOOK_QUEUE,
     NOTIFY_CONSOLE_QUEUE,
     SLACK_JOBS_QUEUE,
+    PING_SHARDS_QUEUE,
+    OPS_ALARMS_QUEUE,
 )
 
 DATA_BUCKET = Bucket(
@@ -226,7 +258,7 @@ MAPPINGS: tuple[Mapping, ...] = (
         "state_fanout",
         STATE.logical_id,
         batch_size=100,
-        filter_patterns=('{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["STATE"]}}}}',),
+        filter_patterns=('{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["STATE"]}}}}',),
     ),
     Mapping(
         "tick_archiver",
@@ -240,6 +272,8 @@ MAPPINGS: tuple[Mapping, ...] = (
     Mapping("deliver_webhook", NOTIFY_WEBHOOK_QUEUE.logical_id, batch_size=10),
     Mapping("deliver_console", NOTIFY_CONSOLE_QUEUE.logical_id, batch_size=10),
     Mapping("slack_worker", SLACK_JOBS_QUEUE.logical_id, batch_size=1),
+    Mapping("ping_shard", PING_SHARDS_QUEUE.logical_id, batch_size=1, max_concurrency=5),
+    Mapping("ops_alarm", OPS_ALARMS_QUEUE.logical_id, batch_size=10),
 )
 
 

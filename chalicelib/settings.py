@@ -44,6 +44,11 @@ class Settings:
     slack_api_url: str
     x_api_url: str
     cover_images: bool  # False: placeholders only (the local stack: sample covers live on public CDNs)
+    dlq_urls: dict[str, str]  # every dead-letter queue by its /dlq name (Queue.dead_letter_name) -> URL
+    dns_servers: str = ""  # uptime checks' name servers ("ip[:port], ..."); empty: /etc/resolv.conf
+    ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
+    source_dead_after_days: int = 7  # a release source degraded this long is DEAD (ops alert)
+    rdap_bootstrap_url: str = ""  # [DOMAIN_EXPIRATION]: RFC 9224 bootstrap; empty: IANA's
 
     @property
     def user_agent(self) -> str:
@@ -80,4 +85,9 @@ def get_settings() -> Settings:
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/"),
         x_api_url=_env("X_API_URL", "https://api.twitter.com").rstrip("/"),
         cover_images=_env("NEWBOOKS_COVER_IMAGES", "lazy").strip().lower() != "off",
+        dlq_urls={q.dead_letter_name: _env(q.dead_letter_env) for q in resources.QUEUES},
+        dns_servers=_env("NEWBOOKS_DNS_SERVERS", ""),
+        ping_shards_queue_url=_env(resources.PING_SHARDS_QUEUE.env),
+        source_dead_after_days=int(_env("NEWBOOKS_SOURCE_DEAD_AFTER_DAYS", "7")),
+        rdap_bootstrap_url=_env("NEWBOOKS_RDAP_BOOTSTRAP_URL", ""),
     )

@@ -12,14 +12,15 @@ from types import ModuleType
 from .errors import ParseError
 from .model import Release, merge
 from .sources import (
-    comicwalker, declarative, feed, imagecomics, ndl, newtype, openbd, previewsworld, rakuten, sundaywebry,
+    comicwalker, declarative, feed, imagecomics, jsonapi, ndl, newtype, openbd, previewsworld, rakuten, sundaywebry, table,
 )
 
 __all__ = ["SOURCES", "ParseError", "Release", "get_source", "merge", "parse"]
 
 SOURCES: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (previewsworld, imagecomics, ndl, openbd, rakuten, comicwalker, newtype, sundaywebry, feed, declarative)
+    for m in (previewsworld, imagecomics, ndl, openbd, rakuten, comicwalker, newtype, sundaywebry, feed, declarative,
+              jsonapi, table)
 }
 
 

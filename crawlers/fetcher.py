@@ -19,6 +19,7 @@ import email.utils
 import hashlib
 import os
 import random
+import socket
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass
@@ -27,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 import httpx
 
+from crawlers.guard import AddressRefused
 from crawlers.robots import (
     ROBOTS_MAX_BYTES,
     RobotsPolicy,
@@ -55,6 +57,7 @@ __all__ = [
 DEFAULT_USER_AGENT = "newbooks/1.0"
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_ERROR_BODY_BYTES = 4096
 
 
 # --------------------------------------------------------------------------- values
@@ -100,7 +103,8 @@ class FetchError(Exception):
     ``kind`` is one of: "robots" (disallowed or robots.txt unavailable), "timeout", "connect",
     "network" (other transport failure), "too_large", "http_status" (non-retryable status,
     see ``status``), "retries_exhausted" (429/5xx on every attempt, see ``status``),
-    "too_many_redirects", "bad_url". Transport kinds keep their name after retries run out;
+    "too_many_redirects", "bad_url", "dns" (the host name does not resolve), "refused" (the
+    address policy refused where the host resolves), "budget" (the request budget is used up). Transport kinds keep their name after retries run out;
     ``attempts`` tells how many requests were made.
     """
 
@@ -112,12 +116,17 @@ class FetchError(Exception):
         url: str | None = None,
         status: int | None = None,
         attempts: int = 0,
+        transient: bool = False,
     ) -> None:
         super().__init__(f"{kind}: {message}" if message else kind)
         self.kind = kind
         self.url = url
         self.status = status
         self.attempts = attempts
+        self.body = b""  # an error response's first bytes (http_status)
+        # Set where the kind alone would read as permanent but a later try may work
+        # (robots.txt answered 5xx/429 or timed out: the host is off limits for this run only).
+        self.transient = transient
 
 
 # --------------------------------------------------------------------------- pure decisions
@@ -225,7 +234,7 @@ class _HostSlot:
 
 
 class Fetcher:
-    """Polite GET-only HTTP client shared by all crawlers."""
+    """Polite HTTP client shared by all crawlers (GET, or a configured POST)."""
 
     def __init__(
         self,
@@ -244,6 +253,8 @@ class Fetcher:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         max_crawl_delay_s: float = 60.0,
+        address_policy: Any | None = None,
+        max_requests: int | None = None,
     ) -> None:
         self.user_agent = format_user_agent(user_agent, contact_url)
         self.timeout_s = timeout_s
@@ -258,6 +269,15 @@ class Fetcher:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        # Prod passes the uptime checker's AddressPolicy: every connection (pages, robots.txt,
+        # each redirect hop) is vetted after DNS, before connecting (crawlers/guard.py).
+        if transport is None and address_policy is not None:
+            from crawlers.guard import guarded_transport
+
+            transport = guarded_transport(address_policy)
+        # A request budget (per source per day, kept by the caller): requests beyond it are refused.
+        self.max_requests = max_requests
+        self.requests_made = 0
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout_s),
@@ -287,21 +307,36 @@ class Fetcher:
         state: FetchState | None = None,
         *,
         params: Mapping[str, Any] | None = None,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> FetchResult:
+        """One request (GET by default; POST with `content` and its Content-Type in `headers`).
+
+        `headers` are the source's own (auth, API keys, Origin/Referer): they go to every hop on
+        the same origin and are dropped when a redirect leaves it, so a credential never follows
+        a redirect to another host.
+        """
         started = time.perf_counter()
         if params:
             url = str(httpx.URL(url, params=dict(params)))
         _check_scheme(url)
-        # Validators go to every hop: the stored ETag belongs to the final URL of last run.
-        headers = conditional_headers(state)
+        method = method.upper()
+        own = dict(headers or {})
+        origin = origin_of(url)
         for _hop in range(MAX_REDIRECTS + 1):
             if self.respect_robots:
                 self._check_robots(url)
-            response = self._get_with_retries(url, headers)
+            # Validators go to every hop: the stored ETag belongs to the final URL of last run.
+            sent = {**(own if origin_of(url) == origin else {}), **conditional_headers(state)}
+            response = self._get_with_retries(url, sent, method=method, content=content)
             location = response.headers.get("location")
             if response.status in _REDIRECT_STATUSES and location:
                 url = urllib.parse.urljoin(url, location)
                 _check_scheme(url)
+                if response.status in (301, 302, 303) and method != "GET":
+                    method, content = "GET", None  # what browsers and RFC 9110 15.4 do
+                    own = {k: v for k, v in own.items() if k.lower() != "content-type"}
                 continue
             break
         else:
@@ -311,7 +346,9 @@ class Fetcher:
 
         status = response.status
         if not (200 <= status < 300 or status == 304):
-            raise FetchError("http_status", f"HTTP {status}", url=url, status=status)
+            error = FetchError("http_status", f"HTTP {status}", url=url, status=status)
+            error.body = response.body  # the first bytes: an API's error JSON names the cause
+            raise error
         body = b"" if status == 304 else response.body
         changed, new_state = next_state(state, status, response.headers, body)
         return FetchResult(
@@ -335,22 +372,22 @@ class Fetcher:
         origin = origin_of(url)
         cached = self._robots.get(origin)
         if isinstance(cached, FetchError):
-            raise FetchError("robots", str(cached), url=url)
+            raise FetchError("robots", str(cached), url=url, transient=cached.transient)
         if cached is not None:
             return cached
         try:
             policy = self._load_robots(robots_url(url))
         except FetchError as exc:
-            if exc.kind in ("connect", "network"):
+            if exc.kind in ("connect", "network", "dns", "refused"):
                 # The host is unreachable, not forbidding us: report that, and do not cache,
                 # so a later fetch in the same run tries again.
                 raise FetchError(exc.kind, f"robots.txt: {exc}", url=url, attempts=1) from exc
             # Timeout, oversized answer, redirect loop: the host stays off limits this run.
-            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url)
+            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url, transient=True)
             self._robots[origin] = unavailable
             raise unavailable from exc
         except RobotsUnavailable as exc:
-            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url)
+            unavailable = FetchError("robots", f"robots.txt unavailable ({exc})", url=url, transient=True)
             self._robots[origin] = unavailable
             raise unavailable from exc
         self._robots[origin] = policy
@@ -398,16 +435,21 @@ class Fetcher:
 
     # -- requests
 
-    def _get_with_retries(self, url: str, headers: Mapping[str, str]) -> _Response:
+    def _get_with_retries(self, url: str, headers: Mapping[str, str], *, method: str = "GET",
+                          content: bytes | None = None) -> _Response:
         slot = self._slot(url)
         attempts = self.max_retries + 1
         for attempt in range(attempts):
             self._wait_turn(slot)
+            if self.max_requests is not None and self.requests_made >= self.max_requests:
+                raise FetchError("budget", f"request budget of {self.max_requests} used up", url=url)
+            self.requests_made += 1
             try:
-                response = self._get_once(url, headers, max_bytes=self.max_body_bytes)
+                response = self._get_once(url, headers, max_bytes=self.max_body_bytes, method=method,
+                                          content=content)
             except FetchError as exc:
                 slot.next_allowed = self._clock() + slot.delay_s
-                if exc.kind not in ("timeout", "connect", "network") or attempt + 1 == attempts:
+                if exc.kind not in ("timeout", "connect", "network", "dns") or attempt + 1 == attempts:
                     exc.attempts = attempt + 1
                     raise
                 self._defer(slot, self._backoff(attempt))
@@ -445,27 +487,34 @@ class Fetcher:
         *,
         max_bytes: int,
         truncate: bool = False,
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> _Response:
-        """One GET. Reads the body only for 2xx; stops reading past ``max_bytes``."""
+        """One request. Reads the body for 2xx, and the first 4 KiB of an error (an API's error
+        JSON says why); stops reading past ``max_bytes``."""
         # httpx timeouts are per operation; a server trickling one byte per second would
         # never trip them, so the whole exchange also gets a deadline.
         deadline = time.monotonic() + self.timeout_s
         try:
-            with self._client.stream("GET", url, headers=dict(headers)) as response:
+            with self._client.stream(method, url, headers=dict(headers), content=content) as response:
                 out_headers = {k.lower(): v for k, v in response.headers.items()}
                 body = b""
                 if 200 <= response.status_code < 300:
                     body = self._read_body(response, url, max_bytes, truncate, deadline)
+                elif response.status_code >= 400:
+                    body = self._read_body(response, url, _ERROR_BODY_BYTES, True, deadline)
                 # Leaving the block early closes the connection: the rest is never downloaded.
                 return _Response(str(response.url), response.status_code, out_headers, body)
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", f"{type(exc).__name__}: {exc}", url=url) from exc
         except httpx.ConnectError as exc:
-            raise FetchError("connect", str(exc), url=url) from exc
+            raise FetchError("dns" if _is_dns_failure(exc) else "connect", str(exc), url=url) from exc
         except httpx.TransportError as exc:
             raise FetchError("network", f"{type(exc).__name__}: {exc}", url=url) from exc
         except httpx.InvalidURL as exc:
             raise FetchError("bad_url", str(exc), url=url) from exc
+        except AddressRefused as exc:
+            raise FetchError("refused", str(exc), url=url) from exc
 
     def _read_body(
         self,
@@ -493,6 +542,16 @@ class Fetcher:
             if time.monotonic() > deadline:
                 raise FetchError("timeout", f"body not complete after {self.timeout_s}s", url=url)
         return b"".join(chunks)
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    """httpx reports a name that does not resolve as a ConnectError; the cause says which."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _check_scheme(url: str) -> None:

@@ -2,14 +2,16 @@
 
 The fetcher downloads robots.txt through its own httpx client (same timeouts, same
 User-Agent) and hands the status and body here; this module only decides what that means.
-Parsing is delegated to ``urllib.robotparser`` so we do not maintain a parser of our own.
+Parsing is delegated to protego (Scrapy's maintained parser), which follows RFC 9309: ``*`` and
+``$`` wildcards, longest match wins, Allow wins a tie. ``urllib.robotparser`` does neither
+(``Disallow: /*.json$`` allowed ``/a.json``). protego is imported on first use only.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-import urllib.robotparser
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ROBOTS_MAX_BYTES",
@@ -48,33 +50,33 @@ def product_token(user_agent: str) -> str:
 class RobotsPolicy:
     """What one origin's robots.txt allows for one user-agent token."""
 
-    _parser: urllib.robotparser.RobotFileParser
+    _parser: Any  # protego.Protego, or None for a blanket answer
     reason: str = "parsed"
+    _blanket: bool | None = None  # allow_all / disallow_all without rules
 
     @classmethod
     def allow_all(cls, reason: str = "allow_all") -> RobotsPolicy:
-        parser = urllib.robotparser.RobotFileParser()
-        parser.allow_all = True
-        return cls(parser, reason)
+        return cls(None, reason, True)
 
     @classmethod
     def disallow_all(cls, reason: str = "disallow_all") -> RobotsPolicy:
-        parser = urllib.robotparser.RobotFileParser()
-        parser.disallow_all = True
-        return cls(parser, reason)
+        return cls(None, reason, False)
 
     @classmethod
     def from_text(cls, text: str) -> RobotsPolicy:
-        parser = urllib.robotparser.RobotFileParser()
-        # parse() stamps last_checked; without it can_fetch() answers False for everything.
-        parser.parse(text.splitlines())
-        return cls(parser, "parsed")
+        from protego import Protego
+
+        return cls(Protego.parse(text), "parsed")
 
     def can_fetch(self, user_agent: str, url: str) -> bool:
-        return self._parser.can_fetch(product_token(user_agent), url)
+        if self._parser is None:
+            return bool(self._blanket)
+        return bool(self._parser.can_fetch(url, product_token(user_agent)))
 
     def delay_s(self, user_agent: str) -> float | None:
         """Seconds to leave between requests, from Crawl-delay or Request-rate (larger wins)."""
+        if self._parser is None:
+            return None
         token = product_token(user_agent)
         delays: list[float] = []
         crawl_delay = self._parser.crawl_delay(token)
@@ -82,7 +84,7 @@ class RobotsPolicy:
             delays.append(float(crawl_delay))
         rate = self._parser.request_rate(token)
         if rate is not None and rate.requests > 0:
-            delays.append(rate.seconds / rate.requests)
+            delays.append(float(rate.seconds) / rate.requests)
         return max(delays) if delays else None
 
 

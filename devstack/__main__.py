@@ -1,14 +1,22 @@
-"""`make run`: the whole pipeline on this machine, no AWS account.
+"""`make run`: the whole pipeline on this machine, no AWS account, running what deploys.
 
-moto server (in process, 127.0.0.1) stands in for AWS; resources come from
-chalicelib/resources.py; `chalice local` serves the HTTP API; this runner fires the schedules
-and feeds queues and streams to the handlers with Lambda's semantics; local peers serve the
-sample sources and targets. State is saved under --data-dir (default .data/) every 15 s and on
-Ctrl-C, and loaded at start. Notifications with no credentials print to this console.
+1. package: `infra.build_template` (what `make package` runs) builds the merged SAM template and
+   deployment.zip for the dev stage into --build-dir;
+2. deploy: moto server (in process, 127.0.0.1) stands in for AWS, and devstack.deploy deploys
+   that template through CloudFormation (README "Deployed locally" lists moto's gaps);
+3. run: `chalice local` serves the HTTP API under the API function's role, and the runner
+   (devstack.runner) runs every other function of the deployed stack in its own process under
+   its own role, IAM enforced, with Lambda's event-source semantics; local peers serve the sample
+   sources and targets.
+
+State is saved under --data-dir (default .data/) at most every 15 s after a change and on Ctrl-C,
+and loaded at start.
+Notifications with no credentials print to this console.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -41,20 +49,16 @@ def wait_http(url: str, timeout_s: float) -> bool:
     return False
 
 
-def stage_env() -> dict[str, str]:
-    """The stage's environment from .chalice/config.json: `chalice local` applies it to the API,
-    and the runner applies it to itself, so every handler sees what it would see on Lambda."""
-    import json
-
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    return {**config.get("environment_variables", {}), **config["stages"][STAGE].get("environment_variables", {})}
-
-
 def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
+    """The local settings every process of the stack starts from. Function processes add their
+    deployed environment and role credentials on top (devstack.runner.function_environ)."""
+    from devstack.runner import OPERATOR_KEY
+
     return {
-        **stage_env(),
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        # The stack's own operator credentials (deploying, snapshots, the TTL reaper): never a
+        # function's (iam_local registers them as the service, not as a role).
+        "AWS_ACCESS_KEY_ID": OPERATOR_KEY,
+        "AWS_SECRET_ACCESS_KEY": OPERATOR_KEY,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": moto_url,
@@ -64,13 +68,32 @@ def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
         "NEWBOOKS_PEERS_HOSTPORT": peers_url.split("://", 1)[1],
         # The sample configuration, unless the caller names its own files.
         "NEWBOOKS_SOURCES_FILE": os.environ.get("NEWBOOKS_SOURCES_FILE", str(ROOT / "devstack" / "config" / "sources.yaml")),
+        "NEWBOOKS_TARGETS_FILE": os.environ.get("NEWBOOKS_TARGETS_FILE", str(ROOT / "devstack" / "config" / "targets.yaml")),
         "NEWBOOKS_SUBSCRIPTIONS_FILE": os.environ.get(
             "NEWBOOKS_SUBSCRIPTIONS_FILE", str(ROOT / "chalicelib" / "config" / "subscriptions.yaml")),
         # The console is for notifications: the runner logs warnings and errors only.
         "NEWBOOKS_LOG_LEVEL": os.environ.get("NEWBOOKS_LOG_LEVEL", "WARNING"),
         # sample covers are URLs on publishers' CDNs: this machine (and a test browser) stays offline
         "NEWBOOKS_COVER_IMAGES": os.environ.get("NEWBOOKS_COVER_IMAGES", "off"),
+        # Local settings that win over a function's deployed environment (the console's level).
+        "NEWBOOKS_LOCAL_OVERRIDES": json.dumps(["NEWBOOKS_LOG_LEVEL"]),
+        "NEWBOOKS_STACK_NAME": f"newbooks-{STAGE}",
     }
+
+
+def package(build_dir: Path) -> subprocess.Popen:
+    """`make package` for the dev stage: the template and zip this run deploys (started here,
+    waited for before the deploy)."""
+    return subprocess.Popen([sys.executable, "-m", "infra.build_template", "--stage", STAGE, "--out", str(build_dir)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def deploy_imports() -> None:
+    import samtranslator.translator.translator  # noqa: F401
+    from moto.backends import get_backend
+
+    for service in ("cloudformation", "iam", "lambda", "sqs", "dynamodb", "s3", "events", "cloudwatch", "sts"):
+        get_backend(service)  # type: ignore[call-overload]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,17 +102,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("NEWBOOKS_DATA_DIR", str(ROOT / ".data")))
     parser.add_argument("--rotate-s", type=float, default=120.0, help="seconds between sample weeks")
     parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
+    parser.add_argument("--build-dir", default=str(ROOT / "build" / STAGE), help="where the package step writes")
+    parser.add_argument("--no-package", action="store_true", help="deploy --build-dir as it is (already packaged)")
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
+    build_dir = Path(args.build_dir).resolve()
+    packaging = None if args.no_package else package(build_dir)
+    # Import the deploy's heavy modules while `chalice package` runs (seconds off start-up).
+    warm = threading.Thread(target=deploy_imports, daemon=True)
+    warm.start()
 
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from devstack.motoserver import LocalMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
     moto_port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto = LocalMotoServer("127.0.0.1", moto_port)
     moto.start()
     from devstack.peers import Peers
 
@@ -97,35 +127,47 @@ def main(argv: list[str] | None = None) -> int:
     env = base_env(f"http://127.0.0.1:{moto_port}", peers.url)
     os.environ.update(env)
 
-    from devstack import persist, provision
+    import boto3
+
     from chalicelib.log import get_logger
+    from devstack import deploy, persist
+    from devstack.runner import assume, function_environ
 
     log = get_logger("devstack")
-    resource_env = provision.create_all(STAGE)
-    os.environ.update(resource_env)
-    restored = persist.restore(data_dir, STAGE)
+    if packaging is not None and packaging.wait() != 0:
+        raise SystemExit(f"packaging failed: python -m infra.build_template --stage {STAGE} --out {build_dir}")
+    warm.join()
+    deployment = deploy.deploy(build_dir, STAGE, boto3.client)
+    deploy.detach_moto_invoker()
+    view = deploy.read_stack(deployment.stack_name, boto3.client)
+    tables, bucket = view.table_names(), view.bucket_names()[0]
+    restored = persist.restore(data_dir, tables, bucket)
+    print(f"deployed {build_dir / 'sam.json'} as stack {deployment.stack_name} in {deployment.seconds:.1f} s: "
+          f"{len(view.functions)} functions, {len(deployment.roles)} roles (IAM API), {len(deployment.alarms)} alarms "
+          f"(PutMetricAlarm); not deployed locally: {', '.join(deployment.skipped)}", flush=True)
     log.info("local stack ready", extra={"moto": env["AWS_ENDPOINT_URL"], "peers": peers.url, "restored": restored})
 
     stop = threading.Event()
-    api = None
-    if not args.no_api:
-        api = subprocess.Popen(
-            [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(args.port),
-             "--stage", STAGE, "--no-autoreload"],
-            cwd=ROOT,
-            env={**os.environ},
-        )
-        if not wait_http(f"http://127.0.0.1:{args.port}/healthz", 30):
-            log.error("chalice local did not come up")
     # moto starts empty each time, so stream positions of an earlier run mean nothing now.
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "checkpoints.json").unlink(missing_ok=True)
     runner = Supervisor(data_dir, since=time.time(), log=log)
     runner.start()
+    api = None
+    if not args.no_api:
+        api_function = view.functions[os.environ.get("NEWBOOKS_API_FUNCTION", "APIHandler")]
+        api = subprocess.Popen(
+            [sys.executable, "-m", "devstack.api", "local", "--host", "127.0.0.1", "--port", str(args.port),
+             "--stage", STAGE, "--no-autoreload"],
+            cwd=ROOT,
+            env=function_environ(api_function, assume(api_function, boto3.client), dict(os.environ)),
+        )
+        if not wait_http(f"http://127.0.0.1:{args.port}/healthz", 30):
+            log.error("chalice local did not come up")
 
     def save() -> None:
         try:
-            persist.dump(data_dir, STAGE)
+            persist.dump(data_dir, tables, bucket)
         except Exception as exc:  # never let a snapshot failure stop the stack
             log.error("state snapshot failed", extra={"error": repr(exc)})
 
@@ -139,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     last_save = time.monotonic()
     while not stop.wait(1.0):
         runner.keep_alive()
-        if time.monotonic() - last_save >= 15:
+        if time.monotonic() - last_save >= 15 and moto.changed.is_set():
+            moto.changed.clear()  # before the dump: a write during it marks the next one
             save()
             last_save = time.monotonic()
     print("stopping...", flush=True)
@@ -173,7 +216,10 @@ class Supervisor:
         overrides = self.data_dir / "runner.env.json"
         env = {**os.environ, "NEWBOOKS_STREAMS_SINCE": str(self.since)}
         if overrides.exists():
-            env.update({k: str(v) for k, v in json.loads(overrides.read_text()).items()})
+            extra = {k: str(v) for k, v in json.loads(overrides.read_text()).items()}
+            env.update(extra)
+            # ...and they win over the functions' deployed environment, like a redeploy would.
+            env["NEWBOOKS_LOCAL_OVERRIDES"] = json.dumps(json.loads(env.get("NEWBOOKS_LOCAL_OVERRIDES", "[]")) + list(extra))
         self.process = subprocess.Popen([sys.executable, "-m", "devstack.runner", "--data-dir", str(self.data_dir)],
                                         cwd=ROOT, env=env)
 
@@ -195,4 +241,9 @@ class Supervisor:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # State is saved and every child stopped; moto's request threads may still sit in a 20 s
+    # long poll of the runner that is gone: nothing is left worth waiting for.
+    os._exit(code)

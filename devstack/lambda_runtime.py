@@ -34,8 +34,22 @@ class FakeContext:
         return 60_000
 
 
+# Called after every invocation with (function name, the exception it raised or None), and after
+# every SQS receive with (queue URL, messages): the local alarms' metrics (devstack/alarms.py).
+invocation_observers: list[Callable[[str, BaseException | None], None]] = []
+receive_observers: list[Callable[[str, list[dict]], None]] = []
+
+
 def invoke(function_name: str, handler: Handler, event: dict) -> Any:
-    return handler(event, FakeContext(function_name, str(uuid.uuid4())))
+    try:
+        result = handler(event, FakeContext(function_name, str(uuid.uuid4())))
+    except BaseException as exc:
+        for observe in invocation_observers:
+            observe(function_name, exc)
+        raise
+    for observe in invocation_observers:
+        observe(function_name, None)
+    return result
 
 
 # --- schedules -----------------------------------------------------------------------------
@@ -105,39 +119,76 @@ class Scheduler(threading.Thread):
             result = invoke(self.rule, self.handler, event)
             log.info("schedule fired", extra={"rule": self.rule, "time": event["time"], "result": result})
         except Exception:
-            log.error("schedule failed", extra={"rule": self.rule, "trace": traceback.format_exc(limit=5)})
+            if not self.stop_event.is_set():  # a function process stopped with the runner is no failure
+                log.error("schedule failed", extra={"rule": self.rule, "trace": traceback.format_exc(limit=5)})
 
 
 # --- SQS -----------------------------------------------------------------------------------
 
 
 class QueuePoller(threading.Thread):
+    """An SQS event source mapping: long-polls the queue with the function's role (`session`,
+    as Lambda's pollers use the execution role) and invokes up to `concurrency` batches at once
+    (the mapping's ScalingConfig.MaximumConcurrency): one receiving thread, each batch in its own
+    thread, so an idle queue costs one long poll."""
+
     def __init__(self, function: str, handler: Handler, queue_url: str, batch_size: int, stop: threading.Event,
-                 visibility_backoff_s: int = 2, chaos: Any = None):
+                 visibility_backoff_s: int = 2, chaos: Any = None, session: Any = None, wait_s: int = 20,
+                 redrive: dict | None = None, concurrency: int = 1):
         super().__init__(name=f"sqs-{function}", daemon=True)
-        self.chaos = chaos
+        self.chaos, self.session, self.wait_s = chaos, session, wait_s
+        self.redrive = redrive or {}  # the queue's RedrivePolicy, as deployed (moto applies it on receive)
         self.function, self.handler, self.queue_url = function, handler, queue_url
         self.batch_size, self.stop_event, self.backoff = min(batch_size, 10), stop, visibility_backoff_s
+        self.slots = threading.BoundedSemaphore(max(1, concurrency))
 
     def run(self) -> None:
         import boto3
 
-        sqs = boto3.client("sqs")
+        sqs = (self.session or boto3).client("sqs")
         arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         while not self.stop_event.is_set():
+            if not self.slots.acquire(timeout=1):
+                continue
             try:
-                self.poll_once(sqs, arn)
+                messages = self.receive(sqs)
             except Exception:
+                self.slots.release()
                 log.error("sqs poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
                 self.stop_event.wait(2)
+                continue
+            if not messages:
+                self.slots.release()
+                continue
+            threading.Thread(target=self._handle_and_release, args=(sqs, arn, messages), daemon=True,
+                             name=f"sqs-{self.function}-batch").start()
 
-    def poll_once(self, sqs: Any, arn: str) -> int:
-        messages = sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1,
+    def _handle_and_release(self, sqs: Any, arn: str, messages: list[dict]) -> None:
+        try:
+            self.handle(sqs, arn, messages)
+        except Exception:
+            log.error("sqs batch handling failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
+        finally:
+            self.slots.release()
+
+    def receive(self, sqs: Any) -> list[dict]:
+        return sqs.receive_message(
+            # Long polling: moto wakes the call when a message arrives, so an idle queue costs one
+            # request per `wait_s` instead of one per second.
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=self.wait_s,
             AttributeNames=["All"], MessageAttributeNames=["All"],
         ).get("Messages", [])
+
+    def poll_once(self, sqs: Any, arn: str) -> int:
+        """Receive one batch and handle it in this thread (tests)."""
+        messages = self.receive(sqs)
+        return self.handle(sqs, arn, messages) if messages else 0
+
+    def handle(self, sqs: Any, arn: str, messages: list[dict]) -> int:
         if not messages:
             return 0
+        for observe in receive_observers:
+            observe(self.queue_url, messages)
         event = {"Records": [sqs_record(m, arn) for m in messages]}
         if self.chaos and self.chaos.chance("duplicate_rate"):
             # At-least-once: the same messages reach another invocation too (result discarded).
@@ -151,11 +202,17 @@ class QueuePoller(threading.Thread):
             response = invoke(self.function, self.handler, event) or {}
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         except Exception:
+            if self.stop_event.is_set():
+                return 0  # stopping: the messages come back after their visibility timeout
             log.error("batch failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
             failed = {m["MessageId"] for m in messages}
         for message in messages:
             if message["MessageId"] in failed:
                 receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+                if receives >= int(self.redrive.get("maxReceiveCount", 0) or 10**9):
+                    log.warning("message exhausted its receives: next receive moves it to the DLQ",
+                                extra={"function": self.function, "message_id": message["MessageId"],
+                                       "dlq": self.redrive.get("deadLetterTargetArn")})
                 sqs.change_message_visibility(
                     QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=min(self.backoff * 2 ** (receives - 1), 60),
@@ -193,16 +250,20 @@ def matches(pattern: Any, value: Any) -> bool:
 
 
 class StreamPoller(threading.Thread):
-    """Reads every shard of a table's stream from LATEST and invokes the handler per batch.
+    """A DynamoDB stream event source mapping: reads every shard of the stream (with the
+    function's role, `session`) and invokes the handler per batch.
     On a partial failure the batch is retried from the first failed record (with backoff) up to
     `max_retry_attempts`, then the failed records are written to `on_failure` and skipped."""
 
-    def __init__(self, function: str, handler: Handler, table_name: str, batch_size: int, filters: list[dict],
+    def __init__(self, function: str, handler: Handler, stream_arn: str, batch_size: int, filters: list[dict],
                  max_retry_attempts: int, stop: threading.Event, on_failure: Callable[[list[dict]], None],
                  mark: Callable[[dict], dict] = lambda r: r, checkpoints: Any = None, since: float | None = None,
-                 chaos: Any = None):
+                 chaos: Any = None, session: Any = None, interval_s: float = 0.25, idle_interval_s: float = 2.0):
         super().__init__(name=f"stream-{function}", daemon=True)
-        self.function, self.handler, self.table_name = function, handler, table_name
+        self.function, self.handler, self.stream_arn = function, handler, stream_arn
+        # Poll often while records flow, back off to `idle_interval_s` while the stream is quiet
+        # (Lambda polls each shard 4 times a second; a quiet local stack should cost ~nothing).
+        self.session, self.interval_s, self.idle_interval_s = session, interval_s, idle_interval_s
         self.batch_size, self.filters, self.max_retry_attempts = batch_size, filters, max_retry_attempts
         self.stop_event, self.on_failure, self.mark = stop, on_failure, mark
         # Like an event source mapping, resume after the last completed batch (checkpoints);
@@ -215,8 +276,8 @@ class StreamPoller(threading.Thread):
     def run(self) -> None:
         import boto3
 
-        streams = boto3.client("dynamodbstreams")
-        arn = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        streams = (self.session or boto3).client("dynamodbstreams")
+        arn = self.stream_arn
         iterators: dict[str, str] = {}
         shard_of: dict[str, str] = {}
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -231,12 +292,15 @@ class StreamPoller(threading.Thread):
             )["ShardIterator"]
         self.ready.set()
         pending: list[dict] = []
+        wait_s = self.interval_s
         while not self.stop_event.is_set():
+            seen = 0
             try:
                 skipped: dict[str, dict] = {}
                 for shard_id, iterator in list(iterators.items()):
                     page = streams.get_records(ShardIterator=iterator, Limit=1000)
                     iterators[shard_id] = page.get("NextShardIterator") or iterator
+                    seen += len(page.get("Records", []))
                     for record in page.get("Records", []):
                         record = self.mark(record)
                         record["eventSourceARN"] = arn
@@ -250,6 +314,8 @@ class StreamPoller(threading.Thread):
                 while pending and not self.stop_event.is_set():
                     batch, pending = pending[: self.batch_size], pending[self.batch_size :]
                     self.deliver(batch)
+                    if self.stop_event.is_set():
+                        break  # maybe cut short: no checkpoint, the batch comes again (at least once)
                     last = {shard_of.pop(r["dynamodb"]["SequenceNumber"], ""): r for r in batch}
                     for shard_id, record in last.items():
                         self._checkpoint(arn, shard_id, record)
@@ -258,7 +324,8 @@ class StreamPoller(threading.Thread):
                         self._checkpoint(arn, shard_id, record)
             except Exception:
                 log.error("stream poll failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
-            self.stop_event.wait(0.5)
+            wait_s = self.interval_s if seen else min(wait_s * 2, self.idle_interval_s)
+            self.stop_event.wait(wait_s)
 
     def _checkpoint(self, arn: str, shard_id: str, record: dict) -> None:
         if self.checkpoints and shard_id:
@@ -273,6 +340,8 @@ class StreamPoller(threading.Thread):
                 response = invoke(self.function, self.handler, {"Records": batch}) or {}
                 failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
             except Exception:
+                if self.stop_event.is_set():
+                    return  # stopping: not checkpointed, so the batch comes again next start
                 log.error("stream batch failed", extra={"function": self.function, "trace": traceback.format_exc(limit=5)})
                 failed = [r["dynamodb"]["SequenceNumber"] for r in batch]
             if not failed:
@@ -300,8 +369,9 @@ class StreamPoller(threading.Thread):
                 pass
 
 
-def stream_failure_sink(queue_url: str) -> Callable[[list[dict]], None]:
-    """Lambda's OnFailure destination for streams: the records' metadata to an SQS queue."""
+def stream_failure_sink(queue_url: str, session: Any = None) -> Callable[[list[dict]], None]:
+    """Lambda's OnFailure destination for streams: the records' metadata to an SQS queue, sent
+    with the function's role (`session`) as Lambda does."""
 
     def sink(records: list[dict]) -> None:
         import boto3
@@ -315,7 +385,7 @@ def stream_failure_sink(queue_url: str) -> Callable[[list[dict]], None]:
                 "streamArn": records[0].get("eventSourceARN"),
             },
         }
-        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
+        (session or boto3).client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
         log.error("stream records exhausted retries", extra=body["DDBStreamBatchInfo"])
 
     return sink

@@ -1,7 +1,14 @@
-"""The dev runner: Lambda's event sources for app.py, in a child process of the local stack
-(`python -m devstack` starts and supervises it). It can be killed at any moment (SIGKILL) like
-a Lambda host: AWS state lives in the parent's moto server, stream positions in the data dir's
-checkpoints, and in-flight queue messages come back after their visibility timeout.
+"""The dev runner: Lambda's event sources for the DEPLOYED stack, in a child process of the local
+stack (`python -m devstack` deploys build/<stage>/ into moto, then starts and supervises this).
+
+Everything it runs comes from the stack as deployed (devstack.deploy.read_stack): the functions
+(handler, environment, role, timeout), the EventBridge schedules and their targets, the event
+source mappings (batch size, filters, bisect, retries, OnFailure destination) and the queues'
+redrive policies. Each function runs in its own process under its own role's credentials
+(devstack.worker, IAM enforced by devstack.iam_local); the pollers here use the same role, as
+Lambda's do. It can be killed at any moment (SIGKILL) like a Lambda host: AWS state lives in the
+parent's moto server, stream positions in the data dir's checkpoints, and in-flight queue
+messages come back after their visibility timeout.
 
     python -m devstack.runner --data-dir .data     (environment prepared by the parent)
 """
@@ -12,59 +19,123 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
+from typing import Any
+
+# Set by the parent for the runner's own operations (reading the stack, the TTL reaper standing
+# in for DynamoDB); never given to a function.
+OPERATOR_KEY = "local"
+
+
+def function_environ(function: Any, credentials: dict[str, str], local: dict[str, str]) -> dict[str, str]:
+    """A function's process environment: the local settings (peers, config files, the caller's
+    overrides), the function's environment as deployed, then its role's credentials."""
+    scrubbed = {k: v for k, v in local.items() if not k.startswith("AWS_") or k in ("AWS_ENDPOINT_URL", "AWS_REGION",
+                                                                                   "AWS_DEFAULT_REGION")}
+    overrides = {k: local[k] for k in json.loads(local.get("NEWBOOKS_LOCAL_OVERRIDES", "[]")) if k in local}
+    return {**scrubbed, **function.environment, **overrides, **credentials,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name, "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout_s)}
+
+
+def assume(function: Any, clients: Any) -> dict[str, str]:
+    """sts:AssumeRole of the function's role; the credentials plus the role's policies (read from
+    IAM) as environment variables for the function's process (iam_local.identity_from_env)."""
+    from devstack.deploy import role_policies
+
+    got = clients("sts").assume_role(RoleArn=function.role_arn, RoleSessionName=function.name[:64],
+                                     DurationSeconds=43200)["Credentials"]
+    policies = [json.dumps(p) for p in role_policies(clients("iam"), function.role_arn)]
+    return {
+        "AWS_ACCESS_KEY_ID": got["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": got["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": got["SessionToken"],
+        "NEWBOOKS_LOCAL_IAM": json.dumps({"function": function.name, "role_arn": function.role_arn,
+                                          "account": function.role_arn.split(":")[4], "policies": policies}),
+    }
+
+
+def session_for(credentials: dict[str, str]) -> Any:
+    """A boto3 session signing with a function's credentials (its pollers')."""
+    import boto3
+
+    return boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                                 aws_session_token=credentials["AWS_SESSION_TOKEN"],
+                                 region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
 def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> list[threading.Thread]:
-    """Schedules, queue pollers, stream pollers and the TTL reaper, wired from app.py and the
-    resource declarations."""
-    import app as app_module
+    """Function processes, schedules, queue pollers, stream pollers and the TTL reaper, wired
+    from the deployed stack."""
+    from multiprocessing import forkserver
 
-    from chalicelib import resources as r
+    import boto3
+
+    from devstack import deploy, iam_local
     from devstack import lambda_runtime as rt
     from devstack.chaos import Chaos
     from devstack.checkpoints import Checkpoints
+    from devstack.worker import Worker, context
+
+    ctx = context()
+    forkserver.ensure_running()  # before any thread; it imports app.py while we read the stack
+    iam_local.register(os.environ["AWS_ACCESS_KEY_ID"], iam_local.SERVICE)
+    iam_local.install()
+    view = deploy.read_stack(os.environ["NEWBOOKS_STACK_NAME"], boto3.client)
+    api = os.environ.get("NEWBOOKS_API_FUNCTION", "APIHandler")
+    credentials = {}
+    workers: dict[str, Worker] = {}
+    for logical_id, function in view.functions.items():
+        if logical_id == api:
+            continue  # `chalice local` serves it (devstack.__main__)
+        credentials[logical_id] = assume(function, boto3.client)
+        iam_local.register(credentials[logical_id]["AWS_ACCESS_KEY_ID"],  # its pollers sign with these
+                           iam_local.Identity.from_json(credentials[logical_id]["NEWBOOKS_LOCAL_IAM"]))
+        workers[logical_id] = Worker(function, function_environ(function, credentials[logical_id], dict(os.environ)),
+                                     data_dir, ctx).start()
 
     chaos = Chaos.from_env(data_dir)
-    if chaos:
-        chaos.install()
     checkpoints = Checkpoints(data_dir / "checkpoints.json")
     threads: list[threading.Thread] = []
-    ttl_tables = {os.environ[t.env]: t.ttl_attribute for t in r.TABLES if t.ttl_attribute}
+    ttl_tables = {}
+    ddb = boto3.client("dynamodb")
+    for table in view.table_names():
+        ttl = ddb.describe_time_to_live(TableName=table).get("TimeToLiveDescription", {})
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):
+            ttl_tables[table] = ttl["AttributeName"]
     reaper = rt.TtlReaper(ttl_tables, stop)
     threads.append(reaper)
-    failure_sink = rt.stream_failure_sink(os.environ[r.STREAM_FAILURES_QUEUE.env])
-    for mapping in r.MAPPINGS:
-        handler = getattr(app_module, mapping.function)
-        source = r.by_logical_id(mapping.source)
-        if isinstance(source, r.Queue):
-            threads.append(rt.QueuePoller(mapping.function, handler, os.environ[source.env], mapping.batch_size, stop,
-                                          chaos=chaos))
+    for mapping in view.mappings:
+        function = view.functions[mapping.function]
+        session = session_for(credentials[mapping.function])
+        if mapping.source_arn.startswith("arn:aws:sqs:"):
+            queue = view.queue_by_arn(mapping.source_arn)
+            threads.append(rt.QueuePoller(function.name, workers[mapping.function], queue.url, mapping.batch_size, stop,
+                                          chaos=chaos, session=session, redrive=queue.redrive,
+                                          concurrency=mapping.max_concurrency))
         else:
-            filters = [json.loads(p) for p in mapping.filter_patterns]
-            threads.append(rt.StreamPoller(mapping.function, handler, os.environ[source.env], mapping.batch_size,
-                                           filters, mapping.max_retry_attempts, stop, failure_sink, reaper.mark,
-                                           checkpoints=checkpoints, since=since, chaos=chaos))
+            sink = rt.stream_failure_sink(view.queue_by_arn(mapping.on_failure_arn).url, session) \
+                if mapping.on_failure_arn else (lambda records: None)
+            filters = [json.loads(p) for p in mapping.filters]
+            threads.append(rt.StreamPoller(function.name, workers[mapping.function], mapping.source_arn,
+                                           mapping.batch_size, filters, mapping.max_retry_attempts or 0, stop, sink,
+                                           reaper.mark, checkpoints=checkpoints, since=since, chaos=chaos,
+                                           session=session))
     for thread in threads:
         thread.start()
     for thread in threads:  # be listening before the first schedule writes anything
         if isinstance(thread, rt.StreamPoller):
             thread.ready.wait(10)
-    for source in app_module.app.event_sources:
-        expression = getattr(source, "schedule_expression", None)
-        if expression:
-            handler = getattr(app_module, source.handler_string.split(".", 1)[1])
-            scheduler = rt.Scheduler(source.name, str(expression), handler, stop, chaos=chaos)
-            scheduler.start()
-            threads.append(scheduler)
+    from devstack.alarms import start_alarms  # infra/alarms.py evaluated locally, printed on the console
+
+    prefix = f"newbooks-{os.environ.get('NEWBOOKS_STAGE', 'dev')}-"
+    threads.append(start_alarms(stop, queue_urls={q.url.rsplit("/", 1)[1].removeprefix(prefix): q.url
+                                                  for q in view.queues.values()}))
+    for schedule in view.schedules:
+        scheduler = rt.Scheduler(schedule.rule, schedule.expression, workers[schedule.function], stop, chaos=chaos)
+        scheduler.start()
+        threads.append(scheduler)
     return threads
-
-
-def _exit_with_parent(parent: int, stop: threading.Event) -> None:
-    """The stack's moto server lives in the parent: without it there is nothing to run against."""
-    while not stop.wait(1.0):
-        if os.getppid() != parent:
-            stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,12 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    parent = os.getppid()
     threads = start_runner(stop, data_dir, since)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(), stop), daemon=True).start()
     (data_dir / "runner.pid").write_text(str(os.getpid()))
-    stop.wait()
+    # The stack's moto server lives in the parent: without it there is nothing to run against.
+    while not stop.wait(2.0):
+        if os.getppid() != parent:
+            stop.set()
+    deadline = time.monotonic() + 1  # pollers may sit in a 20 s long poll: do not wait for them
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     return 0
 
 

@@ -1,5 +1,5 @@
 """Build the deploy artifacts: `chalice package` with a merge template rendered from
-chalicelib/resources.py (the same declarations the local stack provisions from).
+chalicelib/resources.py. The local stack deploys these same artifacts (devstack.deploy).
 
     python -m infra.build_template --stage prod --out build
 
@@ -31,17 +31,43 @@ STRIP_FROM_ZIP = ("yaml/_yaml.cpython",)
 
 
 def function_names(stage: str) -> list[str]:
+    """The stage's functions (none for a stage .chalice/config.json does not define, such as the
+    test suite's: its data resources still render)."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    return list(config["stages"][stage]["lambda_functions"].keys())
+    return list(config["stages"].get(stage, {}).get("lambda_functions", {}).keys())
 
 
 def logical_function_id(name: str) -> str:
     return "APIHandler" if name == "api_handler" else to_cfn_resource_name(name)
 
 
-def table_resource(table: r.Table, stage: str) -> dict[str, Any]:
-    from devstack.provision import table_definition
+def table_definition(table: r.Table, name: str) -> dict[str, Any]:
+    """A table's CreateTable-shaped properties (keys, attributes, indexes, stream)."""
+    keys = [{"AttributeName": table.pk, "KeyType": "HASH"}]
+    if table.sk:
+        keys.append({"AttributeName": table.sk, "KeyType": "RANGE"})
+    definition: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": keys,
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in table.attribute_names()],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.indexes:
+        definition["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.pk, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.sk, "KeyType": "RANGE"}] if index.sk else []),
+                "Projection": {"ProjectionType": index.projection},
+            }
+            for index in table.indexes
+        ]
+    if table.stream:
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
+    return definition
 
+
+def table_resource(table: r.Table, stage: str) -> dict[str, Any]:
     props = table_definition(table, r.physical_name(stage, table.short))
     if "StreamSpecification" in props:  # CloudFormation takes only the view type
         props["StreamSpecification"] = {"StreamViewType": table.stream}
@@ -79,32 +105,13 @@ def queue_resources(queue: r.Queue, stage: str) -> dict[str, Any]:
             "Properties": {
                 "QueueName": r.physical_name(stage, queue.short),
                 "VisibilityTimeout": queue.visibility_timeout_s,
+                **({"MessageRetentionPeriod": queue.retention_s} if queue.retention_s else {}),
                 "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {
                     "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
                     "maxReceiveCount": queue.max_receive_count,
                 },
             },
-        },
-    }
-
-
-def dlq_alarm(queue: r.Queue, stage: str) -> dict[str, Any]:
-    """Every DLQ is visible: an alarm as soon as one message sits in it."""
-    return {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmName": f"{r.physical_name(stage, queue.dlq_short)}-not-empty",
-            "AlarmDescription": f"Messages in the {queue.short} dead-letter queue: inspect with GET /dlq, then redrive",
-            "Namespace": "AWS/SQS",
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{queue.logical_id}Dlq", "QueueName"]}}],
-            "Statistic": "Maximum",
-            "Period": 300,
-            "EvaluationPeriods": 1,
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "notBreaching",
         },
     }
 
@@ -152,6 +159,8 @@ def mapping_resource(mapping: r.Mapping) -> dict[str, Any]:
         )
     else:
         props["EventSourceArn"] = {"Fn::GetAtt": [source.logical_id, "Arn"]}
+        if mapping.max_concurrency:
+            props["ScalingConfig"] = {"MaximumConcurrency": mapping.max_concurrency}
     if mapping.filter_patterns:
         props["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in mapping.filter_patterns]}
     return {"Type": "AWS::Lambda::EventSourceMapping", "Properties": props}
@@ -163,19 +172,97 @@ def merge_template(stage: str) -> dict[str, Any]:
         res[table.logical_id] = table_resource(table, stage)
     for queue in r.QUEUES:
         res.update(queue_resources(queue, stage))
-        if queue.has_dlq:
-            res[f"{queue.logical_id}DlqAlarm"] = dlq_alarm(queue, stage)
+    res.update(ops_resources(stage))
     res[r.DATA_BUCKET.logical_id] = bucket_resource(stage)
     for mapping in r.MAPPINGS:
         res[f"{logical_function_id(mapping.function)}{mapping.source}Mapping"] = mapping_resource(mapping)
+    env = function_environment()
+    for name in function_names(stage):
+        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
+    return {"Resources": res}
+
+
+def function_environment() -> dict[str, Any]:
+    """The resource names every function reads (environment variable -> Ref)."""
     env: dict[str, Any] = {r.DATA_BUCKET.env: {"Ref": r.DATA_BUCKET.logical_id}}
+    for table in r.TABLES:
+        env[table.env] = {"Ref": table.logical_id}
     for queue in r.QUEUES:
         env[queue.env] = {"Ref": queue.logical_id}
         if queue.has_dlq:
             env[queue.env.replace("_QUEUE_URL", "_DLQ_URL")] = {"Ref": f"{queue.logical_id}Dlq"}
-    for name in function_names(stage):
-        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
-    return {"Resources": res}
+    return env
+
+
+# --- alarms and the ops topic (definitions: infra/alarms.py; who hears them: infra/ops.yaml) ----
+
+OPS_TOPIC = "OpsTopic"
+
+
+def ops_config(stage: str, path: Path = ROOT / "infra" / "ops.yaml") -> dict[str, Any]:
+    import yaml
+
+    raw = (yaml.safe_load(path.read_text()) or {}).get(stage) or {}
+    emails = raw.get("email") or []
+    if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
+        raise ValueError(f"{path}: {stage}.email must be a list of addresses")
+    return {"email": emails, "notifier": bool(raw.get("notifier", True))}
+
+
+def alarm_resource(alarm: Any, stage: str) -> dict[str, Any]:
+    if alarm.subject_kind == "queue":
+        dimension = {"Name": "QueueName", "Value": {"Fn::GetAtt": [alarm.subject_ref, "QueueName"]}}
+    else:
+        dimension = {"Name": "FunctionName", "Value": {"Ref": alarm.subject_ref}}
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": alarm.name(stage),
+            "AlarmDescription": alarm.description,
+            "Namespace": alarm.namespace,
+            "MetricName": alarm.metric,
+            "Dimensions": [dimension],
+            "Statistic": alarm.statistic,
+            "Period": alarm.period_s,
+            "EvaluationPeriods": alarm.evaluation_periods,
+            "Threshold": alarm.threshold,
+            "ComparisonOperator": alarm.comparison,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": OPS_TOPIC}],
+            "OKActions": [{"Ref": OPS_TOPIC}],
+        },
+    }
+
+
+def ops_resources(stage: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ops topic, its subscriptions (email from infra/ops.yaml; our notifier through the
+    ops-alarms queue) and every alarm with the topic as its action, for ALARM and OK."""
+    from infra.alarms import alarm_definitions
+
+    config = config or ops_config(stage)
+    res: dict[str, Any] = {
+        OPS_TOPIC: {"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": r.physical_name(stage, "ops"), "DisplayName": f"newbooks {stage} ops"}},
+    }
+    for position, address in enumerate(config["email"]):
+        res[f"OpsEmailSubscription{position}"] = {"Type": "AWS::SNS::Subscription", "Properties": {
+            "TopicArn": {"Ref": OPS_TOPIC}, "Protocol": "email", "Endpoint": address}}
+    queue = r.OPS_ALARMS_QUEUE.logical_id
+    if config["notifier"]:
+        res["OpsNotifierSubscription"] = {"Type": "AWS::SNS::Subscription", "Properties": {
+            "TopicArn": {"Ref": OPS_TOPIC}, "Protocol": "sqs", "Endpoint": {"Fn::GetAtt": [queue, "Arn"]},
+            "RawMessageDelivery": True}}
+        # SNS may send to the queue only for this topic (SNS Developer Guide, "Subscribing an
+        # Amazon SQS queue to an Amazon SNS topic", read 2026-12-03).
+        res["OpsAlarmsQueuePolicy"] = {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": queue}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+                "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+                "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": OPS_TOPIC}}}}]}}}
+    for alarm in alarm_definitions(stage):
+        res[alarm.logical_id] = alarm_resource(alarm, stage)
+    return res
 
 
 def strip_zip(path: Path) -> None:

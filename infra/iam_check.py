@@ -27,9 +27,10 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("chalicelib",)  # application code followed from app.py (crawlers/ never touches AWS)
@@ -245,7 +246,7 @@ class Reach:
         self.project_attrs = _project_attribute_names(index)
 
     # entry
-    def run(self, entries: list[tuple[ast.AST, Module]]) -> "Reach":
+    def run(self, entries: list[tuple[ast.AST, Module]]) -> Reach:
         for node, mod in entries:
             self._load(mod.name)
             self._enqueue(node, mod, {}, None)
@@ -588,14 +589,19 @@ def entry_points(index: Index) -> dict[str, list[tuple[ast.AST, Module]]]:
 
 
 def lambda_functions(config_path: Path = ROOT / ".chalice" / "config.json") -> dict[str, dict[str, Any]]:
-    """Function name -> settings, for every stage (the same policy file in every stage)."""
-    config = json.loads(config_path.read_text())
+    """Function name -> settings over every stage (`policy_files`: each stage's file)."""
     out: dict[str, dict[str, Any]] = {}
-    for stage in config.get("stages", {}).values():
-        for name, settings in (stage.get("lambda_functions") or {}).items():
+    for stage, functions in stage_functions(config_path).items():
+        for name, settings in functions.items():
             out.setdefault(name, {}).setdefault("policy_files", set()).add(settings.get("iam_policy_file"))
             out[name].setdefault("memory_mb", settings.get("lambda_memory_size", 128))
     return out
+
+
+def stage_functions(config_path: Path = ROOT / ".chalice" / "config.json") -> dict[str, dict[str, dict[str, Any]]]:
+    """Stage -> function name -> its settings in `.chalice/config.json`."""
+    config = json.loads(config_path.read_text())
+    return {stage: dict(body.get("lambda_functions") or {}) for stage, body in config.get("stages", {}).items()}
 
 
 def policy_findings(policy: dict[str, Any]) -> tuple[set[str], list[str]]:
@@ -651,6 +657,7 @@ class Result:
     unused: set[str]
     problems: list[str]
     calls: list[Call]
+    stage: str = ""
 
     @property
     def ok(self) -> bool:
@@ -664,49 +671,94 @@ def analyse(root: Path = ROOT) -> dict[str, Reach]:
     return {name: Reach(index, operations).run(nodes) for name, nodes in entries.items()}
 
 
-def check(root: Path = ROOT) -> list[Result]:
-    functions = lambda_functions(root / ".chalice" / "config.json")
+def check(root: Path = ROOT, *, resources: bool = True) -> list[Result]:
+    """One Result per (stage, function). `resources`: also check every policy resource against
+    the names the deploy template gives that stage (infra.resource_names), and refuse patterns
+    that reach another stage's resources."""
+    by_stage = stage_functions(root / ".chalice" / "config.json")
     reaches = analyse(root)
     kinds = mapping_kinds()
+    names = None
+    if resources:
+        from infra.resource_names import stage_names
+
+        names = {stage: stage_names(stage, root) for stage in by_stage}
     results = []
-    for name, settings in sorted(functions.items()):
-        problems: list[str] = []
-        files = settings["policy_files"]
-        if len(files) != 1 or None in files:
-            problems.append(f"policy files differ between stages or are missing: {sorted(map(str, files))}")
-        policy_file = sorted(map(str, files))[0]
-        policy_path = root / ".chalice" / policy_file
-        policy_actions, policy_problems = policy_findings(json.loads(policy_path.read_text()))
-        problems += policy_problems
-        reach = reaches.get(name)
-        if reach is None:
-            problems.append("no handler in app.py")
-            code = set()
-            calls: list[Call] = []
-        else:
-            code, calls = reach.actions, reach.calls
-        required = set(LOGS)
-        permitted = set(LOGS)
-        kind = kinds.get(name)
-        if kind == "sqs":
-            required |= SQS_MAPPING_REQUIRED
-            permitted |= SQS_MAPPING_REQUIRED | SQS_MAPPING_OPTIONAL
-        elif kind == "stream":
-            required |= STREAM_MAPPING_REQUIRED
-            permitted |= STREAM_MAPPING_REQUIRED
-        for action, companions in OPTIONAL_COMPANIONS.items():
-            if action in code:
-                permitted |= companions
-        missing = (code | required) - policy_actions
-        unused = policy_actions - code - permitted
-        results.append(Result(name, policy_file, code, policy_actions, missing, unused, problems, calls))
+    for stage, functions in by_stage.items():
+        for name, settings in sorted(functions.items()):
+            problems: list[str] = []
+            policy_file = settings.get("iam_policy_file")
+            if not policy_file:
+                problems.append("no iam_policy_file")
+                results.append(Result(name, "", set(), set(), set(), set(), problems, [], stage))
+                continue
+            if len(by_stage) > 1 and Path(policy_file).parent.name != stage:
+                problems.append(f"stage {stage!r} uses {policy_file}, not a file of its own (policies/{stage}/...)")
+            policy = json.loads((root / ".chalice" / policy_file).read_text())
+            policy_actions, policy_problems = policy_findings(policy)
+            problems += policy_problems
+            if names is not None:
+                others = [n for s, n in names.items() if s != stage]
+                problems += resource_findings(policy, names[stage], others)
+            reach = reaches.get(name)
+            if reach is None:
+                problems.append("no handler in app.py")
+                code = set()
+                calls: list[Call] = []
+            else:
+                code, calls = reach.actions, reach.calls
+            required = set(LOGS)
+            permitted = set(LOGS)
+            kind = kinds.get(name)
+            if kind == "sqs":
+                required |= SQS_MAPPING_REQUIRED
+                permitted |= SQS_MAPPING_REQUIRED | SQS_MAPPING_OPTIONAL
+            elif kind == "stream":
+                required |= STREAM_MAPPING_REQUIRED
+                permitted |= STREAM_MAPPING_REQUIRED
+            for action, companions in OPTIONAL_COMPANIONS.items():
+                if action in code:
+                    permitted |= companions
+            missing = (code | required) - policy_actions
+            unused = policy_actions - code - permitted
+            results.append(Result(name, policy_file, code, policy_actions, missing, unused, problems, calls, stage))
     return results
+
+
+def resource_findings(policy: dict[str, Any], own: Any, others: list[Any]) -> list[str]:
+    """Every Allow resource must name something the stage's template creates (`own`, a
+    resource_names.StageNames), in the service of the statement's actions, and nothing of
+    another stage (`others`)."""
+    problems: list[str] = []
+    for position, statement in enumerate(policy.get("Statement", [])):
+        if statement.get("Effect") != "Allow":
+            continue
+        where = f"Statement[{position}]"
+        actions = statement.get("Action", [])
+        services = {a.split(":", 1)[0] for a in ([actions] if isinstance(actions, str) else actions)}
+        resources = statement.get("Resource", [])
+        for resource in [resources] if isinstance(resources, str) else resources:
+            if not resource.startswith("arn:aws:") or resource == "*":
+                continue  # policy_findings reports these
+            service = resource.split(":", 3)[2]
+            if services and service not in services:
+                problems.append(f"{where}: resource {resource!r} is a {service} ARN, actions are {sorted(services)}")
+            if not own.matches(resource):
+                problems.append(f"{where}: resource {resource!r} names nothing in the {own.stage!r} template "
+                                f"({own.hint(service)})")
+            for other in others:
+                hit = other.matches(resource)
+                if hit:
+                    problems.append(f"{where}: resource {resource!r} also reaches stage {other.stage!r} "
+                                    f"({hit}): cross-stage wildcard")
+    return problems
 
 
 def report(results: list[Result]) -> str:
     lines = []
     for r in results:
-        lines.append(f"{'ok  ' if r.ok else 'FAIL'} {r.function} ({r.policy_file}): code calls {sorted(r.code_actions)}")
+        lines.append(f"{'ok  ' if r.ok else 'FAIL'} {r.stage + ' ' if r.stage else ''}{r.function} ({r.policy_file}): "
+                     f"code calls {sorted(r.code_actions)}")
         for action in sorted(r.missing):
             where = sorted({f"{c.module}:{c.line} .{c.method}()" for c in r.calls if action in c.actions})
             lines.append(f"     missing {action}  <- {', '.join(where) or 'Lambda runtime'}")

@@ -27,17 +27,27 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every DNS query of the uptime checker goes to a sink on 127.0.0.1 (tests/dns_sink.py),
+    never to the machine's name server; a test that needs its own DNS peer sets its own."""
+    from tests.dns_sink import DnsSink
+
+    config._dns_sink = DnsSink()  # type: ignore[attr-defined]
+    os.environ["NEWBOOKS_DNS_SERVERS"] = config._dns_sink.address  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def aws(monkeypatch):
-    """In-process moto with all resources from chalicelib.resources; yields the env mapping."""
+    """In-process moto with the template's data resources (devstack.deploy.deploy_resources);
+    yields the env mapping."""
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     with mock_aws():
         monkeypatch.setenv("NEWBOOKS_STAGE", "test")
-        env = create_all("test")
+        env = deploy_resources("test")
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         bootstrap.reset()

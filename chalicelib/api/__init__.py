@@ -10,13 +10,14 @@ services come from chalicelib.bootstrap.
     GET  /sources                                  -     1 Query (paged)
     GET  /status                                   -     1 Query + 1 BatchGetItem per 100 targets
                                                          + 1 Query per shard + 1 Query per target
-    GET  /status/{target}                          -     1 Query + 1 GetItem + 2 Query
+    GET  /status/{target}                          -     1 Query + 1 GetItem + 3 Query (ticks, hourly rollups, daily summaries)
     GET  /targets                                  yes   1 Query
-    POST /targets, DELETE /targets/{name}          yes   1 PutItem / 1 DeleteItem
+    POST /targets, DELETE /targets/{name}          yes   1 PutItem / 2 DeleteItem + 1 UpdateItem (state forgotten)
     POST /subscriptions                            yes   1 PutItem
     GET  /subscriptions/{destination}              yes   1 Query (paged)
     DELETE /subscriptions/{destination}/{kind}/{match}  yes  1 DeleteItem (idempotent: 204)
     GET  /dlq, POST /dlq/{channel}/redrive         yes   0 (SQS only)
+    GET|POST /ping/{token}[/{action}]              token 1 Query (runtime targets) + 1 GetItem + 1 UpdateItem
 
 Errors: problem JSON with `param` naming the query/path parameter, body field or header at
 fault (400, 401, 404, 409, 415, 503), `Cache-Control: no-store`. Reads: ETag (weak for /status,

@@ -11,7 +11,8 @@ apart from "the client sent a wrong key" (401, with `WWW-Authenticate: Bearer`).
 from __future__ import annotations
 
 import hmac
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chalicelib.api.errors import NotConfigured, Unauthorized
 

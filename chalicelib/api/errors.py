@@ -7,7 +7,8 @@ This module is imported when app.py loads, so it imports nothing heavy at module
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class ApiError(Exception):

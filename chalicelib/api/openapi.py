@@ -12,11 +12,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from chalicelib.notify.dlq import DLQ_NAMES
 from chalicelib.queries import MAX_LIMIT
 
 VERSION = "1.0.0"
-STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP"]
+STATES = ["DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP", "PENDING"]
 CHANNELS = ["slack", "x", "webhook", "console"]
+DLQ = list(DLQ_NAMES)  # the notification channels plus crawl, slack-jobs, stream-failures
 KINDS = ["series", "keyword", "publisher", "source", "target", "ops"]
 
 
@@ -77,10 +79,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "ReleasePage": {
         "type": "object",
-        "required": ["releases", "next_cursor"],
+        "required": ["releases", "next_cursor", "partial"],
         "properties": {
             "releases": {"type": "array", "items": _ref("Release"), "maxItems": MAX_LIMIT},
             "next_cursor": _nullable("string", description="pass as `cursor` for the next page; null on the last page"),
+            "partial": _nullable("string", description="why this page holds fewer than `limit` rows while "
+                                 "`next_cursor` is not null (the read budget ran out); null otherwise"),
         },
     },
     "Source": {
@@ -90,10 +94,12 @@ SCHEMAS: dict[str, Any] = {
             "name": _STR,
             "kind": _nullable("string"),
             "enabled": {"type": "boolean"},
-            "status": {"type": "string", "description": "ok, degraded, failing, never crawled, ..."},
+            "status": {"type": "string", "description": "ok, degraded, dead, never crawled"},
             "items": {"type": "integer", "minimum": 0},
             "last_crawl": _nullable("string"),
             "reason": _nullable("string"),
+            "degraded_since": _nullable("string"),
+            "retry_at": _nullable("string"),
         },
     },
     "SourceList": {
@@ -109,6 +115,11 @@ SCHEMAS: dict[str, Any] = {
             "uptime_24h": _nullable("number", minimum=0, maximum=1),
         },
     },
+    "PingResult": {
+        "type": "object", "required": ["ok", "target", "signal", "at"],
+        "properties": {"ok": {"type": "boolean"}, "target": _STR, "signal": {"enum": ["success", "start", "fail"]},
+                       "at": _STR, "run_time_ms": {"type": "integer"}},
+    },
     "StatusSummary": {
         "type": "object",
         "required": ["targets", "generated_at"],
@@ -122,8 +133,8 @@ SCHEMAS: dict[str, Any] = {
             "name": _STR, "group": _STR, "url": _STR, "state": {"enum": STATES},
             "since": _nullable(["string", "integer"]),
             "uptime": {
-                "type": "object", "required": ["1h", "24h", "7d", "30d"],
-                "properties": {w: _nullable("number", minimum=0, maximum=1) for w in ("1h", "24h", "7d", "30d")},
+                "type": "object", "required": ["1h", "24h", "7d", "30d", "90d"],
+                "properties": {w: _nullable("number", minimum=0, maximum=1) for w in ("1h", "24h", "7d", "30d", "90d")},
             },
             "latency_ms": {
                 "type": "object", "required": ["1h", "24h", "7d", "30d"],
@@ -145,22 +156,36 @@ SCHEMAS: dict[str, Any] = {
     },
     "TargetConfig": {
         "type": "object",
-        "description": "A Gatus-style endpoint (keys kebab- or snake_case), see chalicelib/uptime/targets.py.",
-        "required": ["name", "url"],
+        "description": "A Gatus-style endpoint, see chalicelib/uptime/targets.py: a url, or a heartbeat block "
+                       "(period or cron + timezone, grace; a token is generated and returned once). Keys may also "
+                       "be kebab-case (failure-threshold); the API validates request bodies against this schema "
+                       "(chalicelib.api.validate.check_schema).",
+        "required": ["name"],
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
-            "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host"},
+            "url": {"type": "string", "maxLength": 2048, "description": "http(s)://, tcp://host:port or dns://host (required unless heartbeat)"},
+            "dns": {"type": "object", "description": "query-name, query-type (the dns:// url names the server)"},
+            "heartbeat": {"type": "object", "description": "period | cron + timezone, grace (healthchecks.io style)"},
             "group": {"type": "string", "maxLength": 200},
             "method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
             "headers": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 2048}},
+            "body": {"type": "string", "maxLength": 2048},
             "interval": {"type": ["string", "integer"], "description": "e.g. 1m, 5m; whole minutes"},
             "timeout": {"type": ["string", "number"], "description": "e.g. 10s"},
             "conditions": {"type": "array", "items": {"type": "string", "maxLength": 2048}},
             "alerts": {"type": "array", "items": {"enum": CHANNELS}},
             "failure_threshold": {"type": "integer", "minimum": 1, "maximum": 20},
             "success_threshold": {"type": "integer", "minimum": 1, "maximum": 20},
+            "reminder_interval": {"type": ["string", "integer"], "description": "e.g. 1h; 0 or off for none"},
+            "maintenance": {"type": "array", "items": {
+                "type": "object", "description": "start HH:MM, duration, every (days), timezone",
+                "properties": {"every": {"type": ["string", "array"], "items": {"type": "string"}}},
+                "additionalProperties": {"type": "string"}}},
+            "degraded_response_time": {"type": ["string", "number"], "description": "e.g. 800ms"},
+            "max_body_bytes": {"type": "integer"},
+            "enabled": {"type": "boolean"},
         },
-        "additionalProperties": True,
+        "additionalProperties": False,
     },
     "Target": {
         "type": "object",
@@ -180,13 +205,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "SubscriptionRequest": {
         "type": "object",
-        "required": ["destination", "kind", "match"],
+        "description": "`match` is required except for kind `ops` (which follows everything: '*').",
+        "required": ["destination", "kind"],
         "additionalProperties": False,
         "properties": {
             "destination": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": _DESTINATION,
                             "description": "slack:<channel>, x:<handle>, webhook:<url> or console:<name>"},
             "kind": {"enum": KINDS},
-            "match": {"type": "string", "minLength": 1, "maxLength": 200, "description": "series, keyword, publisher, source or target; '*' for ops"},
+            "match": {"type": "string", "minLength": 1, "maxLength": 200,
+                      "description": "series, keyword, publisher, source or target; '*' for ops"},
             "digest": {"enum": ["off", "daily", "weekly"]},
             "quiet_hours": {"type": "string", "maxLength": 64, "description": "HH:MM-HH:MM"},
             "tz": {"type": "string", "maxLength": 64, "description": "IANA name or +09:00"},
@@ -210,7 +237,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["channel", "message_id", "reason", "destination", "event_id", "event_type", "failed_at",
                      "receive_count", "body"],
         "properties": {
-            "channel": {"enum": CHANNELS}, "message_id": _STR, "reason": _STR,
+            "channel": {"enum": DLQ}, "message_id": _STR, "reason": _STR,
             "destination": _nullable("string"), "event_id": _nullable("string"), "event_type": _nullable("string"),
             "failed_at": _nullable("integer"), "receive_count": {"type": "integer", "minimum": 0},
             "body": {"description": "the queued message (JSON when it parses)"},
@@ -226,7 +253,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "RedriveResult": {
         "type": "object", "required": ["channel", "redriven"],
-        "properties": {"channel": {"enum": CHANNELS}, "redriven": {"type": "integer", "minimum": 0}},
+        "properties": {"channel": {"enum": DLQ}, "redriven": {"type": "integer", "minimum": 0}},
     },
 }
 
@@ -258,8 +285,9 @@ _ERROR_TEXT = {
     415: "The body is not application/json",
     503: "No API key is configured for this stage: protected routes fail closed",
 }
-_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{32}"$'}}
-_SECURITY = [{"ApiKey": []}, {"Bearer": []}]
+_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                  "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{32}"$'}}
+_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
 
 def _protected(operation: dict[str, Any], *, body: bool = False) -> dict[str, Any]:
@@ -292,7 +320,7 @@ def _paths() -> dict[str, Any]:
         _query("q", _TEXT, "substring of title, series, ISBN, JAN or Diamond code (NFKC, case-insensitive)"),
         _query("series", _TEXT, "one series (normalized like subscriptions)"),
         _query("publisher", _TEXT, "substring of the publisher"),
-        _query("source", _TEXT, "exact source name"),
+        _query("source", _TEXT, "a source name from /sources (e.g. ndl-conan) or a kind (ndl)"),
         _query("category", _TEXT, "comic, collected, magazine, merchandise (comma list) or all; default: all but merchandise"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         _query("cursor", {"type": "string", "maxLength": 2048}, "next_cursor of the previous page"),
@@ -311,8 +339,10 @@ def _paths() -> dict[str, Any]:
             "operationId": "listReleases",
             "summary": "Releases: newest first seen (last 7 days) or by release date / series; cursor pagination",
             "description": "Without dates: releases first seen in the last 7 days, newest first. With from/to: by release "
-                           "date, oldest first. Stable order; each page is a bounded number of DynamoDB Queries, so a page "
-                           "may hold fewer than `limit` rows while `next_cursor` is not null.",
+                           "date, oldest first. Stable order. `source` takes a name listed by /sources or a kind (a name "
+                           "selects its kind's releases); an unknown source is a 400. A filtered page keeps reading "
+                           "until it fills or the data ends, within a bounded number of DynamoDB Queries; if that "
+                           "budget runs out first, `partial` says so and `next_cursor` continues.",
             "parameters": release_params, "responses": _read("ReleasePage", "A page of releases", 400)}},
         "/releases/{release_id}": {"get": {
             "operationId": "getRelease", "summary": "One release",
@@ -328,7 +358,8 @@ def _paths() -> dict[str, Any]:
             "responses": _read("TargetStatus", "The target's status", 404)}},
         "/targets": {
             "get": _protected({"operationId": "listTargets", "summary": "Every target (YAML and runtime-added)",
-                               "responses": {"200": {"description": "targets", "content": {"application/json": {"schema": _ref("TargetList")}}}}}),
+                               "responses": {"200": {"description": "targets",
+                                                     "content": {"application/json": {"schema": _ref("TargetList")}}}}}),
             "post": _protected({
                 "operationId": "addTarget", "summary": "Add a runtime target", "requestBody": _json_body("TargetConfig"),
                 "responses": {"201": {"description": "created", "content": {"application/json": {"schema": _ref("Target")}}},
@@ -340,10 +371,22 @@ def _paths() -> dict[str, Any]:
             "parameters": [_path("name", {"type": "string", "minLength": 1, "maxLength": 64})],
             "responses": {"204": {"description": "deleted"}, "400": _problem(_ERROR_TEXT[400]),
                           "404": _problem("No runtime target of that name (YAML targets are changed in the file)")}})},
+        "/ping/{token}": {m: {
+            "operationId": f"heartbeatPing{m.title()}", "summary": "A job's heartbeat: success (healthchecks.io style)",
+            "parameters": [_path("token", {"type": "string", "minLength": 16, "maxLength": 128})],
+            "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": _ref("PingResult")}}},
+                          "404": _problem("No heartbeat has this token")}} for m in ("get", "post")},
+        "/ping/{token}/{action}": {m: {
+            "operationId": f"heartbeatPingAction{m.title()}", "summary": "A job's heartbeat: start, fail or an exit code (0 = success)",
+            "parameters": [_path("token", {"type": "string", "minLength": 16, "maxLength": 128}),
+                           _path("action", {"type": "string", "pattern": "^(start|fail|[0-9]{1,3})$"})],
+            "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": _ref("PingResult")}}},
+                          "400": _problem("Unknown action"), "404": _problem("No heartbeat has this token")}} for m in ("get", "post")},
         "/subscriptions": {"post": _protected({
             "operationId": "follow", "summary": "Follow a series, keyword, publisher, source, target or ops alerts",
             "requestBody": _json_body("SubscriptionRequest"),
-            "responses": {"201": {"description": "created (or replaced)", "content": {"application/json": {"schema": _ref("Subscription")}}},
+            "responses": {"201": {"description": "created (or replaced)",
+                                  "content": {"application/json": {"schema": _ref("Subscription")}}},
                           "400": _problem(_ERROR_TEXT[400])}}, body=True)},
         "/subscriptions/{destination}": {"get": _protected({
             "operationId": "listSubscriptions", "summary": "One destination's subscriptions",
@@ -352,18 +395,24 @@ def _paths() -> dict[str, Any]:
                           "400": _problem(_ERROR_TEXT[400])}})},
         "/subscriptions/{destination}/{kind}/{match}": {"delete": _protected({
             "operationId": "unfollow", "summary": "Unfollow (idempotent)",
-            "parameters": [destination, _path("kind", {"enum": KINDS}), _path("match", {"type": "string", "minLength": 1, "maxLength": 200})],
+            "parameters": [destination, _path("kind", {"enum": KINDS}),
+                           _path("match", {"type": "string", "minLength": 1, "maxLength": 200})],
             "responses": {"204": {"description": "gone"}, "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq": {"get": _protected({
-            "operationId": "listDlq", "summary": "Peek at the notification dead-letter queues (nothing is deleted)",
-            "parameters": [_query("channel", {"enum": CHANNELS}), _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
+            "operationId": "listDlq", "summary": "Peek at every dead-letter queue (nothing is deleted; listed messages stay visible "
+                                  "to a redrive)",
+            "parameters": [_query("channel", {"enum": DLQ}),
+                           _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
             "responses": {"200": {"description": "messages", "content": {"application/json": {"schema": _ref("DlqListing")}}},
                           "400": _problem(_ERROR_TEXT[400])}})},
         "/dlq/{channel}/redrive": {"post": _protected({
             "operationId": "redriveDlq", "summary": "Move a channel's dead letters (all, or `message_ids`) back to its queue",
-            "parameters": [_path("channel", {"enum": CHANNELS})], "requestBody": _json_body("RedriveRequest", required=False),
+            "parameters": [_path("channel", {"enum": DLQ})], "requestBody": _json_body("RedriveRequest", required=False),
             "responses": {"200": {"description": "redriven", "content": {"application/json": {"schema": _ref("RedriveResult")}}},
-                          "400": _problem(_ERROR_TEXT[400]), "404": _problem("No dead-letter queue for that channel")}}, body=True)},
+                          "400": _problem(_ERROR_TEXT[400]),
+                          "404": _problem("No dead-letter queue of that name that can be redriven "
+                                          "(stream-failures holds Lambda OnFailure records: replay from the stream)")}},
+                                   body=True)},
     }
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, Mapping
+from functools import cache
+from typing import Any
 
 from chalicelib.api.errors import BadRequest, NotFound, UnsupportedMediaType
 
@@ -56,7 +58,7 @@ def _date(param: str, value: str) -> None:
 def release_params(query: Mapping[str, str] | None) -> dict[str, str]:
     """GET /releases query: known names only, sane lengths, real dates, a well-formed cursor.
     (chalicelib.queries checks the rest: limit range, date span, cursor position.)"""
-    params = {name: query[name] for name in (query or {})}
+    params = dict(query or {})
     for name in params:
         if name not in RELEASE_PARAMS:
             raise BadRequest(name, f"unknown parameter {name!r}; known: {', '.join(RELEASE_PARAMS)}")
@@ -138,10 +140,41 @@ def json_body(headers: Mapping[str, str] | None, raw: bytes | None, *, required:
     return body
 
 
-def _no_unknown(body: dict[str, Any], known: set[str]) -> None:
-    for name in sorted(body, key=str):
-        if name not in known:
-            raise BadRequest(name, f"unknown field {name!r}; known: {', '.join(sorted(known))}")
+@cache
+def _schema_validator(name: str) -> Callable[[Any], Any]:
+    """The OpenAPI component schema `name`, exactly as /openapi.json serves it, compiled once per
+    container by fastjsonschema (https://horejsek.github.io/python-fastjsonschema/, read
+    2026-12-03: `compile(definition)`; errors carry `path`, `rule` and `rule_definition`)."""
+    import fastjsonschema
+
+    from chalicelib.api.openapi import SCHEMAS
+
+    validator: Callable[[Any], Any] = fastjsonschema.compile(
+        {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}})
+    return validator
+
+
+def check_schema(name: str, body: dict[str, Any], *, keys: Mapping[str, str] | None = None) -> None:
+    """Validate a request body against its OpenAPI schema; BadRequest names the field at fault
+    (`keys` maps a normalized field name back to the one the client sent)."""
+    import fastjsonschema
+
+    try:
+        _schema_validator(name)(body)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        known = sorted((exc.definition or {}).get("properties") or {})
+        if len(exc.path) > 1:  # a field (or something inside it): name the top-level field
+            field = str(exc.path[1])
+            message = f"'{(keys or {}).get(field, field)}' is invalid: {exc.message.removeprefix('data.')}"
+        elif exc.rule == "required":
+            field = next(str(f) for f in exc.rule_definition if f not in body)
+            message = f"'{(keys or {}).get(field, field)}' is required"
+        elif exc.rule == "additionalProperties":
+            field = sorted(str(f) for f in body if f not in known)[0]
+            message = f"unknown field {(keys or {}).get(field, field)!r}; known: {', '.join(known)}"
+        else:
+            field, message = "body", exc.message.replace("data", "the body", 1)
+        raise BadRequest((keys or {}).get(field, field), message) from None
 
 
 def destination(value: Any, param: str = "destination") -> str:
@@ -160,19 +193,15 @@ def kind(value: Any, param: str = "kind") -> str:
 
     if value not in KINDS:
         raise BadRequest(param, f"'{param}' must be one of {', '.join(KINDS)}")
-    return value
+    return str(value)
 
 
 def subscription(body: dict[str, Any]) -> dict[str, Any]:
     """POST /subscriptions: {destination, kind, match, digest?, quiet_hours?, tz?} ->
     keyword arguments of SubscriptionService.follow."""
-    from chalicelib.notify.subscriptions import DIGEST_MODES
-
-    _no_unknown(body, {"destination", "kind", "match", "digest", "quiet_hours", "tz"})
+    check_schema("SubscriptionRequest", body)
     out = {"destination": destination(body.get("destination")), "kind": kind(body.get("kind"))}
     out["text"] = _text("match", body.get("match"), required=out["kind"] != "ops") or "*"
-    if body.get("digest") is not None and body["digest"] not in DIGEST_MODES:
-        raise BadRequest("digest", f"'digest' must be one of {', '.join(DIGEST_MODES)}")
     for name in ("digest", "quiet_hours", "tz"):
         value = _text(name, body.get(name), max_len=64)
         if value is not None:
@@ -189,35 +218,17 @@ def subscription_error_param(message: str) -> str:
     return "match"
 
 
-_TARGET_TYPES: dict[str, tuple[type, ...]] = {
-    "name": (str,), "group": (str,), "url": (str,), "method": (str,), "headers": (dict,), "body": (str,),
-    "interval": (str, int), "timeout": (str, int, float), "conditions": (list,), "alerts": (list,),
-    "failure_threshold": (int,), "success_threshold": (int,), "reminder_interval": (str, int),
-    "maintenance": (list,), "degraded_response_time": (str, int, float), "max_body_bytes": (int,), "enabled": (bool,),
-}
-
-
 def target_config(body: dict[str, Any]) -> dict[str, Any]:
-    """POST /targets: a Gatus-style endpoint mapping with JSON types checked field by field
-    (uptime's parse_target then checks the meaning and raises InvalidTarget)."""
+    """POST /targets: a Gatus-style endpoint mapping checked against the TargetConfig schema
+    (kebab-case keys as their snake_case twins); uptime's parse_target then checks the meaning
+    and raises InvalidTarget. Returned as sent."""
+    keys = {str(key).replace("-", "_"): str(key) for key in body}
+    check_schema("TargetConfig", {str(key).replace("-", "_"): value for key, value in body.items()}, keys=keys)
     for key, value in body.items():
-        field = str(key).replace("-", "_")
-        allowed = _TARGET_TYPES.get(field)
-        if allowed is None:
-            raise BadRequest(str(key), f"unknown field {key!r}; known: {', '.join(sorted(_TARGET_TYPES))}")
-        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
-            names = " or ".join({str: "string", int: "integer", float: "number", dict: "object", list: "array",
-                                 bool: "boolean"}[t] for t in allowed)
-            raise BadRequest(str(key), f"'{key}' must be a {names}")
         if isinstance(value, str):
             _text(str(key), value, max_len=2048)
-        if field == "headers" and not all(isinstance(v, str) for v in value.values()):
-            raise BadRequest(str(key), "'headers' values must be strings")
-        if field in ("conditions", "alerts") and not all(isinstance(v, str) for v in value):
-            raise BadRequest(str(key), f"'{key}' must be an array of strings")
-        if field == "maintenance":
-            _maintenance(str(key), value)
-    target_name(body.get("name") if isinstance(body.get("name"), str) else "", "name")
+    name = body.get("name")
+    target_name(name if isinstance(name, str) else "", "name")
     return body
 
 
@@ -227,20 +238,16 @@ def target_error_param(message: str) -> str:
     _, _, tail = message.partition(": ")
     for word in re.findall(r"[a-z][a-z_-]*", tail.lower())[:2]:
         field = {"condition": "conditions", "alert": "alerts"}.get(word, word.replace("-", "_"))
-        if field in _TARGET_TYPES:
-            return field
+        if field in _target_fields():
+            return str(field)
     return "body"
 
 
-def _maintenance(param: str, windows: list[Any]) -> None:
-    for window in windows:
-        if not isinstance(window, dict):
-            raise BadRequest(param, "each maintenance window must be an object")
-        for key, value in window.items():
-            if key == "every" and isinstance(value, list) and all(isinstance(v, str) for v in value):
-                continue
-            if not isinstance(value, str):
-                raise BadRequest(param, f"maintenance field {key!r} must be a string")
+def _target_fields() -> dict[str, Any]:
+    from chalicelib.api.openapi import SCHEMAS
+
+    fields: dict[str, Any] = SCHEMAS["TargetConfig"]["properties"]
+    return fields
 
 
 # --- DLQ ------------------------------------------------------------------------------------------
@@ -248,8 +255,8 @@ def _maintenance(param: str, windows: list[Any]) -> None:
 
 def dlq_channel(value: Any, configured: Mapping[str, str], *, param: str = "channel", missing: type = NotFound) -> str:
     if value not in configured or not configured.get(value):
-        raise missing(param, f"no dead-letter queue for channel {str(value)[:40]!r}; known: {', '.join(sorted(configured))}")
-    return value
+        raise missing(param, f"{str(value)[:40]!r} is not a dead-letter queue this route serves; known: {', '.join(sorted(configured))}")
+    return str(value)
 
 
 def dlq_limit(value: str | None) -> int:
@@ -261,14 +268,29 @@ def dlq_limit(value: str | None) -> int:
 
 
 def redrive_ids(body: dict[str, Any]) -> list[str] | None:
-    _no_unknown(body, {"message_ids"})
-    ids = body.get("message_ids")
-    if ids is None:
-        return None
-    if not isinstance(ids, list) or len(ids) > DLQ_MAX_LIMIT or not all(isinstance(i, str) and 0 < len(i) <= 200 for i in ids):
-        raise BadRequest("message_ids", f"'message_ids' must be an array of at most {DLQ_MAX_LIMIT} message id strings")
+    check_schema("RedriveRequest", body)
+    ids: list[str] | None = body.get("message_ids")
     return ids
 
 
 def match(value: Any) -> str:
     return _text("match", value, required=True)  # type: ignore[return-value]
+
+
+def heartbeat_ping(token: str, action: str | None) -> tuple[str, str | None]:
+    """(token, action) of `/ping/{token}[/{action}]`. A token of the wrong shape is a 404 like an
+    unknown one (no oracle), a bad action a 400; the token is never echoed in a message."""
+    from urllib.parse import unquote
+
+    from chalicelib.api import errors
+    from chalicelib.uptime.heartbeat import TOKEN, InvalidHeartbeat, signal_of
+
+    token = unquote(token or "")
+    if not TOKEN.match(token):
+        raise errors.NotFound("token", "no heartbeat has this token")
+    if action is not None:
+        try:
+            signal_of(unquote(action))
+        except InvalidHeartbeat as exc:
+            raise errors.BadRequest("action", str(exc)) from None
+    return token, (unquote(action) if action is not None else None)

@@ -175,7 +175,8 @@ class SourceStateStore:
         name = state["pk"].split("#", 1)[1]
         self._table.put_item(
             Item={"pk": "SOURCES", "sk": name, "status": item.get("status"), "items": item.get("item_count", 0),
-                  "last_crawl": item.get("last_crawl"), "reason": item.get("reason")}
+                  "last_crawl": item.get("last_crawl"), "reason": item.get("reason"),
+                  "degraded_since": item.get("degraded_since"), "retry_at": item.get("retry_at")}
         )
         return True
 

@@ -23,10 +23,12 @@ from chalicelib import events as ev
 MESSAGE_VERSION = ev.SCHEMA_VERSION
 RELEASE_DIGEST = "release.digest"
 NOTIFY_FAILED = "notify.failed"
-INTERNAL_TYPES = frozenset({RELEASE_DIGEST, NOTIFY_FAILED})
+OPS_ALARM = "ops.alarm"  # a CloudWatch alarm changed state (chalicelib/notify/ops_alarm.py)
+INTERNAL_TYPES = frozenset({RELEASE_DIGEST, NOTIFY_FAILED, OPS_ALARM})
 
-UPTIME_TYPES = frozenset({ev.TARGET_DOWN, ev.TARGET_RECOVERED, ev.TARGET_REMINDER, ev.TARGETS_GROUPED_DOWN})
-SOURCE_TYPES = frozenset({ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED})
+UPTIME_TYPES = frozenset({ev.TARGET_DOWN, ev.TARGET_RECOVERED, ev.TARGET_REMINDER, ev.TARGETS_GROUPED_DOWN,
+                          ev.TARGETS_GROUPED_REMINDER, ev.TARGETS_GROUPED_RECOVERED})
+SOURCE_TYPES = frozenset({ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED, ev.SOURCE_DEAD})
 
 CHANNEL_OF_SCHEME = {
     "slack": "slack",

@@ -109,8 +109,11 @@ _UPTIME_HEADERS = {
     ev.TARGET_RECOVERED: ("Target recovered", ":large_green_circle:", "up"),
     ev.TARGET_REMINDER: ("Target still down", ":red_circle:", "down"),
     ev.TARGETS_GROUPED_DOWN: ("Several targets down", ":red_circle:", "down"),
+    ev.TARGETS_GROUPED_REMINDER: ("Several targets still down", ":red_circle:", "down"),
+    ev.TARGETS_GROUPED_RECOVERED: ("Several targets recovered", ":large_green_circle:", "up"),
     ev.SOURCE_DEGRADED: ("Release source degraded", ":warning:", "degraded"),
     ev.SOURCE_RECOVERED: ("Release source recovered", ":white_check_mark:", "healthy"),
+    ev.SOURCE_DEAD: ("Release source dead", ":skull:", "dead"),
 }
 
 
@@ -237,12 +240,12 @@ def _slack_uptime(event: ev.Event, public_base_url: str) -> tuple[str, list[Any]
     header, emoji, state = _UPTIME_HEADERS.get(event.type, (event.type, ":information_source:", ""))
     subject = str(data.get("target") or data.get("source") or event.subject)
     state = str(data.get("state") or data.get("status") or state)
-    is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED)
+    is_source = event.type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED, ev.SOURCE_DEAD)
     page = safe_url(data.get("status_page")) or (
         status_url(public_base_url, subject) if not is_source else f"{public_base_url.rstrip('/')}/sources"
     )
     lines = f"{emoji} *{link(page, subject)}* is *{mrkdwn(state)}*"
-    if event.type == ev.TARGETS_GROUPED_DOWN and data.get("targets"):
+    if event.type in (ev.TARGETS_GROUPED_DOWN, ev.TARGETS_GROUPED_REMINDER, ev.TARGETS_GROUPED_RECOVERED) and data.get("targets"):
         lines += "\n" + mrkdwn(", ".join(str(t) for t in data["targets"]))
     fields = _fields(
         [

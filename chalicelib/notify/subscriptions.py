@@ -296,9 +296,9 @@ def event_match_pks(event_type: str, subject: str, data: dict[str, Any]) -> list
     if event_type in (ev.TARGET_DOWN, ev.TARGET_RECOVERED, ev.TARGET_REMINDER):
         target = data.get("target") or subject
         return [f"MATCH#target#{target}", "MATCH#target#*"]
-    if event_type == ev.TARGETS_GROUPED_DOWN:
+    if event_type in (ev.TARGETS_GROUPED_DOWN, ev.TARGETS_GROUPED_REMINDER, ev.TARGETS_GROUPED_RECOVERED):
         return ["MATCH#target#*", "MATCH#ops#*"]
-    if event_type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED, "notify.failed"):
+    if event_type in (ev.SOURCE_DEGRADED, ev.SOURCE_RECOVERED, ev.SOURCE_DEAD, "notify.failed", "ops.alarm"):
         return ["MATCH#ops#*"]
     return []
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from chalicelib.pages.feeds import is_web_url
-from chalicelib.pages.template import layout
+from chalicelib.pages.template import lang_attr, layout
 
 MAX_CARDS = 96  # per section; the rest is one link to the JSON API away
 
@@ -60,16 +60,18 @@ def card(release: dict[str, Any], covers: bool = True) -> str:
     cover_class = "cover"
     if covers and is_web_url(cover_url):
         cover = (f'<img loading="lazy" decoding="async" referrerpolicy="no-referrer" src="{escape(str(cover_url))}" '
-                 f'alt="{escape(title)}">')
+                 'alt="">')  # the title is the card's heading right beside it
     else:
         cover = f'<span aria-hidden="true">{escape(_initials(title))}</span>'
         cover_class = "cover placeholder"
     url = release.get("url")
-    heading = (f'<a class="card-title" href="{escape(str(url))}" rel="noopener nofollow">{escape(title)}</a>'
-               if is_web_url(url) else f'<span class="card-title">{escape(title)}</span>')
+    lang = lang_attr(title)
+    heading = (f'<h3><a class="card-title" href="{escape(str(url))}" rel="noopener nofollow"{lang}>{escape(title)}</a></h3>'
+               if is_web_url(url) else f'<h3 class="card-title"{lang}>{escape(title)}</h3>')
     details = []
     if release.get("publisher"):
-        details.append(f'<span class="muted">{escape(str(release["publisher"]))}</span>')
+        publisher = str(release["publisher"])
+        details.append(f'<span class="muted"{lang_attr(publisher)}>{escape(publisher)}</span>')
     line = [escape(str(release["release_date"]))] if release.get("release_date") else []
     if release.get("price") not in (None, ""):
         line.append(escape(f"{release.get('currency') or ''} {release['price']}".strip()))
@@ -120,7 +122,7 @@ def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], rec
     order = lambda r: (str(r.get("release_date") or ""), str(r.get("title") or ""))  # noqa: E731
     api = lambda a, b: f"/releases?from={a.isoformat()}&to={b.isoformat()}&limit=200"  # noqa: E731
     heading = "This week" if start == week_start(today) else "Week of"
-    nav = (f'<nav class="weeknav"><a href="?week={quote((start - timedelta(days=7)).isoformat())}">← previous week</a>'
+    nav = (f'<nav class="weeknav" aria-label="Weeks"><a href="?week={quote((start - timedelta(days=7)).isoformat())}">← previous week</a>'
            + ('<a href="/pages/releases">this week</a>' if start != week_start(today) else "")
            + f'<a href="?week={quote(nxt.isoformat())}">next week →</a></nav>')
     body = (

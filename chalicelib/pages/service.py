@@ -8,10 +8,15 @@ Calls per request:
                                         series, at most MAX_SERIES (by_series) + by_seen (<= 12)
   /feeds/{destination}/upcoming.ics     1 Query + 1 by_series list per followed series
   /pages/releases                       by_month for two weeks (<= 3 pages of 200) + by_seen (24)
-  /pages/status                         status_summary + BatchGet states + 1 tick Query per shard
-                                        (last 120 min) + 1 rollup Query per target (90 days of
-                                        hourly items: see the report for a daily rollup item)
-  /badges/{target}/*.svg                UptimeService.target_status (GetItem + 2 Queries)
+  /pages/status                         UptimeService.status_summary(include_history=True):
+                                        BatchGet states + 1 tick Query per shard (last 120 min)
+                                        + 1 Query per target of <= 91 daily summary items
+  /badges/{target}/*.svg                UptimeService.target_uptime (GetItem + 2 Queries)
+
+People's formats: pages and badges ignore query parameters they do not use (utm_source, fbclid,
+cache busters such as v=2) and answer a bad value in their own format, an HTML error page or an
+SVG badge that says what is wrong, with a 4xx status; never problem+json, never a 500. Feeds are
+for programs and keep the API's problem+json (app.py `_page`).
 """
 from __future__ import annotations
 
@@ -20,15 +25,17 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from urllib.parse import quote, unquote
 
-from chalicelib.pages import badges, feeds, releases_page, status_page
-from chalicelib.pages.status_page import DAYS
+from chalicelib.pages import badges, feeds, releases_page, status_page, template
 from chalicelib.notify.subscriptions import default_series_key, release_keys
 from chalicelib.queries import BadQuery
 
-HTML_TYPE = "text/html; charset=utf-8"
+HTML_TYPE = template.HTML_TYPE
+# Weeks the releases page accepts: wide enough for any catalogue, far from date's limits (the
+# page also links the weeks before and after, and years 1 and 9999 overflowed into a 500).
+FIRST_WEEK, LAST_WEEK = date(1900, 1, 1), date(2199, 12, 31)
 MAX_SERIES = 20  # followed series read per feed request
 WEEK_PAGES = 3  # pages of 200 read for the two weeks of the releases page
-UPTIME_WINDOWS = ("1h", "24h", "7d", "30d")
+UPTIME_WINDOWS = ("1h", "24h", "7d", "30d", "90d")
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,28 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _only(params: dict[str, str] | None, allowed: set[str]) -> dict[str, str]:
-    params = dict(params or {})
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise BadQuery(unknown[0], f"unknown parameter {unknown[0]!r}")
-    return params
+def _used(params: dict[str, str] | None, names: set[str]) -> dict[str, str]:
+    """The parameters a page or badge reads; anything else (tracking tags, cache busters) is
+    ignored rather than refused: people paste links they were given."""
+    return {k: v for k, v in (params or {}).items() if k in names}
+
+
+def html_error(status: int, title: str, detail: str, back: str = "/pages/status") -> Page:
+    return Page(template.error_page(status, title, detail, back=back), HTML_TYPE, status=status, max_age=60)
+
+
+def _week(value: str | None, today: date) -> date:
+    """The `week` parameter (any day of the week, YYYY-MM-DD) or today; BadQuery when unusable."""
+    if not value:
+        return today
+    try:
+        chosen = date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery("week", f"'week' must be a date as YYYY-MM-DD, got {value[:40]!r}") from None
+    if not FIRST_WEEK <= chosen <= LAST_WEEK:
+        raise BadQuery("week", f"'week' must be between {FIRST_WEEK.isoformat()} and {LAST_WEEK.isoformat()}, "
+                               f"got {value!r}")
+    return chosen
 
 
 class PagesService:
@@ -115,13 +138,12 @@ class PagesService:
 
     # --- pages -------------------------------------------------------------------------------
     def releases_html(self, params: dict[str, str] | None = None) -> Page:
-        params = _only(params, {"week", "category"})
-        asked = {"category": params["category"]} if params.get("category") else {}  # merchandise on request
+        asked = {k: v for k, v in _used(params, {"category"}).items() if v}  # merchandise on request
         today = self.clock().date()
         try:
-            chosen = date.fromisoformat(params["week"]) if params.get("week") else today
-        except ValueError:
-            raise BadQuery("week", f"'week' must be YYYY-MM-DD, got {params['week']!r}") from None
+            chosen = _week(_used(params, {"week"}).get("week"), today)
+        except BadQuery as exc:
+            return html_error(400, "Bad week", str(exc), back="/pages/releases")
         start = releases_page.week_start(chosen)
         middle, end = start + timedelta(days=7), start + timedelta(days=13)
         rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200", **asked}, WEEK_PAGES)
@@ -147,42 +169,35 @@ class PagesService:
         return Page(status_page.render(self.status_rows(now), now), HTML_TYPE, max_age=60)
 
     def status_rows(self, now: datetime) -> list[dict[str, Any]]:
-        svc = self.uptime
-        summary = svc.status_summary()["targets"]
-        targets = svc.targets()
-        states = svc.store.get_states([t.name for t in targets]) if targets else {}
-        live: dict[str, list[tuple[str, list[Any]]]] = {}
-        start = (now - timedelta(minutes=120)).strftime("%Y-%m-%dT%H:%M")
-        end = now.strftime("%Y-%m-%dT%H:%M")
-        for shard, members in enumerate(svc.shards(targets)):
-            if not members:
-                continue
-            for minute, rows in svc.store.ticks(shard, start, end):
-                for name, row in rows.items():
-                    live.setdefault(name, []).append((minute, row))
-        first_hour = (now.date() - timedelta(days=DAYS - 1)).isoformat() + "T00"
+        """One status_summary read: the uptime figures (rollup.uptime_figures, the same as /status,
+        badges and Slack) and each target's daily summary items + live ticks for the bars."""
         out = []
-        for entry in summary:
-            name = entry["name"]
-            days = status_page.daily_bars(svc.store.rollups(name, first_hour), live.get(name, []), now.date())
-            out.append({**entry, "days": days, "incidents": list((states.get(name) or {}).get("incidents") or [])})
+        for entry in self.uptime.status_summary(include_history=True)["targets"]:
+            hours = status_page.hours_from_day_items(entry.pop("_days"))
+            days = status_page.daily_bars(hours, entry.pop("_live"), now.date())
+            out.append({**entry, "days": days})
         return out
 
     # --- badges ------------------------------------------------------------------------------
     def status_badge(self, target: str) -> Page:
-        found = self.uptime.target_status(target)
+        found = self.uptime.target_uptime(target)
         if found is None:
             return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
         return Page(badges.status_badge(target, found["state"]), badges.SVG_TYPE, max_age=60)
 
     def uptime_badge(self, target: str, params: dict[str, str] | None = None) -> Page:
-        window = _only(params, {"window"}).get("window") or "30d"
+        window = _used(params, {"window"}).get("window") or "30d"
         if window not in UPTIME_WINDOWS:
-            raise BadQuery("window", f"'window' must be one of {', '.join(UPTIME_WINDOWS)}")
-        found = self.uptime.target_status(target)
+            return Page(badges.error_badge(f"{target} uptime", f"window: {'|'.join(UPTIME_WINDOWS)}"), badges.SVG_TYPE,
+                        status=400, max_age=60)
+        found = self.uptime.target_uptime(target)
         if found is None:
             return Page(badges.not_found_badge(target), badges.SVG_TYPE, status=404, max_age=60)
         return Page(badges.uptime_badge(target, found["uptime"].get(window), window), badges.SVG_TYPE, max_age=300)
+
+    @staticmethod
+    def favicon() -> Page:
+        return Page(template.FAVICON, template.FAVICON_TYPE, max_age=86400)
 
 
 def _follows_from(settings: Any) -> Callable[[str], list[Any]]:

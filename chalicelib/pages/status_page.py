@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any, Iterable, Iterator
 
-from chalicelib.pages.template import layout
+from chalicelib.pages.template import lang_attr, layout
 from chalicelib.uptime.rollup import Rollup
 
 DAYS = 90
@@ -134,11 +134,36 @@ def _bars(days: list[Day]) -> str:
     spans = []
     for d in days:
         ratio = d.uptime
-        label = f"{d.day.isoformat()}: " + (percent(ratio) if ratio is not None else
-                                            ("maintenance" if d.maintenance else "no data"))
         attr = f' data-uptime="{ratio:.4f}"' if ratio is not None else ""
-        spans.append(f'<span class="bar {d.css}" data-day="{d.day.isoformat()}"{attr} title="{escape(label)}"></span>')
+        spans.append(f'<span class="bar {d.css}" data-day="{d.day.isoformat()}"{attr} title="{escape(_day_text(d))}"></span>')
     return "".join(spans)
+
+
+def _day_text(d: Day) -> str:
+    ratio = d.uptime
+    return f"{d.day.isoformat()}: " + (percent(ratio) if ratio is not None else
+                                       ("maintenance" if d.maintenance else "no data"))
+
+
+def bars_summary(days: list[Day]) -> str:
+    """The bars' text alternative in one sentence: the whole window's uptime and how many days
+    were at or above the "up" threshold, below it, or without data."""
+    good = sum(1 for d in days if d.css == "up")
+    bad = sum(1 for d in days if d.uptime is not None and d.css != "up")
+    empty = len(days) - good - bad
+    return (f"Daily uptime, {len(days)} days: {percent(overall(days))} overall; {good} days at or above "
+            f"{BAR_CLASSES[0][0] * 100:g}%, {bad} below, {empty} without data")
+
+
+def _bad_days(days: list[Day]) -> str:
+    """The days below the "up" threshold, worst first, as a list under a disclosure."""
+    bad = sorted((d for d in days if d.uptime is not None and d.css != "up"), key=lambda d: (d.uptime, d.day))
+    if not bad:
+        return f'<p class="muted bad-days">No day below {BAR_CLASSES[0][0] * 100:g}%.</p>'
+    items = "".join(f'<li data-day="{d.day.isoformat()}">{escape(_day_text(d))}</li>' for d in bad)
+    noun = "day" if len(bad) == 1 else "days"
+    return (f'<details class="bad-days"><summary>{len(bad)} {noun} below {BAR_CLASSES[0][0] * 100:g}%</summary>'
+            f"<ul>{items}</ul></details>")
 
 
 def render_row(row: dict[str, Any]) -> str:
@@ -151,21 +176,60 @@ def render_row(row: dict[str, Any]) -> str:
     metrics = [
         f'<span class="latency">Latency <b>{escape(f"{int(latency)} ms") if latency is not None else "–"}</b></span>',
         f'<span class="uptime-24h">24 h <b>{percent(row.get("uptime_24h"))}</b></span>',
-        f'<span class="uptime-90d">90 days <b>{percent(overall(days))}</b></span>',
+        f'<span class="uptime-90d">90 days <b>{percent((row.get("uptime") or {}).get("90d", overall(days)))}</b></span>',
     ]
     if checked:
         metrics.append(f'<span class="muted">checked {escape(str(checked).replace("T", " "))} UTC</span>')
-    group = f' <span class="muted">{escape(str(row["group"]))}</span>' if row.get("group") else ""
+    group = str(row.get("group") or "")
+    group_html = f' <span class="muted"{lang_attr(group)}>{escape(group)}</span>' if group else ""
     first = days[0].day.isoformat() if days else ""
+    heading_id = f"name-{escape(name)}"
     return (
-        f'<section class="target" id="target-{escape(name)}" data-target="{escape(name)}" data-state="{escape(state)}">'
-        f'<div class="target-head"><div><span class="target-name">{escape(name)}</span>{group}</div>'
-        f'<span class="pill state state-{escape(state_css)}">{escape(state)}</span></div>'
+        f'<section class="target" id="target-{escape(name)}" aria-labelledby="{heading_id}" '
+        f'data-target="{escape(name)}" data-state="{escape(state)}">'
+        f'<div class="target-head"><h2 id="{heading_id}"><span class="target-name"{lang_attr(name)}>{escape(name)}</span>'
+        f'{group_html}</h2><span class="pill state state-{escape(state_css)}">{escape(state)}</span></div>'
         f'<div class="metrics">{"".join(metrics)}</div>'
-        f'<div class="bars" role="img" aria-label="daily uptime, {len(days)} days">{_bars(days)}</div>'
-        f'<div class="bar-scale"><span>{escape(first)}</span><span>today</span></div>'
+        f'<div class="bars" role="img" aria-label="{escape(bars_summary(days))}">{_bars(days)}</div>'
+        f'<div class="bar-scale" aria-hidden="true"><span>{escape(first)}</span><span>today</span></div>'
+        f"{_bad_days(days)}"
         f"{_incidents(list(row.get('incidents') or []))}</section>"
     )
+
+
+# Opt-in refresh: no reload, so focus and reading position stay; only the targets and headline
+# are replaced (fetched from this page's own URL), and a polite live region says when.
+REFRESH_SCRIPT = """<script>
+(() => {
+  const box = document.getElementById("refresh-control"), said = document.getElementById("refreshed");
+  const KEY = "newbooks-status-refresh", PERIOD = 60000;
+  let timer = null;
+  async function refresh() {
+    try {
+      const answer = await fetch(location.pathname, {headers: {Accept: "text/html"}, cache: "no-cache"});
+      if (!answer.ok) { said.textContent = "Refresh failed (HTTP " + answer.status + ")."; return; }
+      const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+      for (const id of ["headline", "summary", "targets", "updated"]) {
+        const now = document.getElementById(id), next = fresh.getElementById(id);
+        if (now && next && now.innerHTML !== next.innerHTML) {
+          const open = [...now.querySelectorAll("details[open]")].map(d => d.closest("section")?.id);
+          now.innerHTML = next.innerHTML;
+          open.forEach(s => { const d = s && document.getElementById(s)?.querySelector("details"); if (d) d.open = true; });
+        }
+      }
+      said.textContent = "Updated " + new Date().toLocaleTimeString() + ".";
+    } catch (e) { said.textContent = "Refresh failed: offline?"; }
+  }
+  function set(on) {
+    clearInterval(timer); timer = on ? setInterval(refresh, PERIOD) : null;
+    try { localStorage.setItem(KEY, on ? "1" : ""); } catch (e) {}
+  }
+  box.hidden = false;
+  box.querySelector("input").checked = (() => { try { return localStorage.getItem(KEY) === "1"; } catch (e) { return false; } })();
+  set(box.querySelector("input").checked);
+  box.querySelector("input").addEventListener("change", e => { set(e.target.checked); if (e.target.checked) refresh(); });
+})();
+</script>"""
 
 
 def render(rows: list[dict[str, Any]], generated_at: datetime) -> str:
@@ -183,13 +247,17 @@ def render(rows: list[dict[str, Any]], generated_at: datetime) -> str:
     pills = "".join(
         f'<span class="pill state-{s}">{counts[s]} {s.lower()}</span>' for s in STATE_ORDER if counts.get(s)
     )
-    legend = "".join(f'<span><i class="bar {css}"></i>{escape(text)}</span>' for css, text in LEGEND)
+    legend = "".join(f'<span><span class="swatch"><i class="bar {css}"></i></span>{escape(text)}</span>'
+                     for css, text in LEGEND)
     body = (
         f'<h1 id="headline">{escape(headline)}</h1>'
-        f'<div class="summary">{pills}</div>'
+        f'<div class="summary" id="summary">{pills}</div>'
+        '<p class="refresh" id="refresh-control" hidden><label><input type="checkbox"> Refresh every minute</label> '
+        '<span id="refreshed" class="muted" role="status"></span></p>'
         f'<div class="legend">{legend}</div>'
-        + "".join(render_row(r) for r in rows)
-        + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
+        '<div id="targets">' + "".join(render_row(r) for r in rows) + "</div>"
+        + f'<p class="muted" id="updated">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
         '<a href="/status">JSON</a></p>'
     )
-    return layout("Status · newbooks", body, current="/pages/status", refresh_s=60)
+    return layout("Status · newbooks", body, current="/pages/status",
+                  scripts=REFRESH_SCRIPT)

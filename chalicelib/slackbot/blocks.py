@@ -186,20 +186,26 @@ def _chunks(lines: list[str], limit: int = MAX_SECTION_CHARS) -> list[str]:
 # --- uptime ----------------------------------------------------------------------------------------
 
 
-def status_reply(summary: dict[str, Any], status_page_url: str | None = None) -> dict[str, Any]:
+def status_reply(summary: dict[str, Any], status_page_url: str | None = None,
+                 sources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     targets = sorted(summary.get("targets") or [], key=lambda t: (_STATE_ORDER.get(str(t.get("state")), 9),
                                                                   str(t.get("name"))))
     counts: dict[str, int] = {}
     for t in targets:
         counts[str(t.get("state"))] = counts.get(str(t.get("state")), 0) + 1
     blocks: list[Any] = [_header("Uptime status")]
+    failing = _failing_sources(sources or [])
     if not targets:
         blocks.append(_section("No monitoring targets are configured."))
+        if failing:
+            blocks.append(_section(failing))
         return _reply("Uptime status: no targets", blocks)
     order = sorted(counts, key=lambda s: _STATE_ORDER.get(s, 9))
     summary_line = " · ".join(f"{_STATE_EMOJI.get(s, ':white_circle:')} {counts[s]} {mrkdwn(s.lower())}" for s in order)
     generated = mrkdwn(summary.get("generated_at") or "")
     blocks.append(_context(summary_line + (f" · as of {generated}" if generated else "")))
+    if failing:
+        blocks.append(_section(failing))
     down = [t for t in targets if t.get("state") != "UP"]
     up = [t for t in targets if t.get("state") == "UP"]
     for group in (down, up):
@@ -211,6 +217,18 @@ def status_reply(summary: dict[str, Any], status_page_url: str | None = None) ->
         blocks.append(_context(f"Details: {link(status_page_url, 'status page')}"))
     fallback = "Uptime status: " + ", ".join(f"{counts[s]} {s.lower()}" for s in order)
     return _reply(fallback, blocks)
+
+
+def _failing_sources(sources: list[dict[str, Any]]) -> str:
+    """Release sources that are degraded or dead (healthy ones are not news), dead first."""
+    bad = sorted((s for s in sources if s.get("status") in ("degraded", "dead")),
+                 key=lambda s: (s.get("status") != "dead", str(s.get("name"))))
+    if not bad:
+        return ""
+    lines = [f"{':skull:' if s['status'] == 'dead' else ':warning:'} source *{mrkdwn(s.get('name'))}* "
+             f"{mrkdwn(s['status'])} since {mrkdwn(s.get('degraded_since') or s.get('last_crawl') or '?')}"
+             f" · {mrkdwn(str(s.get('reason') or '')[:120])}" for s in bad]
+    return _chunks(lines)[0]
 
 
 def _target_line(target: dict[str, Any]) -> str:

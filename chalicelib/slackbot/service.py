@@ -123,6 +123,7 @@ class SlackCommands:
         tz: tzinfo = timezone.utc,
         public_base_url: str = "http://127.0.0.1:8000",
         allow_private_urls: bool = False,
+        sources: Callable[[], Any] | None = None,
     ) -> None:
         self.verifier = verifier
         self.subscriptions = subscriptions
@@ -135,6 +136,7 @@ class SlackCommands:
         self.tz = tz
         self.public_base_url = public_base_url.rstrip("/")
         self.allow_private_urls = allow_private_urls
+        self.sources = sources  # the crawl service: release sources' health in `status`
 
     # --- the HTTP request ------------------------------------------------------------------------
 
@@ -255,8 +257,19 @@ class SlackCommands:
         if command.name == c.SEARCH:
             return self._search(command.arg, today)
         if command.name == c.STATUS:
-            return b.status_reply(self.uptime().status_summary(), f"{self.public_base_url}/status")
+            health = self._source_health()
+            return b.status_reply(self.uptime().status_summary(), f"{self.public_base_url}/status", sources=health)
         return b.help_reply(command)
+
+    def _source_health(self) -> list[dict[str, Any]] | None:
+        """Release sources' health for `status`; the uptime answer stands even if this part fails."""
+        if not self.sources:
+            return None
+        try:
+            return self.sources().source_health()
+        except Exception:
+            log.exception("source health unavailable for status")
+            return None
 
     def _followed(self, channel_id: str, start: str, end: str) -> dict[str, Any]:
         from chalicelib.queries import BadQuery
@@ -347,6 +360,11 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
 
         return build_uptime(settings)
 
+    def sources() -> Any:
+        from chalicelib.crawl.service import build as build_crawl
+
+        return build_crawl(settings)
+
     def ledger() -> Any:
         from chalicelib.notify.ledger import Ledger
 
@@ -367,4 +385,5 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackComm
         tz=zone(getattr(settings, "slack_tz", None) or "UTC"),
         public_base_url=settings.public_base_url,
         allow_private_urls=bool(settings.allow_private_targets),
+        sources=_lazy(sources),
     )

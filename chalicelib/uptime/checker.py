@@ -20,7 +20,8 @@ TLS still verifies the certificate for the host name and sends SNI (`server_host
 certificate's notAfter comes from the TLS object (`getpeercert()`). No proxies; redirects are
 not followed (a 3xx is the status the conditions see).
 
-Error classes: dns, connect, tls, timeout, status, condition, policy (refused address).
+Error classes: dns, connect, tls, timeout, status, condition, policy (refused address), error
+(anything else the target made us raise: its type and message, never the tick's failure).
 """
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
 from chalicelib.uptime import conditions as cond
+from chalicelib.uptime import regexcap
 from chalicelib.uptime.http1 import ProtocolFailure, ResponseParser, request_bytes
-from chalicelib.uptime.ssrf import AddressPolicy, is_localhost_name, parse_literal
+from chalicelib.uptime.resolver import DnsResolver, ResolveError, parse_servers
+from chalicelib.uptime.ssrf import AddressPolicy, category, is_localhost_name, parse_literal
 from chalicelib.uptime.targets import Target
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -48,7 +51,7 @@ class CheckResult:
     ok: bool
     latency_ms: int
     status: int | None = None
-    error: str | None = None  # dns|connect|tls|timeout|status|condition|policy
+    error: str | None = None  # dns|connect|tls|timeout|status|condition|policy|error
     condition: str | None = None  # the failing condition, rendered with its value
     detail: str | None = None
     tls_expiry: str | None = None  # ISO date-time of the peer certificate's notAfter
@@ -61,9 +64,10 @@ class CheckResult:
         return {k: v for k, v in asdict(self).items() if v not in (None, False) or k in ("ok",)}
 
 
-async def default_resolver(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+def default_resolver(servers: str = "") -> DnsResolver:
+    """The non-blocking bounded resolver (resolver.py) on `servers` ("ip[:port], ...", the
+    NEWBOOKS_DNS_SERVERS setting) or, when empty, the system's /etc/resolv.conf."""
+    return DnsResolver(parse_servers(servers) if servers.strip() else None)
 
 
 class DNSFailure(Exception):
@@ -88,13 +92,13 @@ class Checker:
         self,
         policy: AddressPolicy,
         *,
-        resolver: Resolver = default_resolver,
+        resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
         max_concurrency: int = 1000,
         user_agent: str = "newbooks-uptime/1.0",
     ):
         self.policy = policy
-        self.resolver = resolver
+        self.resolver = resolver if resolver is not None else default_resolver()
         self._ssl_context = ssl_context
         self.max_concurrency = max_concurrency
         self.user_agent = user_agent
@@ -105,24 +109,37 @@ class Checker:
             self._ssl_context = default_ssl_context()
         return self._ssl_context
 
-    def run(self, targets: Iterable[Target]) -> list[CheckResult]:
-        """Check all targets concurrently from synchronous code (the Lambda handler)."""
-        return asyncio.run(self.check_all(list(targets)))
+    def run(self, targets: Iterable[Target], extra: dict[str, dict[str, Any]] | None = None) -> list[CheckResult]:
+        """Check all targets concurrently from synchronous code (the Lambda handler). `extra`:
+        per target name, values looked up before the tick (`_domain_expiry` for
+        [DOMAIN_EXPIRATION], see service._domain_expirations)."""
+        return asyncio.run(self.check_all(list(targets), extra))
 
-    async def check_all(self, targets: list[Target]) -> list[CheckResult]:
+    async def check_all(self, targets: list[Target], extra: dict[str, dict[str, Any]] | None = None) -> list[CheckResult]:
         """All targets at once (at most `max_concurrency` in flight); results in target order."""
         if not targets:
             return []
+        prepare = getattr(self.resolver, "prepare", None)
+        if prepare is not None and any(parse_literal(t.host) is None and not is_localhost_name(t.host) for t in targets):
+            prepare()
         resolutions: dict[str, Any] = {}
+        extra = extra or {}
         if len(targets) <= self.max_concurrency:
-            return list(await asyncio.gather(*(self.check(t, resolutions) for t in targets)))
-        semaphore = asyncio.Semaphore(max(1, self.max_concurrency))
+            outcomes = await asyncio.gather(*(self.check(t, resolutions, extra.get(t.name)) for t in targets),
+                                            return_exceptions=True)
+        else:
+            semaphore = asyncio.Semaphore(max(1, self.max_concurrency))
 
-        async def one(target: Target) -> CheckResult:
-            async with semaphore:
-                return await self.check(target, resolutions)
+            async def one(target: Target) -> CheckResult:
+                async with semaphore:
+                    return await self.check(target, resolutions, extra.get(target.name))
 
-        return list(await asyncio.gather(*(one(t) for t in targets)))
+            outcomes = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
+        # `check` turns every exception into a result; a BaseException that still got out (or a
+        # bug) is that target's error, and the other targets keep their verdicts
+        return [o if isinstance(o, CheckResult) else
+                CheckResult(name=t.name, ok=False, latency_ms=0, error="error", detail=f"error: {type(o).__name__}: {o}"[:300])
+                for t, o in zip(targets, outcomes)]
 
     async def _vetted_address(self, host: str, port: int, resolutions: dict[str, Any]) -> str:
         """The address to connect to for `host`, vetted by the policy; memoized per batch (the
@@ -148,25 +165,42 @@ class Checker:
             task = resolutions.get(host)
             if task is None:
                 task = resolutions[host] = asyncio.ensure_future(self.resolver(host, port))
+                # its waiters may all have timed out: mark the outcome as seen (no "never retrieved")
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
             try:
                 addresses = await asyncio.shield(task)
-            except (OSError, UnicodeError) as exc:
+            except (OSError, UnicodeError, ValueError) as exc:
                 raise DNSFailure(f"cannot resolve {host}: {exc}") from None
             if not addresses:
                 raise DNSFailure(f"{host} has no addresses")
         for address in addresses:  # every answer must pass: no mixing a public and a private one
             reason = self.policy.refusal(address)
             if reason:
-                raise Refused(f"{host}: {reason}")
+                if literal is not None:
+                    raise Refused(f"{host}: {reason}")
+                # a name's answer is not shown (public status must not reveal private addresses)
+                kind = category(parse_literal(address)) if parse_literal(address) is not None else "unreadable"
+                raise Refused(f"{host} resolves to a {kind} address (refused by the address policy)")
         return addresses[0]
 
-    async def check(self, target: Target, resolutions: dict | None = None) -> CheckResult:
+    async def check(self, target: Target, resolutions: dict | None = None, extra: dict | None = None) -> CheckResult:
+        """One target, start to verdict, under ONE deadline (`target.timeout_s`) that covers DNS,
+        connect, TLS, the whole exchange and the conditions (regex searches get what is left).
+        Whatever goes wrong becomes this target's result: an exception nobody foresaw is
+        `error` with its type and message, never an escape that would cost the whole tick."""
         resolutions = {} if resolutions is None else resolutions
         started = time.perf_counter()
         ctx: dict[str, Any] = {}
+        expiry = (extra or {}).get("_domain_expiry")
+        if expiry is not None:
+            ctx["DOMAIN_EXPIRATION"] = (expiry - datetime.now(timezone.utc)).total_seconds() * 1000
         result = CheckResult(name=target.name, ok=False, latency_ms=0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + target.timeout_s
+        failed = None
         try:
-            async with asyncio.timeout(target.timeout_s):
+            async with asyncio.timeout_at(deadline):
+                ctx["_phase"] = "exchange"
                 if target.scheme == "dns":
                     await self._dns(target, ctx, result)
                 else:
@@ -176,20 +210,29 @@ class Checker:
                         await self._tcp(target, address, ctx)
                     else:
                         await self._http(target, address, ctx, result)
+                result.latency_ms = ctx["RESPONSE_TIME"] = int((time.perf_counter() - started) * 1000)
+
+                async def search(pattern: Any, text: str) -> bool:
+                    return await regexcap.search(pattern, text, deadline - loop.time())
+
+                ctx["_phase"] = "conditions"
+                failed = await cond.evaluate_all_async(target.conditions, ctx, search)
         except DNSFailure as exc:
             result.error, result.detail = "dns", str(exc)
         except Refused as exc:
             result.error, result.detail = "policy", str(exc)
-        except TimeoutError:
-            result.error, result.detail = "timeout", f"no answer within {target.timeout_s:g}s"
+        except (TimeoutError, regexcap.RegexTimeout) as exc:
+            result.error = "timeout"
+            result.detail = str(exc) or f"no verdict within {target.timeout_s:g}s ({ctx.get('_phase')} still running)"
         except (OSError, ssl.SSLError, EOFError) as exc:
             result.error = "tls" if _is_tls(exc) else "connect"
             result.detail = f"{type(exc).__name__}: {exc}"[:300]
-        result.latency_ms = int((time.perf_counter() - started) * 1000)
+        except Exception as exc:  # noqa: BLE001 - the target's failure, never the tick's
+            result.error, result.detail = "error", f"error: {type(exc).__name__}: {str(exc)[:200]}"
+        if not result.latency_ms:
+            result.latency_ms = int((time.perf_counter() - started) * 1000)
         if result.error:
             return result
-        ctx["RESPONSE_TIME"] = result.latency_ms
-        failed = cond.evaluate_all(target.conditions, ctx)
         if failed is None:
             result.ok = True
             result.slow = target.degraded_ms is not None and result.latency_ms > target.degraded_ms
@@ -203,7 +246,7 @@ class Checker:
         headers = [("User-Agent", self.user_agent), ("Accept-Encoding", "identity"), ("Connection", "close"),
                    *target.headers]
         body = target.body.encode() if target.body is not None else None
-        return request_bytes(target.method, parts.netloc, parts.path, parts.query, headers, body)
+        return request_bytes(target.method, target.netloc, parts.path, parts.query, headers, body)
 
     async def _http(self, target: Target, address: str, ctx: dict, result: CheckResult) -> None:
         https = target.scheme == "https"
@@ -247,25 +290,47 @@ class Checker:
             pass
 
     async def _dns(self, target: Target, ctx: dict, result: CheckResult) -> None:
-        host = target.host
-        try:
-            if parse_literal(host) is not None:
-                addresses = [str(parse_literal(host))]
-            elif is_localhost_name(host):
-                addresses = ["127.0.0.1"]
-            else:
-                addresses = await self.resolver(host, 0)
-            ctx["DNS_RCODE"] = "NOERROR" if addresses else "NXDOMAIN"
-        except socket.gaierror as exc:
-            addresses = []
-            ctx["DNS_RCODE"] = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
-        except OSError:
-            addresses = []
-            ctx["DNS_RCODE"] = "SERVFAIL"
-        if addresses:
-            result.ip = ctx["IP"] = ctx["BODY"] = addresses[0]
-        else:
-            ctx["BODY"] = ""
+        """dns:// targets. With a `dns:` block: ask the url's server (vetted by the address policy,
+        it gets our packets) for query-name/query-type; else resolve the url's host (A) with the
+        configured resolvers. A/AAAA answers pass the address policy like an HTTP target's: a
+        refused address fails the check and is never put in [BODY]/[IP] or any detail, so the
+        public status never shows it."""
+        server = None
+        name, qtype = target.host, "A"
+        if target.dns_query_name:
+            literal = parse_literal(target.host)
+            reason = self.policy.refusal(literal) if literal is not None else "the DNS server must be an IP address"
+            if reason:
+                raise Refused(f"DNS server refused: {category(literal) if literal is not None else reason}")
+            server = (str(literal), target.port)
+            name, qtype = target.dns_query_name, target.dns_query_type
+        records: list[str] = []
+        if parse_literal(name) is not None:
+            records, rcode = [str(parse_literal(name))], "NOERROR"
+        elif is_localhost_name(name) and server is None:
+            records, rcode = ["127.0.0.1"], "NOERROR"
+        elif hasattr(self.resolver, "query"):
+            try:
+                answer = await self.resolver.query(name, qtype, server)
+                records, rcode = list(answer.records), answer.rcode
+            except ResolveError as exc:
+                rcode = "SERVFAIL" if exc.rcode in ("TIMEOUT", "NOSERVER") else exc.rcode
+        else:  # a plain address resolver (tests inject one)
+            try:
+                records = await self.resolver(name, 0)
+                rcode = "NOERROR" if records else "NXDOMAIN"
+            except socket.gaierror as exc:
+                rcode = "NXDOMAIN" if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)) else "SERVFAIL"
+            except OSError:
+                rcode = "SERVFAIL"
+        if qtype in ("A", "AAAA"):
+            for record in records:
+                if self.policy.refusal(record):
+                    raise Refused(f"{name}: the answer has a {category(parse_literal(record))} address (refused by the address policy)")
+        ctx["DNS_RCODE"] = rcode
+        ctx["BODY"] = records[0] if records else ""
+        if records and qtype in ("A", "AAAA"):
+            result.ip = ctx["IP"] = records[0]
 
 
 async def _plain_exchange(address: str, port: int, request: bytes, parser: ResponseParser) -> None:
@@ -310,7 +375,7 @@ async def _plain_exchange(address: str, port: int, request: bytes, parser: Respo
             return finish(exc)
         try:
             parser.feed(data) if data else parser.eof()
-        except ProtocolFailure as exc:
+        except Exception as exc:  # noqa: BLE001 - the peer made the parser fail: this check fails
             return finish(exc)
         if parser.done:
             finish()
@@ -340,7 +405,7 @@ class _Exchange(asyncio.Protocol):
             return
         try:
             self.parser.feed(data)
-        except ProtocolFailure as exc:
+        except Exception as exc:  # noqa: BLE001 - any parser failure ends this exchange only
             self.done.set_exception(exc)
             return
         if self.parser.done:
@@ -351,7 +416,7 @@ class _Exchange(asyncio.Protocol):
             try:
                 self.parser.eof()
                 self.done.set_result(None)
-            except ProtocolFailure as exc:
+            except Exception as exc:  # noqa: BLE001
                 self.done.set_exception(exc)
         return False
 

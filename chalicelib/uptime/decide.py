@@ -1,4 +1,8 @@
-"""The per-target state machine: UP / DOWN (and DEGRADED for slow-but-passing), pure.
+"""The per-target state machine: PENDING / UP / DOWN (and DEGRADED for slow-but-passing), pure.
+
+A new target is PENDING until its first threshold decision: DOWN after `failure_threshold`
+failures (alerted, like any DOWN), or UP (DEGRADED when slow) after `success_threshold` passes
+(recorded as `target.decided`, never alerted). Mixed results keep it PENDING.
 
 Input: one check outcome per (target, tick minute); codes `o` ok, `s` slow but passing,
 `f` failed, `F` failed in a tick where more than the grouping share failed.
@@ -39,7 +43,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-UP, DOWN, DEGRADED = "UP", "DOWN", "DEGRADED"
+UP, DOWN, DEGRADED, PENDING = "UP", "DOWN", "DEGRADED", "PENDING"
 REORDER_MINUTES = 5
 HOLE_WAIT_MINUTES = 3
 MAX_EMITTED = 16
@@ -71,7 +75,7 @@ class Rules:
 
 @dataclass
 class Cursor:
-    status: str = UP
+    status: str = PENDING  # a new target: no threshold decision yet (Uptime Kuma's "Pending")
     since: int | None = None
     fail_run: int = 0
     pass_run: int = 0
@@ -185,6 +189,11 @@ def _step(cursor: Cursor, minute: int, code: str, rules: Rules, out: list[Transi
         else:
             cursor.ok_run += 1
             cursor.slow_run = 0
+        if previous == PENDING and cursor.pass_run >= rules.success_threshold:
+            cursor.status = DEGRADED if cursor.slow_run >= rules.success_threshold else UP
+            cursor.since = minute
+            out.append(Transition("target.decided", minute, previous, cursor.status))  # recorded, never alerts
+            return
         if previous == DOWN and cursor.pass_run >= rules.success_threshold:
             recovered_at = minute - (rules.success_threshold - 1) * rules.interval_min
             duration = (recovered_at - (cursor.down_since if cursor.down_since is not None else minute)) * 60

@@ -5,7 +5,8 @@ Why not h11 (which is installed): a check is one request on one fresh connection
 the checker's CPU (0.24 s of 0.63 s per 1,000 checks), more than the sockets themselves.
 This codec covers exactly what a check needs, following RFC 9112:
 
-- status line `HTTP/1.x NNN reason`; 1xx interim responses (except 101) are skipped;
+- status line `HTTP/1.x NNN reason`; 1xx interim responses (except 101) are skipped (at most
+  MAX_INTERIM of them);
 - header fields `name: value` (names lower-cased; obsolete line folding is refused, as are
   conflicting Content-Length values and a head larger than MAX_HEAD);
 - body framing in the RFC's order: no body for HEAD, 1xx, 204 and 304; `Transfer-Encoding`
@@ -29,6 +30,12 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")  # RFC 9110 field-value: VCHAR, SP, HTAB, obs-text
+MAX_INTERIM = 20
+MAX_CHUNKS = 4096  # then the body read so far is what the conditions see (truncated)
+MAX_TRAILERS = 100
 
 
 class ProtocolFailure(OSError):
@@ -41,6 +48,9 @@ def valid_header(name: str, value: str) -> str | None:
         return f"header name {name!r} is not a token"
     if _BAD_VALUE.search(value):
         return f"header {name!r} has a line break or NUL in its value"
+    if not _FIELD_VALUE.fullmatch(value):
+        bad = next(c for c in value if not _FIELD_VALUE.fullmatch(c))
+        return f"header {name!r} has {bad!r} (U+{ord(bad):04X}) in its value: only visible ASCII, space, tab and latin-1 may be sent"
     return None
 
 
@@ -62,7 +72,14 @@ def request_bytes(method: str, netloc: str, path: str, query: str, headers: list
 
 
 class ResponseParser:
-    """Feed it bytes (`feed`) and the end of the stream (`eof`); `done` tells when to stop."""
+    """Feed it bytes (`feed`) and the end of the stream (`eof`); `done` tells when to stop.
+
+    Linear in the bytes received, whatever their split: the buffer is a bytearray read through
+    an offset (consumed bytes are dropped in amortized O(1)), the head end is searched only in
+    the new bytes, and everything a peer can repeat is bounded: interim (1xx) responses
+    (MAX_INTERIM), trailer fields (MAX_TRAILERS), chunks (MAX_CHUNKS: a stream of 1-byte chunks
+    costs per chunk; after that many the body read so far is judged, marked truncated) and
+    framing bytes (chunk-size lines and CRLFs count against `cap` + MAX_HEAD)."""
 
     def __init__(self, *, head_request: bool = False, cap: int | None = None):
         self.head_request = head_request
@@ -73,9 +90,15 @@ class ResponseParser:
         self.size = 0
         self.truncated = False
         self.done = False
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._pos = 0  # bytes of _buffer already consumed
+        self._scanned = 0  # head search resumes here (relative to _pos)
         self._state = "head"  # head | length | chunk-size | chunk-data | chunk-end | trailers | close
         self._remaining = 0
+        self._interim = 0
+        self._overhead = 0  # framing bytes (chunk lines, trailers)
+        self._chunks = 0
+        self._trailers = 0
 
     @property
     def body(self) -> bytes:
@@ -84,6 +107,9 @@ class ResponseParser:
     def feed(self, data: bytes) -> None:
         if self.done:
             return
+        if self._pos and self._pos >= len(self._buffer) // 2:
+            del self._buffer[: self._pos]  # amortized: each byte is moved at most once more
+            self._pos = 0
         self._buffer += data
         while not self.done:
             if not self._step():
@@ -100,20 +126,26 @@ class ResponseParser:
         raise ProtocolFailure("connection closed in the middle of the response body")
 
     # --- internals ---------------------------------------------------------------------------
+    def _available(self) -> int:
+        return len(self._buffer) - self._pos
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self._buffer[self._pos : self._pos + n])
+        self._pos += len(out)
+        return out
+
     def _step(self) -> bool:
         """Advance as far as the buffer allows; False when more data is needed."""
         state = self._state
         if state == "head":
             return self._head()
         if state == "close":
-            self._add(self._buffer)
-            self._buffer = b""
+            self._add(self._take(self._available()))
             return False
         if state in ("length", "chunk-data"):
-            if not self._buffer:
+            if not self._available():
                 return False
-            take = self._buffer[: self._remaining]
-            self._buffer = self._buffer[len(take):]
+            take = self._take(self._remaining)
             self._remaining -= len(take)
             self._add(take)
             if self._remaining == 0 and not self.done:
@@ -121,46 +153,60 @@ class ResponseParser:
                     self.done = True
                 else:
                     self._state = "chunk-end"
-            return not self.done and bool(self._buffer)
+            return not self.done and bool(self._available())
         line = self._line()
         if line is None:
             return False
+        self._overhead += len(line) + 2
         if state == "chunk-size":
             size_text = line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise ProtocolFailure(f"bad chunk size {size_text[:20]!r}") from None
-            if size < 0:
-                raise ProtocolFailure("bad chunk size")
+            if not _HEX.fullmatch(size_text):
+                raise ProtocolFailure(f"bad chunk size {size_text[:20]!r}")
+            size = int(size_text, 16)
             if size == 0:
                 self._state = "trailers"
             else:
                 self._state, self._remaining = "chunk-data", size
+                self._chunks += 1
+                if self._chunks > MAX_CHUNKS:  # framing costs per chunk, not per byte: bound it
+                    self.truncated = self.done = True
+                    return False
         elif state == "chunk-end":
             if line:
                 raise ProtocolFailure("chunk not followed by CRLF")
             self._state = "chunk-size"
-        elif state == "trailers" and not line:
-            self.done = True
+        elif state == "trailers":
+            if not line:
+                self.done = True
+            else:
+                self._trailers += 1
+                if self._trailers > MAX_TRAILERS:
+                    raise ProtocolFailure(f"more than {MAX_TRAILERS} trailer fields")
+        self._check_cap()
         return True
 
     def _line(self) -> bytes | None:
-        end = self._buffer.find(b"\n")
+        end = self._buffer.find(b"\n", self._pos)
         if end < 0:
-            if len(self._buffer) > MAX_HEAD:
+            if self._available() > MAX_HEAD:
                 raise ProtocolFailure("line too long")
             return None
-        line, self._buffer = self._buffer[:end], self._buffer[end + 1:]
+        line = bytes(self._buffer[self._pos : end])
+        self._pos = end + 1
         return line[:-1] if line.endswith(b"\r") else line
 
     def _head(self) -> bool:
-        match = _HEAD_END.search(self._buffer)
+        start = self._pos + max(0, self._scanned - 3)  # the end marker may straddle two feeds
+        match = _HEAD_END.search(self._buffer, start)
         if match is None:
-            if len(self._buffer) > MAX_HEAD:
+            self._scanned = self._available()
+            if self._available() > MAX_HEAD:
                 raise ProtocolFailure("response head too large")
             return False
-        head, self._buffer = self._buffer[: match.start()], self._buffer[match.end():]
+        head = bytes(self._buffer[self._pos : match.start()])
+        self._pos, self._scanned = match.end(), 0
+        if len(head) > MAX_HEAD:
+            raise ProtocolFailure("response head too large")
         lines = head.replace(b"\r\n", b"\n").split(b"\n")
         status = _STATUS.fullmatch(lines[0])
         if status is None:
@@ -178,6 +224,9 @@ class ResponseParser:
                 raise ProtocolFailure("conflicting Content-Length")
             headers[key] = f"{headers[key]}, {text}" if key in headers and key != "content-length" else text
         if 100 <= code < 200 and code != 101:
+            self._interim += 1
+            if self._interim > MAX_INTERIM:
+                raise ProtocolFailure(f"more than {MAX_INTERIM} interim (1xx) responses")
             return True  # interim response: the real one follows
         self.status, self.headers = code, headers
         if self.cap is None or self.head_request or code < 200 or code in (204, 304):
@@ -188,7 +237,7 @@ class ResponseParser:
             self._state = "chunk-size" if codings[-1] == "chunked" else "close"
         elif "content-length" in headers:
             text = headers["content-length"].split(",")[0].strip()
-            if not text.isdigit():
+            if not _DIGITS.fullmatch(text):  # ASCII digits only: "²".isdigit() is True
                 raise ProtocolFailure(f"bad Content-Length {text[:20]!r}")
             self._state, self._remaining = "length", int(text)
             if self._remaining == 0:
@@ -203,6 +252,12 @@ class ResponseParser:
             return
         self.chunks.append(data)
         self.size += len(data)
-        if self.cap is not None and self.size > self.cap:
+        self._check_cap()
+
+    def _check_cap(self) -> None:
+        if self.cap is not None and self.size + self._overhead > self.cap + MAX_HEAD:
+            self.truncated = True
+            self.done = True
+        elif self.cap is not None and self.size > self.cap:
             self.truncated = True
             self.done = True

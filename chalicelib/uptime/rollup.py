@@ -126,3 +126,52 @@ def merge_all(rollups: Iterable[Rollup]) -> Rollup:
     for rollup in rollups:
         total = total.merge(rollup)
     return total
+
+
+# --- the one uptime figure (issue 17 point 2) --------------------------------------------------
+WINDOWS_H = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30, "90d": 24 * 90}
+
+
+def day_hours(item: dict[str, Any]) -> dict[str, Rollup]:
+    """A daily summary item (`DAY#<target>/<YYYY-MM-DD>`, `h00`..`h23` = [passes, fails,
+    maintenance, checks]) as hourly Rollups keyed `YYYY-MM-DDTHH` (counts only, no latencies)."""
+    day = str(item.get("sk", ""))[:10]
+    out = {}
+    for key, values in item.items():
+        if len(key) == 3 and key[0] == "h" and key[1:].isdigit() and isinstance(values, (list, tuple)):
+            passes, fails, maint, checks = (int(v) for v in (list(values) + [0, 0, 0, 0])[:4])
+            out[f"{day}T{key[1:]}"] = Rollup(checks=checks, passes=passes, fails=fails, maintenance=maint)
+    return out
+
+
+def day_value(rollup: Rollup) -> list[int]:
+    return [rollup.passes, rollup.fails, rollup.maintenance, rollup.checks]
+
+
+def hourly_history(day_items: Iterable[dict[str, Any]], live: Iterable[tuple[str, list[Any]]]) -> dict[str, Rollup]:
+    """Hour -> Rollup from daily summary items, plus raw tick rows (`(YYYY-MM-DDTHH:MM, row)`)
+    for every hour no summary covers yet (the current hour, and any hour not rolled up)."""
+    hours: dict[str, Rollup] = {}
+    for item in day_items:
+        hours.update(day_hours(item))
+    pending: dict[str, Rollup] = {}
+    for minute, row in live:
+        hour = minute[:13]
+        if hour not in hours or hours[hour].checks == 0:
+            pending.setdefault(hour, Rollup()).add(row)
+    hours.update(pending)
+    return hours
+
+
+def uptime_figures(hours: dict[str, Rollup], now: Any) -> dict[str, float | None]:
+    """THE uptime figures (24h, 7d, 30d, 90d) of one target: every caller (/status,
+    /status/{target}, the status page, badges, Slack) gets them from here, so they agree.
+    `hours` from `hourly_history`; a window counts the hours whose start lies within it (the
+    first hour of the window is counted whole)."""
+    from datetime import timedelta
+
+    out = {}
+    for window, count in WINDOWS_H.items():
+        start = (now - timedelta(hours=count - 1)).strftime("%Y-%m-%dT%H")
+        out[window] = uptime(merge_all(r for hour, r in hours.items() if hour >= start))
+    return out

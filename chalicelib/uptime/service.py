@@ -1,11 +1,12 @@
 """UptimeService: the tick, the archive, status queries and runtime targets.
 
 Sharding. Targets (YAML + runtime) sorted by name are cut into shards of
-`settings.ping_shard_size`. A scheduled event with `detail.shard = i` checks only shard i (deploy
-one EventBridge rule per shard with an InputTransformer that keeps the schedule's `id` and
-`time` and adds `{"detail": {"shard": i}}`); an event without `detail.shard` checks every shard
-in this one invocation (the local stack, and any deployment that fits one invocation). Each
-shard has its own tick item `TICK#<shard>/<minute>`, so duplicates are detected per shard.
+`settings.ping_shard_size`. An event with `detail.shard = i` checks only shard i. The minute's
+schedule event (no `detail.shard`) checks its one shard in place; past one shard it fans out:
+one `ping-shards` message per shard (chalicelib/uptime/shards.py), each run by its own
+`ping_shard` invocation, concurrently. Without a shards queue (tests), every shard runs in this
+invocation. Each shard has its own tick item `TICK#<shard>/<minute>`, so duplicates are detected
+per shard.
 
 Tick (per shard, keyed by the event's `time` truncated to the minute, never the wall clock):
  1. GetItem the tick: if it exists, this is a duplicate: reuse its stored rows (no checks).
@@ -47,19 +48,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from chalicelib.events import TARGETS_GROUPED_DOWN, Event
+from chalicelib.events import TARGETS_GROUPED_DOWN, TARGETS_GROUPED_RECOVERED, TARGETS_GROUPED_REMINDER, Event
 from chalicelib.log import get_logger
 from chalicelib.uptime import decide
 from chalicelib.uptime.checker import Checker, CheckResult
 from chalicelib.uptime.maintenance import in_maintenance
-from chalicelib.uptime.rollup import Rollup, aggregate, merge_all, percentile, uptime
+from chalicelib.uptime.rollup import (Rollup, aggregate, day_value, hourly_history, merge_all, percentile, uptime,
+                                     uptime_figures)
 from chalicelib.uptime.ssrf import AddressPolicy
 from chalicelib.uptime.store import Conflict, UptimeStore, decode_rows
 from chalicelib.uptime.targets import InvalidTarget, Target, TargetsConfig, load_file, parse_target
 
 log = get_logger("uptime")
-ROLLUP_MINUTES = (5, 20)
-_ORDER = {"DOWN": 0, "DEGRADED": 1, "MAINTENANCE": 2, "UNKNOWN": 3, "UP": 4}
+ROLLUP_MINUTES = (5, 20)  # an hour is rolled up once it is 5 minutes over; re-checked at :20
+ROLLUP_LOOKBACK_H = 47  # tick items live 48 h: older hours can no longer be rolled up
+MAX_CATCHUP_HOURS = 6  # per tick, so a long gap is caught up over a few ticks
+LIVE_MINUTES = 120  # raw ticks read for the minutes not rolled up yet
+FIGURE_DAYS = 90
+_ORDER = {"DOWN": 0, "DEGRADED": 1, "PENDING": 2, "MAINTENANCE": 3, "UNKNOWN": 4, "UP": 5}
 
 
 def _now() -> datetime:
@@ -76,13 +82,16 @@ class ShardSummary:
 
 
 class UptimeService:
-    def __init__(self, settings: Any, store: UptimeStore, checker: Checker, *, clock: Callable[[], datetime] = _now):
+    def __init__(self, settings: Any, store: UptimeStore, checker: Checker, *, clock: Callable[[], datetime] = _now,
+                 fan_out: Callable[[dict, int], int] | None = None):
         self.settings = settings
+        self.fan_out = fan_out  # (event, shard count) -> messages sent; None or 0: run every shard here
         self.store = store
         self.checker = checker
         self.clock = clock
         self.policy = checker.policy
         self._config: tuple[float, TargetsConfig] | None = None
+        self._rdap: Any = None
 
     # --- targets -----------------------------------------------------------------------------
     def config(self) -> TargetsConfig:
@@ -113,15 +122,28 @@ class UptimeService:
         return names.index(name) // max(1, int(self.settings.ping_shard_size))
 
     def add_target(self, config: dict) -> dict:
+        token = None
+        if isinstance(config.get("heartbeat"), dict) and not ({"token", "token-sha256", "token_sha256"} & set(config["heartbeat"])):
+            from chalicelib.uptime.heartbeat import new_token
+
+            token = new_token()  # shown once in this answer; only its hash is stored
+            config = {**config, "heartbeat": {**config["heartbeat"], "token": token}}
         target = parse_target(config, self.config().defaults, source="api", policy=self.policy)
         if any(t.name == target.name for t in self.config().targets):
             raise InvalidTarget(f"target {target.name!r}: already defined in {self.settings.targets_file.name}")
-        if not self.store.put_runtime_target(target.name, dict(config)):
+        if not self.store.put_runtime_target(target.name, target.raw):  # raw: token replaced by its hash
             raise InvalidTarget(f"target {target.name!r}: already exists")
-        return target.describe()
+        described = target.describe()
+        if token is not None:
+            described["heartbeat"] = {**described["heartbeat"], "token": token,
+                                      "ping_url": f"{self.settings.public_base_url}/ping/{token}"}
+        return described
 
     def delete_target(self, name: str) -> bool:
-        return self.store.delete_runtime_target(name)
+        deleted = self.store.delete_runtime_target(name)
+        if deleted:
+            self.store.forget_target(name)
+        return deleted
 
     def list_targets(self) -> list[dict]:
         return [t.describe() for t in self.targets()]
@@ -134,7 +156,13 @@ class UptimeService:
         targets = self.targets()
         shards = self.shards(targets)
         detail = event.get("detail") or {}
-        wanted = [int(detail["shard"])] if isinstance(detail, dict) and "shard" in detail else list(range(len(shards)))
+        sharded = isinstance(detail, dict) and "shard" in detail
+        sent = self.fan_out(event, len(shards)) if not sharded and len(shards) > 1 and self.fan_out else 0
+        if sent:
+            result = {"tick": key, "shards": len(shards), "fanned_out": sent}
+            log.info("tick fanned out", extra=result)
+            return result
+        wanted = [int(detail["shard"])] if sharded else list(range(len(shards)))
         total = ShardSummary()
         for shard in wanted:
             if shard >= len(shards):
@@ -165,22 +193,88 @@ class UptimeService:
         summary.up = sum(1 for r in rows.values() if r[0] in ("o", "s"))
         summary.down = sum(1 for r in rows.values() if r[0] in ("f", "F"))
         summary.events = self._apply(shard, minute, rows, {t.name: t for t in targets})
-        if minute % 60 in ROLLUP_MINUTES:
-            self._rollup(shard, minute, targets)
+        self._rollup(shard, minute, targets)
         return summary
 
     def _check(self, due: list[Target], when: datetime) -> dict[str, list[Any]]:
         active = [t for t in due if not in_maintenance(t.maintenance, when)]
-        results: list[CheckResult] = self.checker.run(active) if active else []
+        probes = [t for t in active if t.heartbeat is None]
+        extra = self._domain_expirations([t for t in probes if t.needs_domain_expiration])
+        results: list[CheckResult] = self.checker.run(probes, extra) if probes else []
         rows: dict[str, list[Any]] = {t.name: ["m", 0, None, None, None, None] for t in due if t not in active}
-        checked = len(results)
-        failing = sum(1 for r in results if not r.ok)
+        beats = self._heartbeat_rows([t for t in active if t.heartbeat is not None], when)
+        checked = len(results) + len(beats)
+        failing = sum(1 for r in results if not r.ok) + sum(1 for r in beats.values() if r[0] == "f")
         grouping = self.config().grouping
         mass = checked >= grouping.min_targets and failing / max(1, checked) > grouping.share
         for r in results:
             code = ("s" if r.slow else "o") if r.ok else ("F" if mass else "f")
             rows[r.name] = [code, r.latency_ms, r.status, r.error, (r.condition or r.detail or None) and (r.condition or r.detail)[:200], r.tls_expiry]
+        for name, row in beats.items():
+            rows[name] = ["F" if mass and row[0] == "f" else row[0], *row[1:]]
         return rows
+
+    def _domain_expirations(self, targets: list[Target]) -> dict[str, dict[str, Any]]:
+        """Per target name: {"_domain_expiry": datetime} for [DOMAIN_EXPIRATION] (rdap.py):
+        cached answers (one BatchGet), the rest looked up concurrently and cached."""
+        if not targets:
+            return {}
+        from chalicelib.uptime.rdap import BOOTSTRAP_URL, RdapClient, domain_of
+
+        now_s = int(time.time())
+        domains = {t.name: domain_of(t.host) for t in targets}
+        wanted = sorted({d for d in domains.values() if d})
+        known = self.store.domain_expirations(wanted, now_s)
+        missing = [d for d in wanted if d not in known]
+        if missing:
+            if self._rdap is None:
+                self._rdap = RdapClient(getattr(self.settings, "rdap_bootstrap_url", "") or BOOTSTRAP_URL,
+                                        self.settings.user_agent)
+            try:
+                found = asyncio.run(self._rdap.expirations(missing))
+            except Exception:  # noqa: BLE001 - no answer: the condition sees "missing"
+                log.exception("RDAP lookups failed")
+                found = {}
+            for domain in missing:
+                value = found.get(domain)
+                known[domain] = value.isoformat() if value else ""
+                self.store.put_domain_expiration(domain, known[domain] or None, now_s)
+        out = {}
+        for name, domain in domains.items():
+            if domain and known.get(domain):
+                out[name] = {"_domain_expiry": datetime.fromisoformat(known[domain])}
+        return out
+
+    def _heartbeat_rows(self, targets: list[Target], when: datetime) -> dict[str, list[Any]]:
+        """Heartbeats' rows for the tick at `when` (its minute, not the wall clock: a duplicate
+        tick gives the same rows); a never-pinged heartbeat has no row (it stays PENDING)."""
+        if not targets:
+            return {}
+        from chalicelib.uptime.heartbeat import verdict
+
+        beats = self.store.beats([t.name for t in targets])
+        rows = {}
+        for target in targets:
+            row = verdict(target.heartbeat, beats.get(target.name), when + timedelta(seconds=59))
+            if row is not None:
+                rows[target.name] = row
+        return rows
+
+    # --- heartbeats --------------------------------------------------------------------------
+    def heartbeat_ping(self, token: str, action: str | None = None) -> dict | None:
+        """A job's ping: None when no heartbeat has this token (the route answers 404). The
+        token is only ever hashed here; it is not logged, stored or returned."""
+        from chalicelib.uptime.heartbeat import same_hash, signal_of, token_hash
+
+        signal, exit_code = signal_of(action)  # InvalidHeartbeat for an unknown action
+        digest = token_hash(token)
+        target = next((t for t in self.targets() if t.heartbeat is not None
+                       and same_hash(t.heartbeat.token_sha256, digest)), None)
+        if target is None:
+            return None
+        at = self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        beat = self.store.record_ping(target.name, signal, at, exit_code)
+        return {"ok": True, "target": target.name, "signal": signal, "at": at, **beat}
 
     def _apply(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target]) -> int:
         names = [n for n, r in rows.items() if r[0] != "m" and n in targets]
@@ -188,10 +282,12 @@ class UptimeService:
             return 0
         # Only targets that did not pass, or whose state is not quiet (the dirty set), need their
         # state: a pass of a quiet target changes nothing (see decide.TargetState.quiet).
-        dirty = self.store.dirty_targets()
-        names = [n for n in names if rows[n][0] != "o" or n in dirty]
+        dirty, known = self.store.dirty_and_known()
+        names = [n for n in names if rows[n][0] != "o" or n in dirty or n not in known]
         if not names:
             return 0
+        newly_known: list[str] = []
+        final_status: dict[str, str] = {}
         lo, hi = decide.minute_iso(minute - 8), decide.minute_iso(minute + 8)
         present = {decide.to_minute(m) for m in self.store.tick_minutes(shard, lo, hi)} | {minute}
         holes = decide.young_holes(present)
@@ -205,11 +301,16 @@ class UptimeService:
                 item = states.get(name)
                 version = int(item["version"]) if item else 0
                 outcome = self._decide(target, item, minute, rows[name], target_holes)
+                final_status[name] = str((item or {}).get("status") or decide.PENDING)
                 if outcome is None:
-                    if name in dirty and decide.TargetState.from_dict((item or {}).get("machine")).quiet:
+                    quiet_now = item is not None and decide.TargetState.from_dict(item.get("machine")).quiet
+                    if name in dirty and quiet_now:
                         self.store.clear_dirty(name, version)  # a stale mark (e.g. after a crash)
+                    if quiet_now and name not in known:
+                        newly_known.append(name)
                     break
                 new_item, transitions, quiet = outcome
+                final_status[name] = str(new_item.get("status"))
                 if not quiet and dirty.get(name, -1) < version + 1:
                     self.store.mark_dirty(name, version + 1)  # before the state write: never under-marked
                     dirty[name] = version + 1
@@ -220,27 +321,42 @@ class UptimeService:
                     continue
                 if quiet and name in dirty:
                     self.store.clear_dirty(name, version + 1)
+                if quiet and name not in known:
+                    newly_known.append(name)
                 for transition in transitions:
                     if transition.type == decide.DOWN_EVENT and transition.grouped and transition.minute == minute:
                         grouped.append(name)
                     elif transition.alerts:
                         pending.append((name, new_item, [transition], rows[name]))
                 break
+        self.store.add_known(newly_known)
+        return self._announce(shard, minute, rows, targets, grouped, pending, final_status)
+
+    def _announce(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target],
+                  grouped: list[str], pending: list, final_status: dict[str, str]) -> int:
+        """Write the tick's events. A grouped DOWN opens (or widens) the shard's group incident;
+        while it is open its members' own reminders and recoveries are not sent: the group sends
+        one reminder per interval (the shortest of its members') and one grouped recovery when
+        no member is DOWN any more. Who is still down is recomputed every tick from the member
+        states (a crash between a state write and the incident write loses nothing)."""
         events = 0
+        # read on every tick that reaches here (something failed or is dirty): an open incident's
+        # members are DOWN, hence dirty, so a healthy minute never pays this GetItem
+        incident = self.store.group_incident(shard)
         if grouped:
-            group_event = Event(
-                id=f"{TARGETS_GROUPED_DOWN}:{shard}:{decide.minute_iso(minute)}",
-                type=TARGETS_GROUPED_DOWN,
-                occurred_at=decide.minute_iso(minute) + ":00Z",
-                subject="uptime",
-                data={"targets": sorted(grouped), "shard": shard, "failing": sum(1 for r in rows.values() if r[0] == "F"),
-                      "checked": sum(1 for r in rows.values() if r[0] != "m"),
-                      "channels": sorted({c for n in grouped for c in targets[n].alerts}),
-                      "status_page": f"{self.settings.public_base_url}/status"},
-            ).to_dict()
+            group_id = f"{TARGETS_GROUPED_DOWN}:{shard}:{decide.minute_iso(minute)}"
+            if incident is None:
+                incident = {"id": group_id, "since": minute, "members": [], "down": [], "reminded": minute}
+            incident["members"] = sorted(set(incident["members"]) | set(grouped))
+            group_event = self._group_event(TARGETS_GROUPED_DOWN, group_id, minute, sorted(grouped), targets, {
+                "shard": shard, "failing": sum(1 for r in rows.values() if r[0] == "F"),
+                "checked": sum(1 for r in rows.values() if r[0] != "m")})
             events += int(self.store.set_event("GROUP#uptime", group_event))
+        members = set(incident["members"]) if incident else set()
         for name, item, transitions, row in pending:
             for transition in transitions:
+                if name in members and transition.type in (decide.REMINDER_EVENT, decide.RECOVERED_EVENT, decide.DOWN_EVENT):
+                    continue  # the group incident speaks for its members
                 event = self._event(targets[name], transition, item, row, minute)
                 version = int(item["version"])
                 try:
@@ -249,7 +365,47 @@ class UptimeService:
                     events += 1
                 except Conflict:
                     log.warning("event write lost a race", extra={"target": name, "event_id": event["id"]})
+        if incident is not None:
+            events += self._advance_incident(shard, minute, rows, targets, incident, final_status)
         return events
+
+    def _advance_incident(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target],
+                          incident: dict, final_status: dict[str, str]) -> int:
+        members = [m for m in incident["members"] if m in targets]
+        down = set()
+        for member in members:
+            if member in final_status:
+                if final_status[member] == decide.DOWN:
+                    down.add(member)
+            elif member in incident.get("down", []) and (rows.get(member) or ["?"])[0] != "o":
+                down.add(member)  # not judged this tick (not due, maintenance): as before
+        incident["down"] = sorted(down)
+        events = 0
+        since = int(incident["since"])
+        if not down:
+            event = self._group_event(TARGETS_GROUPED_RECOVERED, f"{TARGETS_GROUPED_RECOVERED}:{incident['id']}", minute,
+                                      members, targets, {"shard": shard, "duration_s": max(0, (minute - since) * 60),
+                                                         "since": decide.minute_iso(since) + ":00Z"})
+            events += int(self.store.set_event("GROUP#uptime", event))
+            self.store.put_group_incident(shard, None)
+            return events
+        every = min((max(1, targets[m].reminder_interval_s // 60) for m in members), default=60)
+        if minute - int(incident.get("reminded", since)) >= every:
+            event = self._group_event(TARGETS_GROUPED_REMINDER, f"{TARGETS_GROUPED_REMINDER}:{shard}:{decide.minute_iso(minute)}",
+                                      minute, sorted(down), targets, {"shard": shard, "members": members,
+                                                                      "since": decide.minute_iso(since) + ":00Z"})
+            events += int(self.store.set_event("GROUP#uptime", event))
+            incident["reminded"] = minute
+        self.store.put_group_incident(shard, incident)
+        return events
+
+    def _group_event(self, type_: str, event_id: str, minute: int, names: list[str], targets: dict[str, Target],
+                     extra: dict) -> dict:
+        return Event(
+            id=event_id, type=type_, occurred_at=decide.minute_iso(minute) + ":00Z", subject="uptime",
+            data={"targets": names, "channels": sorted({c for n in names if n in targets for c in targets[n].alerts}),
+                  "status_page": f"{self.settings.public_base_url}/status", **extra},
+        ).to_dict()
 
     def _decide(self, target: Target, item: dict | None, minute: int, row: list[Any], holes: frozenset[int]):
         state = decide.TargetState.from_dict((item or {}).get("machine"))
@@ -284,7 +440,7 @@ class UptimeService:
         data = {
             "target": target.name, "group": target.group, "url": target.url,
             "state": transition.state, "previous_state": transition.previous,
-            "condition": failure.get("condition"), "error": failure.get("error"),
+            "condition": alert_condition(transition.type, failure), "error": failure.get("error"),
             "status_page": f"{self.settings.public_base_url}/status/{target.name}",
             "channels": list(target.alerts), "tick": decide.minute_iso(minute),
         }
@@ -297,21 +453,41 @@ class UptimeService:
 
     # --- rollups -----------------------------------------------------------------------------
     def _rollup(self, shard: int, minute: int, targets: list[Target]) -> None:
-        """Roll the previous hour up once: at minute 5 (ROLLUP_MINUTES[0]) from that hour's tick
-        items, recording how many ticks went in (a marker item). Minute 20 (and any duplicate
-        delivery) re-reads the hour's ticks and rewrites only if that count changed, i.e. a tick
-        arrived late or the minute-5 run was missed; normally it writes nothing."""
-        hour_start = minute - minute % 60 - 60
+        """Roll up every complete hour that has no rollup yet, however many ticks were missed:
+        each tick lists the shard's rollup markers of the last TICK_TTL hours (one Query) and
+        rolls up the missing hours (at most MAX_CATCHUP_HOURS per tick, oldest first) that are
+        over and ROLLUP_MINUTES[0] minutes old, starting at the shard's oldest stored tick. At
+        minute ROLLUP_MINUTES[1] the previous hour is read again and rewritten only if late
+        ticks arrived (its tick count changed). Rewrites are idempotent: same ticks, same numbers."""
+        settled_until = minute - ROLLUP_MINUTES[0] - (minute - ROLLUP_MINUTES[0]) % 60  # start of an unsettled hour
+        oldest = minute - minute % 60 - ROLLUP_LOOKBACK_H * 60
+        markers = self.store.rollup_markers(shard, decide.minute_iso(oldest)[:13])
+        first = self.store.first_tick_minute(shard, decide.minute_iso(oldest))
+        if first is None:
+            return
+        start = max(oldest, decide.to_minute(first + ":00Z" if len(first) == 16 else first) // 60 * 60)
+        missing = [h for h in range(start, settled_until, 60) if decide.minute_iso(h)[:13] not in markers]
+        for hour_start in missing[:MAX_CATCHUP_HOURS]:
+            self._rollup_hour(shard, hour_start, targets, None)
+        if minute % 60 == ROLLUP_MINUTES[1]:
+            previous = minute - minute % 60 - 60
+            hour = decide.minute_iso(previous)[:13]
+            if hour in markers:
+                self._rollup_hour(shard, previous, targets, markers[hour])
+
+    def _rollup_hour(self, shard: int, hour_start: int, targets: list[Target], known_ticks: int | None) -> None:
         hour = decide.minute_iso(hour_start)[:13]
         ticks = self.store.ticks(shard, decide.minute_iso(hour_start), decide.minute_iso(hour_start + 59))
-        if self.store.rollup_marker(shard, hour) == len(ticks):
+        if known_ticks is not None and known_ticks == len(ticks):
             return
         rollups = aggregate(((decide.to_minute(m), rows) for m, rows in ticks), [t.name for t in targets])
         for target in targets:
             rollup = rollups.setdefault(target.name, Rollup())
             rollup.expected = sum(1 for m in range(hour_start, hour_start + 60) if target.due(m))
-        self.store.put_rollups({n: (hour, r.to_item()) for n, r in rollups.items()}, (hour_start + 60) * 60)
-        self.store.put_rollup_marker(shard, hour, len(ticks), (hour_start + 60) * 60)  # last: a crash rewrites
+        expires = (hour_start + 60) * 60
+        self.store.put_rollups({n: (hour, r.to_item()) for n, r in rollups.items()}, expires)
+        self.store.put_day_hours(hour, {n: day_value(r) for n, r in rollups.items() if r.checks}, expires)
+        self.store.put_rollup_marker(shard, hour, len(ticks), expires)  # last: a crash rewrites
 
     # --- archive -----------------------------------------------------------------------------
     def archive_expired(self, event: dict) -> dict:
@@ -357,34 +533,79 @@ class UptimeService:
     def _display(self, target: Target, item: dict | None, now: datetime) -> str:
         if in_maintenance(target.maintenance, now):
             return "MAINTENANCE"
-        return (item or {}).get("status", "UP" if item is None else "UNKNOWN")
+        return (item or {}).get("status", "PENDING" if item is None else "UNKNOWN")  # no decision yet
 
-    def status_summary(self) -> dict:
+    def live_ticks(self, targets: list[Target], now: datetime) -> dict[str, list[tuple[str, list[Any]]]]:
+        """Tick rows of the last LIVE_MINUTES per target (one Query per shard): the minutes not
+        rolled up yet, which every uptime figure includes."""
+        now_min = decide.to_minute(now)
+        start, end = decide.minute_iso(now_min - LIVE_MINUTES), decide.minute_iso(now_min)
+        live: dict[str, list[tuple[str, list[Any]]]] = {}
+        for shard, members in enumerate(self.shards(targets)):
+            if not members:
+                continue
+            for minute, rows in self.store.ticks(shard, start, end):
+                for name, row in rows.items():
+                    live.setdefault(name, []).append((minute, row))
+        return live
+
+    def history(self, name: str, live: list[tuple[str, list[Any]]], now: datetime) -> tuple[list[dict], dict[str, Rollup]]:
+        """(daily summary items of the last 90 days, hour -> Rollup incl. live minutes): one Query."""
+        first_day = (now - timedelta(days=FIGURE_DAYS - 1)).strftime("%Y-%m-%d")
+        items = self.store.day_items(name, first_day)
+        return items, hourly_history(items, live)
+
+    def figures(self, name: str, live: list[tuple[str, list[Any]]], now: datetime) -> dict[str, float | None]:
+        """The one uptime figure function's I/O side: 24h, 7d, 30d, 90d for `name`."""
+        return uptime_figures(self.history(name, live, now)[1], now)
+
+    def status_summary(self, include_history: bool = False) -> dict:
+        """All targets, down first, each with the uptime figures (rollup.uptime_figures).
+        `include_history`: also each target's daily summary items and live rows (`_days`,
+        `_live`) for the status page's bars, so a page view reads them once."""
         now = self.clock()
         targets = self.targets()
         states = self.store.get_states([t.name for t in targets]) if targets else {}
-        latest: dict[str, tuple[str, list[Any]]] = {}
-        for shard, _ in enumerate(self.shards(targets)):
-            found = self.store.latest_tick(shard)
-            if found:
-                for name, row in found[1].items():
-                    latest[name] = (found[0], row)
-        day_ago = (now - timedelta(hours=24)).strftime("%Y-%m-%dT%H")
+        live = self.live_ticks(targets, now)
         out = []
         for target in targets:
             item = states.get(target.name)
-            tick = latest.get(target.name)
-            status = self._display(target, item, now)
-            if item is None and tick is None and status != "MAINTENANCE":
-                status = "UNKNOWN"
-            day = merge_all(Rollup.from_item(r) for r in self.store.rollups(target.name, day_ago))
-            out.append({
-                "name": target.name, "group": target.group, "state": status,
-                "last_check": tick[0] if tick else None, "latency_ms": tick[1][1] if tick else None,
-                "uptime_24h": uptime(day),
-            })
+            mine = live.get(target.name) or []
+            last = max(mine, key=lambda pair: pair[0]) if mine else None
+            days, hours = self.history(target.name, mine, now)
+            figures = uptime_figures(hours, now)
+            entry = {
+                "name": target.name, "group": target.group, "state": self._display(target, item, now),
+                "last_check": last[0] if last else None, "latency_ms": last[1][1] if last else None,
+                "uptime_24h": figures["24h"], "uptime": figures,
+                "incidents": list((item or {}).get("incidents") or []),
+            }
+            if include_history:
+                entry["_days"], entry["_live"] = days, mine
+            out.append(entry)
         out.sort(key=lambda r: (_ORDER.get(r["state"], 9), r["name"]))
+        if not include_history:
+            for entry in out:
+                entry.pop("incidents")
         return {"targets": out, "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    def target_uptime(self, name: str) -> dict | None:
+        """State and uptime figures of one target (badges): GetItem + 1 tick Query + 1 day Query."""
+        now = self.clock()
+        targets = self.targets()
+        target = next((t for t in targets if t.name == name), None)
+        if target is None:
+            return None
+        shard = self._shard_of(name, targets)
+        now_min = decide.to_minute(now)
+        ticks = self.store.ticks(shard, decide.minute_iso(now_min - LIVE_MINUTES), decide.minute_iso(now_min))
+        mine = [(m, rows[name]) for m, rows in ticks if name in rows]
+        last_hour = Rollup()
+        for minute, row in mine:
+            if decide.to_minute(minute) > now_min - 60:
+                last_hour.add(row)
+        return {"name": name, "state": self._display(target, self.store.get_state(name), now),
+                "uptime": {"1h": uptime(last_hour), **self.figures(name, mine, now)}}
 
     def target_status(self, name: str) -> dict | None:
         now = self.clock()
@@ -412,11 +633,12 @@ class UptimeService:
             return merge_all(r for k, r in hourly.items() if k.lstrip("~") >= start)
 
         windows = {"1h": last_hour, "24h": window(24), "7d": window(24 * 7), "30d": window(24 * 30)}
+        live = [(decide.minute_iso(m), r) for m, r in mine]
         return {
             "name": name, "group": target.group, "url": target.url,
             "state": self._display(target, item, now),
             "since": (item or {}).get("since"),
-            "uptime": {k: uptime(v) for k, v in windows.items()},
+            "uptime": {"1h": uptime(last_hour), **self.figures(name, live, now)},
             "latency_ms": {k: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)} for k, v in windows.items()},
             "incidents": list((item or {}).get("incidents") or [])[-10:],
             "last_event": (item or {}).get("last_event"),
@@ -429,8 +651,40 @@ class UptimeService:
         }
 
 
+def alert_condition(event_type: str, failure: dict) -> str | None:
+    """What an alert says about the conditions: what fails (down, reminder) or what passes again
+    (recovery), so `my-app is UP (3m; ...)` never reads as up with a 500.
+        down:      `failing: [STATUS] == 200 (got 500)`, `failing: timeout (no verdict within 10s)`
+        recovered: `passing again: [STATUS] == 200 (was 500)`"""
+    rendered = failure.get("condition")
+    error = failure.get("error")
+    if not rendered and not error:
+        return None
+    if error in ("status", "condition") and rendered:
+        what = str(rendered)
+    else:
+        what = f"{error}" + (f" ({rendered})" if rendered else "")
+    if event_type == decide.RECOVERED_EVENT:
+        return "passing again: " + what.replace(" (got ", " (was ", 1)
+    return "failing: " + what
+
+
 def build(settings: Any, *, checker: Checker | None = None, clock: Callable[[], datetime] = _now) -> UptimeService:
     policy = AddressPolicy(allow_private=bool(settings.allow_private_targets))
-    checker = checker or Checker(policy, user_agent=settings.user_agent)
+    if checker is None:
+        from chalicelib.uptime.checker import default_resolver
+
+        checker = Checker(policy, user_agent=settings.user_agent,
+                          resolver=default_resolver(getattr(settings, "dns_servers", "")))
     store = UptimeStore(settings.state_table, settings.checks_table, settings.data_bucket)
-    return UptimeService(settings, store, checker, clock=clock)
+    queue_url = getattr(settings, "ping_shards_queue_url", "")
+
+    def send_shards(event: dict, shards: int) -> int:
+        if not queue_url:
+            return 0  # no shards queue: run_tick checks every shard itself
+        from chalicelib import aws
+        from chalicelib.uptime.shards import fan_out
+
+        return fan_out(aws.client("sqs"), queue_url, event, shards)
+
+    return UptimeService(settings, store, checker, clock=clock, fan_out=send_shards)

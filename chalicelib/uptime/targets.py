@@ -41,29 +41,48 @@ from chalicelib.uptime.ssrf import AddressPolicy
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 CHANNELS = frozenset({"slack", "x", "webhook", "console"})
-SCHEMES = frozenset({"http", "https", "tcp", "dns"})
+SCHEMES = frozenset({"http", "https", "tcp", "dns", "heartbeat"})
 _ALLOWED_PLACEHOLDERS = {
-    "http": {"STATUS", "RESPONSE_TIME", "BODY", "IP"},
-    "https": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "CERTIFICATE_EXPIRATION"},
-    "tcp": {"CONNECTED", "RESPONSE_TIME", "IP"},
+    "http": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "DOMAIN_EXPIRATION"},
+    "https": {"STATUS", "RESPONSE_TIME", "BODY", "IP", "CERTIFICATE_EXPIRATION", "DOMAIN_EXPIRATION"},
+    "tcp": {"CONNECTED", "RESPONSE_TIME", "IP", "DOMAIN_EXPIRATION"},
     "dns": {"DNS_RCODE", "BODY", "IP", "RESPONSE_TIME"},
+    "heartbeat": set(),
 }
 _DEFAULT_CONDITIONS = {
     "http": ("[STATUS] == 200",),
     "https": ("[STATUS] == 200",),
     "tcp": ("[CONNECTED] == true",),
     "dns": ("[DNS_RCODE] == NOERROR",),
+    "heartbeat": (),
 }
 _KNOWN_KEYS = {
     "name", "group", "url", "method", "headers", "body", "interval", "timeout", "conditions",
     "alerts", "failure_threshold", "success_threshold", "reminder_interval", "maintenance",
-    "degraded_response_time", "max_body_bytes", "enabled",
+    "degraded_response_time", "max_body_bytes", "enabled", "dns", "heartbeat",
 }
+DNS_QUERY_TYPES = frozenset({"A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA"})
 DEFAULT_MAX_BODY = 256 * 1024
+# Timeouts: the longest a check may take, and what the ping / ping_shard functions need on top to
+# store the tick, apply states and roll up. Their lambda_timeout in .chalice/config.json must exceed
+# the sum (tests/integration/uptime/test_ping_sharding.py checks every stage).
+MAX_TIMEOUT_S = 50
+STORE_MARGIN_S = 15
 
 
 class InvalidTarget(ValueError):
     """A target configuration that cannot be checked; the message names target and problem."""
+
+
+def ascii_host(host: str) -> str:
+    """The host as sent in DNS queries, SNI and Host: IDNA 2008 with UTS #46 mapping for
+    internationalized names (`例え.jp` -> `xn--r8jz45g.jp`), unchanged for ASCII names and IP
+    literals. Raises ValueError (idna.IDNAError) for a name IDNA cannot encode."""
+    if not host or host.isascii():
+        return host
+    import idna
+
+    return idna.encode(host, uts46=True).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -85,20 +104,30 @@ class Target:
     degraded_ms: float | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
     source: str = "config"  # "config" (YAML) | "api" (runtime)
+    dns_query_name: str | None = None  # dns:// with a `dns:` block: the url's host is the name server
+    dns_query_type: str = "A"
+    heartbeat: Any = None  # heartbeat.Rule for heartbeat monitors (no url: jobs ping us)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # URL parts and the body need are derived once per Target (frozen: set through object)
         parts = urlsplit(self.url)
+        host = ascii_host(parts.hostname or "")
+        port_text = f":{parts.port}" if parts.port else ""
         derived = {
             "_parts": parts,
+            "_netloc": (f"[{host}]" if ":" in host else host) + port_text,  # the Host header, ASCII
             "_scheme": parts.scheme,
-            "_host": parts.hostname or "",
+            "_host": host,
             "_port": parts.port or {"https": 443, "http": 80, "dns": 53}.get(parts.scheme, 0),
             "_needs_body": self.method != "HEAD" and any("BODY" in c.placeholders for c in self.conditions),
         }
         for key, value in derived.items():
             object.__setattr__(self, key, value)
+
+    @property
+    def netloc(self) -> str:
+        return self._netloc
 
     @property
     def scheme(self) -> str:
@@ -111,6 +140,10 @@ class Target:
     @property
     def port(self) -> int:
         return self._port
+
+    @property
+    def needs_domain_expiration(self) -> bool:
+        return any("DOMAIN_EXPIRATION" in c.placeholders for c in self.conditions)
 
     @property
     def needs_body(self) -> bool:
@@ -143,6 +176,7 @@ class Target:
             "maintenance": [w.describe() for w in self.maintenance],
             "degraded_response_time_ms": self.degraded_ms,
             "source": self.source,
+            **({"heartbeat": self.heartbeat.describe()} if self.heartbeat is not None else {}),
         }
 
 
@@ -175,7 +209,7 @@ def _seconds(value: Any, what: str, name: str) -> float:
 
 
 def _int(value: Any, what: str, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"[0-9]{1,9}", str(value)):
         raise InvalidTarget(f"target {name!r}: {what} {value!r} must be a whole number")
     number = int(value)
     if not low <= number <= high:
@@ -201,6 +235,18 @@ def parse_target(
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         raise InvalidTarget(f"target {name!r}: unknown field(s) {', '.join(unknown)}")
+    rule = None
+    if data.get("heartbeat") is not None:
+        from chalicelib.uptime.heartbeat import InvalidHeartbeat, parse_rule
+
+        if data.get("url") or data.get("conditions"):
+            raise InvalidTarget(f"target {name!r}: a heartbeat has no url or conditions (jobs ping /ping/<token>)")
+        try:
+            rule = parse_rule(data["heartbeat"], lambda value, what: _seconds(value, what, name))
+        except InvalidHeartbeat as exc:
+            raise InvalidTarget(f"target {name!r}: {exc}") from None
+        data = {**data, "url": f"heartbeat://{name.lower()}", "failure_threshold": data.get("failure_threshold", 1),
+                "success_threshold": data.get("success_threshold", 1)}
     url = data.get("url")
     if not isinstance(url, str) or not url.strip():
         raise InvalidTarget(f"target {name!r}: url is required")
@@ -211,15 +257,22 @@ def parse_target(
     except ValueError as exc:
         raise InvalidTarget(f"target {name!r}: invalid url {url!r} ({exc})") from None
     scheme = parts.scheme.lower()
+    if scheme == "heartbeat" and rule is None:
+        raise InvalidTarget(f"target {name!r}: heartbeats are configured with a heartbeat block, not a url")
     if scheme not in SCHEMES:
         raise InvalidTarget(f"target {name!r}: url {url!r} must start with http://, https://, tcp:// or dns://")
     if not parts.hostname:
         raise InvalidTarget(f"target {name!r}: url {url!r} has no host")
+    try:
+        ascii_host(parts.hostname)
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidTarget(f"target {name!r}: host {parts.hostname!r} is not a valid internationalized domain name ({exc})") from None
     if parts.username or parts.password:
         raise InvalidTarget(f"target {name!r}: url {url!r} must not carry credentials (use headers)")
     if scheme == "tcp" and not port:
         raise InvalidTarget(f"target {name!r}: tcp url {url!r} needs a port (tcp://host:port)")
-    if policy is not None and scheme != "dns":
+    dns_query_name, dns_query_type = _dns_query(data.get("dns"), scheme, parts.hostname, name)
+    if policy is not None and (scheme != "dns" or dns_query_name):  # a name server gets our packets too
         reason = policy.refusal_for_host(parts.hostname)
         if reason:
             raise InvalidTarget(f"target {name!r}: url {url!r} refused: {reason}")
@@ -233,7 +286,7 @@ def parse_target(
         problem = valid_header(key, str(value))
         if problem:
             raise InvalidTarget(f"target {name!r}: {problem}")
-    if any(ord(c) < 33 or c == "\x7f" for c in url):
+    if any(ord(c) < 33 or 0x7f <= ord(c) < 0xa0 for c in url):
         raise InvalidTarget(f"target {name!r}: url {url!r} contains whitespace or control characters")
     body = data.get("body")
     if body is not None and not isinstance(body, str):
@@ -242,8 +295,9 @@ def parse_target(
     if interval < 60 or interval % 60 or interval > 86400:
         raise InvalidTarget(f"target {name!r}: interval must be whole minutes between 1m and 24h")
     timeout = _seconds(data.get("timeout", 10), "timeout", name)
-    if not 0 < timeout <= 50:
-        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and 50s")
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and {MAX_TIMEOUT_S}s (a check must finish "
+                            f"within the ping function's timeout, less {STORE_MARGIN_S}s to store the tick)")
     raw_conditions = data.get("conditions") or list(_DEFAULT_CONDITIONS[scheme])
     if not isinstance(raw_conditions, list):
         raise InvalidTarget(f"target {name!r}: conditions must be a list")
@@ -298,8 +352,52 @@ def parse_target(
         degraded_ms=degraded_ms,
         max_body_bytes=_int(data.get("max_body_bytes", DEFAULT_MAX_BODY), "max-body-bytes", name, 1, 8 * 1024 * 1024),
         source=source,
-        raw=dict(raw),
+        dns_query_name=dns_query_name,
+        dns_query_type=dns_query_type,
+        heartbeat=rule,
+        raw=without_secrets(raw, rule),
     )
+
+
+def without_secrets(raw: dict[str, Any], rule: Any) -> dict[str, Any]:
+    """The config as it may be stored or shown: a heartbeat's token replaced by its hash."""
+    out = dict(raw)
+    if rule is not None and isinstance(out.get("heartbeat"), dict):
+        block = {k: v for k, v in out["heartbeat"].items() if k != "token"}
+        block["token-sha256"] = rule.token_sha256
+        block.pop("token_sha256", None)
+        out["heartbeat"] = block
+    return out
+
+
+def _dns_query(block: Any, scheme: str, host: str, name: str) -> tuple[str | None, str]:
+    """Gatus' `dns: {query-name, query-type}`: the url (dns://<server>[:port]) names the server,
+    which must be an IP address (it is vetted by the address policy like any target)."""
+    if block is None:
+        return None, "A"
+    if scheme != "dns":
+        raise InvalidTarget(f"target {name!r}: a dns block needs a dns:// url (the name server)")
+    if not isinstance(block, dict):
+        raise InvalidTarget(f"target {name!r}: dns must be a mapping with query-name and query-type")
+    block = _norm(block)
+    unknown = sorted(set(block) - {"query_name", "query_type"})
+    if unknown:
+        raise InvalidTarget(f"target {name!r}: unknown dns field(s) {', '.join(unknown)}")
+    query_name = block.get("query_name")
+    if not isinstance(query_name, str) or not query_name.strip():
+        raise InvalidTarget(f"target {name!r}: dns needs a query-name")
+    try:
+        query_name = ascii_host(query_name.strip().rstrip("."))
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidTarget(f"target {name!r}: dns query-name {query_name!r} is not a valid domain name ({exc})") from None
+    query_type = str(block.get("query_type") or "A").upper()
+    if query_type not in DNS_QUERY_TYPES:
+        raise InvalidTarget(f"target {name!r}: dns query-type {query_type!r} not one of {', '.join(sorted(DNS_QUERY_TYPES))}")
+    from chalicelib.uptime.ssrf import parse_literal
+
+    if parse_literal(host) is None:
+        raise InvalidTarget(f"target {name!r}: with a dns block the url names the DNS server: use its IP address (dns://9.9.9.9)")
+    return query_name, query_type
 
 
 def parse_config(data: Any, *, policy: AddressPolicy | None = None, origin: str = "targets") -> TargetsConfig:

@@ -11,6 +11,14 @@
     cover: img                       # optional; src
 
 Selectors are soupsieve (`select`/`select_one`); "@attr" after a selector reads an attribute.
+
+Pages that carry their data as JSON (Next.js, schema.org) are read from that JSON instead, with the
+json kind's item path and field mapping (crawlers/sources/jsonapi.py):
+
+    embedded: next_data            # <script id="__NEXT_DATA__">, or
+    embedded: ld+json              # every <script type="application/ld+json">, as a list
+    items: props.pageProps.work.episodes
+    fields: {title: title, code: id, release_date: publishedAt}
 """
 from __future__ import annotations
 
@@ -45,6 +53,8 @@ def _value(node, spec: str | None, default_attr: str | None = None) -> str | Non
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
           options: dict | None = None) -> list[Release]:
     options = options or {}
+    if options.get("embedded"):
+        return _embedded(body, url, crawl_date, options)
     missing = [k for k in REQUIRED if not options.get(k)]
     if missing:
         raise ParseError(NAME, f"config lacks selector(s): {', '.join(missing)}")
@@ -84,6 +94,40 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     if not out:
         raise ParseError(NAME, f"{len(items)} items matched but none has a title ({options['title']!r})")
     return dedupe(out)
+
+
+def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: dict) -> list[Release]:
+    import json
+
+    from . import jsonapi
+
+    doc = soup(body)
+    kind = options["embedded"]
+    try:
+        if kind == "next_data":
+            script = doc.select_one("script#__NEXT_DATA__")
+            if script is None:
+                raise ParseError(NAME, "no <script id=\"__NEXT_DATA__\"> (the page changed shape?)")
+            data = json.loads(script.string or "")
+        elif kind == "ld+json":
+            data = [json.loads(s.string or "null") for s in doc.select('script[type="application/ld+json"]')]
+            if not data:
+                raise ParseError(NAME, "no application/ld+json script (the page changed shape?)")
+        else:
+            raise ParseError(NAME, f"unknown embedded {kind!r}; use next_data or ld+json")
+    except ValueError as exc:
+        raise ParseError(NAME, f"embedded JSON does not parse: {exc}") from None
+    return jsonapi.parse(json.dumps(data).encode(), url=url, crawl_date=crawl_date,
+                         options={"source_name": options.get("source_name", NAME), **options})
+
+
+def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+    """Paging hint for crawlers/session.py: `next: "a[rel=next]@href"` (default) names the next page."""
+    options = options or {}
+    if options.get("embedded"):
+        return {}  # embedded JSON pages page through their URL (page/offset paging)
+    link = _value(soup(body), options.get("next") or "a[rel=next]", "href")
+    return {"next": absolute(link, url)} if link else {}
 
 
 def plan(options: dict) -> list[str]:

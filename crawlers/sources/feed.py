@@ -1,19 +1,42 @@
-"""Generic RSS 2.0 / Atom feeds (defusedxml). Each entry is a release; an ISBN in the title,
-link or summary keys it by ISBN, else by the entry's guid/id/link."""
+"""Generic feeds (defusedxml): RSS 0.9x, RSS 1.0 (RDF), RSS 2.0 and Atom. Each entry is a release.
+
+An ISBN anywhere the entry carries one keys it by ISBN: its id/guid (`urn:isbn:…`), link, title,
+summary, or an element named like an identifier (`dc:identifier`, `prism:isbn`…). Else the entry's
+guid/id/link is its code. An entry with only a description uses it as the title.
+
+Options:
+    source_name: gigaviewer-zenon   # ids become <source_name>:<guid>
+    publisher: コアミックス
+    series: 少年を飼う               # every entry is of this series (a per-series feed) ...
+    series_from: channel            # ... or the channel's title, its last (…)/「…」 part when present
+                 description        # ... or each item's <description> (GigaViewer puts the series there)
+    episodes: true                  # entries are episodes: 第24話① 決意 is episode 24 of the series
+
+With a series (per-series feeds), the title only gives the number: a GigaViewer item `第24話① 決意`
+is episode 24 of the channel's series, not a series called `1 決意`.
+"""
 from __future__ import annotations
 
+import re
 from datetime import date
 from email.utils import parsedate_to_datetime
 
 from .._text import opt
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..normalize import edition_flags, extract_numbering, find_isbn, nfkc, parse_date, release_id, text_or_none
+from ..normalize import (
+    edition_flags, extract_numbering, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    text_or_none,
+)
 from ._xml import local, parse_xml
 
 NAME = "feed"
-DESCRIPTION = "Any RSS 2.0 or Atom feed of releases (options: source name, publisher)"
+DESCRIPTION = "Any RSS 0.9x/1.0/2.0 or Atom feed of releases (options: source_name, publisher, series...)"
 ATOM = "{http://www.w3.org/2005/Atom}"
+RSS1 = "{http://purl.org/rss/1.0/}"
+_EPISODE = re.compile(r"第\s*([0-9０-９]+)\s*話|#\s*([0-9]+)|(?:episode|ep\.?)\s*([0-9]+)", re.I)
+_BRACKETED = re.compile(r"[（(「『]([^（）()「」『』]+)[）)」』]\s*$")
+_ID_NAMES = ("identifier", "isbn", "id", "guid")
 
 
 def _date(text: str | None, crawl_date: date | None) -> str | None:
@@ -25,47 +48,97 @@ def _date(text: str | None, crawl_date: date | None) -> str | None:
         return parse_date(text, today=crawl_date)
 
 
-def _child(el, name: str) -> str | None:
-    for c in el:
-        if local(c.tag) == name and c.text:
-            return c.text.strip()
+def _child(el, *names: str) -> str | None:
+    for name in names:
+        for c in el:
+            if local(c.tag) == name and c.text and c.text.strip():
+                return c.text.strip()
     return None
+
+
+def _isbn_anywhere(el, *texts: str | None) -> str | None:
+    """An ISBN from the entry's id-like elements first (`urn:isbn:…`), then from its text."""
+    for c in el.iter():
+        name = local(c.tag).lower()
+        if any(n in name for n in _ID_NAMES) and c.text:
+            text = c.text.strip()
+            if text.lower().startswith("urn:isbn:") and (isbn := normalize_isbn(text[9:])):
+                return isbn
+            if isbn := find_isbn(text):
+                return isbn
+    return find_isbn(" ".join(t for t in texts if t))
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
           options: dict | None = None) -> list[Release]:
     root = parse_xml(body, NAME)
-    if local(root.tag) == "rss" and root.find("channel") is not None:
-        entries = [_rss(it, crawl_date) for it in root.find("channel").findall("item")]
+    if local(root.tag) == "rss" and root.find("channel") is not None:  # RSS 0.91/0.92/2.0
+        channel = root.find("channel")
+        items = channel.findall("item")
+        entries = [_rss(it, crawl_date) for it in items]
+        channel_title = _child(channel, "title")
+    elif local(root.tag) == "RDF":  # RSS 0.90/1.0: items are siblings of the channel
+        channel = next((c for c in root if local(c.tag) == "channel"), None)
+        items = [c for c in root if local(c.tag) == "item"]
+        entries = [_rss(it, crawl_date) for it in items]
+        channel_title = _child(channel, "title") if channel is not None else None
     elif root.tag == f"{ATOM}feed":
-        entries = [_atom(e, crawl_date) for e in root.findall(f"{ATOM}entry")]
+        items = root.findall(f"{ATOM}entry")
+        entries = [_atom(e, crawl_date) for e in items]
+        channel_title = _child(root, "title")
     else:
-        raise ParseError(NAME, f"not RSS 2.0 or Atom: root <{local(root.tag)}>")
+        raise ParseError(NAME, f"not RSS or Atom: root <{local(root.tag)}>")
     source = opt(options, "source_name", NAME)
     publisher = nfkc(opt(options, "publisher"))
-    return dedupe([_record(source, publisher, *e) for e in entries])
+    series = _series_option(options, channel_title)
+    episodes = bool(opt(options, "episodes", False))
+    from_description = opt(options, "series_from") == "description"
+    return dedupe([
+        _record(source, publisher, series, episodes, from_description, el, *entry)
+        for el, entry in zip(items, entries)
+    ])
+
+
+def _series_option(options: dict | None, channel_title: str | None) -> str | None:
+    if opt(options, "series"):
+        return nfkc(opt(options, "series"))
+    if opt(options, "series_from") == "channel" and channel_title:
+        found = _BRACKETED.search(channel_title)  # ゼノン編集部（少年を飼う） -> 少年を飼う
+        return nfkc((found.group(1) if found else channel_title).strip())
+    return None
 
 
 def _rss(item, crawl_date):
     link = _child(item, "link")
-    guid = _child(item, "guid") or link
-    return (_child(item, "title"), link, guid, _child(item, "description"),
-            _date(_child(item, "pubDate") or _child(item, "date"), crawl_date))
+    guid = _child(item, "guid") or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about") or link
+    return (_child(item, "title"), link, guid, _child(item, "description", "encoded"),
+            _date(_child(item, "pubDate", "date", "issued"), crawl_date))
 
 
 def _atom(entry, crawl_date):
     links = [ln for ln in entry.findall(f"{ATOM}link") if ln.get("rel", "alternate") == "alternate"]
     link = links[0].get("href") if links else None
-    return (_child(entry, "title"), link, _child(entry, "id") or link, _child(entry, "summary"),
-            _date(_child(entry, "published") or _child(entry, "updated"), crawl_date))
+    return (_child(entry, "title"), link, _child(entry, "id") or link, _child(entry, "summary", "content"),
+            _date(_child(entry, "published", "updated"), crawl_date))
 
 
-def _record(source, publisher, title, link, guid, summary, released) -> Release:
-    title = text_or_none(title)
-    isbn = find_isbn(" ".join(x for x in (title, link, summary) if x))
+def _record(source, publisher, series, episodes, from_description, el, title, link, guid, summary,
+            released) -> Release:
+    title = text_or_none(title) or text_or_none(_plain(summary))  # a description-only item
+    isbn = _isbn_anywhere(el, title, link, summary)
     if not (isbn or guid or title):
         raise ParseError(NAME, "entry without title, id or link")
-    series, volume, issue = extract_numbering(title or "")
+    if from_description and summary:
+        series = nfkc(_plain(summary))
+    flags = edition_flags(title)
+    if series:
+        number = _episode_number(title) if episodes else None
+        issue = None if number else extract_numbering(title or "").issue
+        volume = number or extract_volume(title or "")[1]
+        if episodes:
+            flags = tuple(dict.fromkeys(flags + ("episode",)))
+    else:
+        series, volume, issue = extract_numbering(title or "")
     return Release(
         id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume, issue=issue),
         source=source,
@@ -73,13 +146,36 @@ def _record(source, publisher, title, link, guid, summary, released) -> Release:
         series=series or None,
         volume=volume,
         issue=issue,
-        flags=edition_flags(title),
+        flags=flags,
         isbn13=isbn,
         publisher=publisher,
         release_date=released,
         url=link,
         source_refs=(f"{source}:{guid or isbn}",),
     )
+
+
+def _episode_number(title: str | None) -> str | None:
+    found = _EPISODE.search(nfkc(title or "") or "")
+    if not found:
+        return None
+    return str(int(next(g for g in found.groups() if g)))
+
+
+def _plain(text: str | None) -> str | None:
+    """Description text without markup (RSS descriptions are often escaped HTML)."""
+    if not text:
+        return None
+    return text_or_none(re.sub(r"<[^>]+>", " ", text))
+
+
+def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+    """Paging by `<link rel="next">` (RFC 5005 paged feeds, Atom or atom:link in RSS)."""
+    root = parse_xml(body, NAME)
+    for el in root.iter():
+        if local(el.tag) == "link" and el.get("rel") == "next" and el.get("href"):
+            return {"next": el.get("href")}
+    return {}
 
 
 def plan(options: dict) -> list[str]:

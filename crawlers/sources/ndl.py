@@ -115,3 +115,10 @@ def plan(options: dict) -> list[str]:
         raise ValueError("ndl plan needs at least one of: " + ", ".join(_PARAMS))
     params.setdefault("cnt", "200")
     return [f"{ENDPOINT}?{urlencode(params)}"]
+
+
+def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+    """Paging by `idx` (crawlers/session.py offset paging): the total tells where the results end."""
+    root = parse_xml(body, NAME)
+    total = root.find("channel/openSearch:totalResults", NS)
+    return {"total": int(total.text)} if total is not None and (total.text or "").strip().isdigit() else {}

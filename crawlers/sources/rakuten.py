@@ -20,9 +20,12 @@ from ..normalize import (
 
 NAME = "rakuten"
 DESCRIPTION = "Rakuten Books API search results (JSON; needs application_id)"
+# Since 2026-05 only the openapi host answers (rakuten-ws/rws-ruby-sdk PR #150, 2026-03-04); it also
+# wants an access key and Origin/Referer, which only the configured `rakuten` source (kind json,
+# chalicelib/config/sources.yaml) sends. This module's parser stays for archived bodies and tests.
 ENDPOINTS = {
-    "book": "https://app.rakuten.co.jp/services/api/BooksBook/Search/20170404",
-    "total": "https://app.rakuten.co.jp/services/api/BooksTotal/Search/20170404",
+    "book": "https://openapi.rakuten.co.jp/services/api/BooksBook/Search/20170404",
+    "total": "https://openapi.rakuten.co.jp/services/api/BooksTotal/Search/20170404",
 }
 COMICS_GENRE = "001001"
 

@@ -11,12 +11,27 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 # Summary lines e2e tests want printed at the end of the run (see conftest.pytest_terminal_summary).
 REPORT: dict[str, str] = {}
+
+
+def copy_project(dest: Path) -> Path:
+    """What `make package` and `make run` read, copied (symlinks kept) for a test to alter."""
+    import shutil
+
+    for name in ("app.py", "requirements.txt", "chalicelib", "crawlers", "vendor", ".chalice", "infra", "devstack"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
 
 
 def free_port() -> int:
@@ -34,7 +49,7 @@ def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: "Stack | None" = None) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: Stack | None = None) -> Any:
     """Poll until `predicate` is truthy; fail early with the stack's output if it exited."""
     deadline = time.monotonic() + timeout_s
     last = None
@@ -53,17 +68,19 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: "
 
 
 class Stack:
-    """The local stack on a free port with its own data dir; output goes to `log_path`."""
+    """The local stack on a free port with its own data dir; output goes to `log_path`. `root`
+    runs another copy of the project (tests that change a file the package is built from)."""
 
-    def __init__(self, data_dir: Path, log_path: Path, *, env: dict[str, str] | None = None, rotate_s: int = 30):
+    def __init__(self, data_dir: Path, log_path: Path, *, env: dict[str, str] | None = None, rotate_s: int = 30,
+                 root: Path = ROOT):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir, self.log_path = data_dir, log_path
-        self.log = open(log_path, "ab")
+        self.log = open(log_path, "ab")  # noqa: SIM115  (the stack's log for its whole life; closed on stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--port", str(self.port), "--data-dir", str(data_dir),
-             "--rotate-s", str(rotate_s)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+             "--rotate-s", str(rotate_s), "--build-dir", str(data_dir.parent / "build")],
+            cwd=root, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING", **(env or {})},
         )
 

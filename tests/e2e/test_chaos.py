@@ -12,6 +12,10 @@ once (Slack by message metadata; webhook receivers dedupe on X-Newbooks-Delivery
 duplicate text, as documented, so their repeats are counted as redeliveries), nothing was lost,
 the poison destination's messages sit in the DLQ with their reason, and the stored releases
 equal what a clean run of the same pages stores (ids, fields and source refs).
+
+Hostile targets (devstack/hostile_peer.py, in its own process) are checked next to the healthy
+one: each ends DOWN with its own error while `chaos-ok` stays UP. A heartbeat monitor is pinged
+through the API: `/fail` turns it DOWN, a success brings it back, each alert delivered once.
 """
 from __future__ import annotations
 
@@ -161,7 +165,11 @@ def _slack_payload(body: bytes, content_type: str) -> dict:
     return form
 
 
-def _config(tmp: Path, peers: Peers) -> dict[str, str]:
+HOSTILE = ("cl-super", "deep-json", "many-1xx", "garbage", "reset", "redos", "drip")
+BEAT_TOKEN = "chaos-heartbeat-token-0123456789"
+
+
+def _config(tmp: Path, peers: Peers, hostile_url: str = "") -> dict[str, str]:
     sources = tmp / "sources.yaml"
     sources.write_text("sources:\n" + "".join(
         f"  - {{name: {name}, kind: {KINDS.get(name, 'imagecomics')}, url: '{peers.url}/{name}'}}\n" for name in PAGES))
@@ -177,6 +185,16 @@ def _config(tmp: Path, peers: Peers) -> dict[str, str]:
     conditions: ["[STATUS] == 200"]
     failure-threshold: 1
     alerts: [console]
+  - name: chaos-beat
+    heartbeat: {{token: "${{CHAOS_BEAT_TOKEN}}", period: 1h, grace: 1h}}
+    alerts: [console]
+""" + "".join(f"""  - name: hostile-{shape}
+    url: "{hostile_url}/{shape}"
+    conditions: [{'"[BODY] == re(^(a+)+$)"' if shape == "redos" else '"[STATUS] == 200", "[BODY].status == up"'}]
+    timeout: 3s
+    failure-threshold: 1
+    alerts: [console]
+""" for shape in (HOSTILE if hostile_url else ())) + """grouping: {share: 1.0, min-targets: 1000}
 """)
     subs = tmp / "subscriptions.yaml"
     subs.write_text("""subscriptions:
@@ -201,6 +219,7 @@ def _config(tmp: Path, peers: Peers) -> dict[str, str]:
         "NEWBOOKS_LEDGER_STALE_S": "30",
         # Every release as its own post (no hourly burst digest), so each one is checked.
         "NEWBOOKS_NOTIFY_BURST_LIMIT": "0",
+        "CHAOS_BEAT_TOKEN": BEAT_TOKEN,
     }
 
 
@@ -267,12 +286,23 @@ def pages():
     return pages
 
 
+def _states(base: str) -> dict[str, str]:
+    status, body = get_json(base + "/status")
+    return {t["name"]: t["state"] for t in body.get("targets", [])} if status == 200 else {}
+
+
 def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
+    from devstack.hostile_peer import HostileProcess
+
     peers = Peers(pages)
+    hostile = HostileProcess()
     data_dir = tmp_path / "data"
-    stack = Stack(data_dir, tmp_path / "console.log", env=_config(tmp_path, peers))
+    stack = Stack(data_dir, tmp_path / "console.log", env=_config(tmp_path, peers, hostile.url))
     try:
         moto = Moto(stack.moto_url())
+        # the heartbeat: a failure (exit code 3) first, then a success once it is DOWN
+        wait_for(lambda: get_json(f"{stack.base}/ping/{BEAT_TOKEN}/3")[0] == 200, 60, "the heartbeat's failure ping")
+        wait_for(lambda: _states(stack.base).get("chaos-beat") == "DOWN", 120, "the failed heartbeat DOWN")
 
         def crawled():
             status, body = get_json(stack.base + "/sources")
@@ -281,6 +311,8 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
 
         wait_for(crawled, 120, "both sources crawled")
         wait_for(lambda: peers.posts() >= 5, 120, "the first deliveries")
+        assert get_json(f"{stack.base}/ping/{BEAT_TOKEN}")[0] == 200
+        wait_for(lambda: _states(stack.base).get("chaos-beat") == "UP", 120, "the heartbeat recovered")
 
         # Kill the runner mid-stream and "deploy" a version writing schema_version 2.
         (data_dir / "runner.env.json").write_text(json.dumps({"NEWBOOKS_EVENT_SCHEMA_VERSION": "2"}))
@@ -306,9 +338,20 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
         stored = stored_releases(moto.items("releases"))
         ledger = moto.items("ledger")
         moto_state = moto.items("state")
+        states = wait_for(lambda: _states(stack.base) or None, 60, "a /status answer")
+        beat_events = [i.get("last_event", {}).get("type") for i in moto.items("state") if i["pk"] == "TARGET#chaos-beat"
+                       and i["sk"] == "STATE"]
+        stored_text = json.dumps([moto.items("state"), moto.items("checks")], default=repr)
     finally:
         assert stack.stop() == 0, stack.output()[-3000:]
         peers.server.shutdown()
+        hostile.stop()
+
+    # hostile targets are their own failures; the healthy verdicts stay exact
+    assert states.get("chaos-ok") == "UP" and states.get("chaos-down") == "DOWN", states
+    assert all(states.get(f"hostile-{shape}") == "DOWN" for shape in HOSTILE), states
+    assert states.get("chaos-beat") == "UP" and beat_events == ["target.recovered"]
+    assert BEAT_TOKEN not in stored_text  # only its hash is stored
 
     clean = clean_releases(pages, peers.url)
     doubles = {key: n for key, n in counts.items() if n > 1}

@@ -6,6 +6,11 @@ artifacts/screenshots/ (phone 390x844 and desktop 1280x900) for CI to keep.
 Every Chromium run goes through `NetGuard` (tests/e2e/netguard.py): requests to any host but
 127.0.0.1 are refused and counted, and each page test asserts the count is 0.
 
+Accessibility: Playwright drives the same Debian Chromium (no browser download) to run axe-core
+on the status page, the busiest releases week (hundreds of items), an error page, the badges and
+the favicon at phone and desktop sizes in light and dark mode; the Nu HTML checker (vnu.jar, Java)
+reads the same bodies as served. Both tools come from npm into .tools/ (`make test`, target a11y).
+
 Without Chromium the test skips locally and FAILS under CI=true."""
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -246,3 +252,168 @@ def test_feeds_and_badges_over_http(stack):
         assert ET.fromstring(body).tag == "{http://www.w3.org/2000/svg}svg"
         assert "max-age" in headers["Cache-Control"] and headers["ETag"]
     assert _get(stack + "/badges/no-such-target/status.svg")[0] == 404
+    # HEAD through `chalice local`: same status and type as GET, no body
+    for path in ("/pages/status", "/pages/releases?fbclid=x", "/badges/peers-healthy/uptime.svg?v=2",
+                 "/feeds/releases.atom", "/favicon.ico"):
+        request = urllib.request.Request(stack + path, method="HEAD")
+        with urllib.request.urlopen(request, timeout=20) as response:
+            assert response.status == 200 and response.read() == b"", path
+            assert response.headers["Content-Type"] == _get(stack + path)[1]["Content-Type"], path
+
+
+# --- accessibility: axe-core in Chromium and the Nu HTML checker, on real pages --------------
+
+TOOLS = ROOT / ".tools" / "node_modules"
+AXE = TOOLS / "axe-core" / "axe.min.js"
+VNU = TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# WCAG 2.0/2.1/2.2 A and AA rules plus axe's best practices (landmarks, headings, region)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return {passes: result.passes.length, violations: result.violations.map(v => ({
+    id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + ": " + (n.failureSummary || ""))}))};
+}"""
+BUSY_WEEK_MIN = 200  # "a releases week with hundreds of items"
+
+
+def _tool(path: Path) -> Path:
+    if path.exists():
+        return path
+    message = f"{path.relative_to(ROOT)} missing: `make test` installs it (Makefile target a11y)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def pw_browser(guard):
+    """Playwright drives Debian's Chromium (executable_path: Playwright downloads no browser),
+    through the same refusing proxy as every other browser here."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    binary = _chromium()
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=binary, args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                                                                       "--disable-component-update", *guard.chromium_args()])
+        yield browser
+        browser.close()
+
+
+def _busy_week(stack: str) -> tuple[str, int]:
+    """The Monday of the week with the most releases in the local stack (every release, paged)."""
+    counts: dict[str, int] = {}
+    cursor = ""
+    for _ in range(50):
+        page = _json(f"{stack}/releases?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+        for release in page["releases"]:
+            text = str(release.get("release_date") or "")
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                monday = (day - timedelta(days=day.weekday())).isoformat()
+                counts[monday] = counts.get(monday, 0) + 1
+        cursor = page.get("next_cursor") or ""
+        if not cursor:
+            break
+    return max(counts.items(), key=lambda kv: kv[1])
+
+
+def _full_week(stack: str) -> tuple[str, int]:
+    """The busiest week once it has hundreds of releases and stopped growing for 5 s (the crawl
+    may still be storing a big sample)."""
+    seen: list[tuple[str, int]] = []
+
+    def settled() -> tuple[str, int] | None:
+        seen.append(_busy_week(stack))
+        if len(seen) >= 2 and seen[-1] == seen[-2] and seen[-1][1] >= BUSY_WEEK_MIN:
+            return seen[-1]
+        time.sleep(4)
+        return None
+
+    return wait_for(settled, 240, f"a week with {BUSY_WEEK_MIN}+ releases, no longer growing")
+
+
+def _checked_urls(stack: str) -> list[tuple[str, int]]:
+    week, count = _full_week(stack)
+    REPORT["a11y-week"] = f"releases week checked: {week} with {count} releases"
+    return [("/pages/status", 200), (f"/pages/releases?week={week}", 200), ("/pages/releases", 200),
+            ("/pages/releases?week=9999-12-31&utm_source=x", 400),
+            ("/badges/peers-healthy/status.svg", 200), ("/badges/peers-down/uptime.svg?v=2", 200),
+            ("/badges/peers-healthy/uptime.svg?window=1y", 400), ("/badges/no-such-target/status.svg", 404)]
+
+
+def test_pages_and_badges_pass_axe_core_at_phone_and_desktop_sizes_light_and_dark(stack, pw_browser, offline):
+    axe = _tool(AXE)
+    urls = _checked_urls(stack)
+    checked, violations, failed_loads = 0, [], []
+    for width, height in (PHONE, DESKTOP):
+        for scheme in ("light", "dark"):
+            context = pw_browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+            context.add_init_script(path=str(axe))  # before any page script; works in SVG documents too
+            page = context.new_page()
+            page.on("response", lambda r: r.status >= 400 and r.request.resource_type != "document"
+                    and failed_loads.append(f"{r.status} {r.url}"))
+            for path, status in urls:
+                answer = page.goto(stack + path)
+                assert answer.status == status, (path, answer.status)
+                result = page.evaluate(AXE_RUN, AXE_TAGS)
+                assert result["passes"] > 5, (path, result)  # axe really ran on the document
+                violations += [(f"{width}x{height} {scheme} {path}", v) for v in result["violations"]]
+                checked += 1
+            context.close()
+    REPORT["a11y-axe"] = f"axe-core {len(violations)} violations on {checked} page loads (phone+desktop, light+dark)"
+    assert violations == [], json.dumps(violations, indent=1, ensure_ascii=False)[:6000]
+    assert failed_loads == []  # no missing favicon, script or image
+
+
+def test_pages_and_badges_pass_the_nu_html_checker(stack, tmp_path):
+    """vnu.jar (the W3C Nu checker) on the HTML and SVG bodies exactly as served: 0 errors and 0
+    warnings."""
+    vnu = _tool(VNU)
+    java = shutil.which("java") or pytest.fail("java not found: `make test` installs default-jre-headless")
+    files = []
+    for n, (path, status) in enumerate([*_checked_urls(stack), ("/favicon.ico", 200)]):
+        got, headers, body = _get(stack + path)
+        assert got == status, (path, got)
+        suffix = ".svg" if headers["Content-Type"].startswith("image/svg+xml") else ".html"
+        files.append(tmp_path / f"{n:02d}{suffix}")
+        files[-1].write_bytes(body)
+    done = subprocess.run([java, "-jar", str(vnu), "--format", "json", "--also-check-svg", *map(str, files)],
+                          capture_output=True, timeout=240)
+    messages = json.loads(done.stderr or done.stdout)["messages"]
+    problems = [m for m in messages if m.get("type") != "info" or m.get("subType") == "warning"]
+    REPORT["a11y-vnu"] = f"Nu HTML checker: {len(problems)} errors/warnings in {len(files)} documents"
+    assert problems == [], json.dumps(problems, indent=1, ensure_ascii=False)[:6000]
+    assert {f.suffix for f in files} == {".html", ".svg"}
+
+
+def test_status_refresh_is_opt_in_and_keeps_the_page(stack, pw_browser, offline):
+    """Ticking the box refreshes the targets in place (no navigation: a marker on `window`
+    survives) and says so in the polite live region; nothing refreshes without it."""
+    context = pw_browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
+    page = context.new_page()
+    page.goto(stack + "/pages/status")
+    page.evaluate("window.__kept = 1")
+    box = page.get_by_label("Refresh every minute")
+    assert box.is_visible() and not box.is_checked()
+    box.check()
+    page.wait_for_function("document.getElementById('refreshed').textContent.startsWith('Updated')", timeout=20000)
+    assert page.evaluate("window.__kept") == 1
+    assert page.locator("section.target").count() >= 4
+    page.reload()
+    assert page.get_by_label("Refresh every minute").is_checked()  # the choice is remembered
+    context.close()
+
+
+def test_page_weight_raw_and_gzipped(stack):
+    """What a person downloads, raw and gzip -6 (API Gateway compresses bodies >= 1 KiB,
+    .chalice/config.json minimum_compression_size); quoted in the README."""
+    import gzip
+
+    week, count = _full_week(stack)
+    figures = []
+    for label, path in (("status page", "/pages/status"), (f"releases week ({count} releases)", f"/pages/releases?week={week}")):
+        status, _, body = _get(stack + path)
+        assert status == 200
+        packed = len(gzip.compress(body, compresslevel=6))
+        assert packed < len(body) / 4, (path, len(body), packed)
+        figures.append(f"{label} {len(body) / 1024:.1f} KiB raw, {packed / 1024:.1f} KiB gzip")
+    REPORT["page-weight"] = "page weight: " + "; ".join(figures)

@@ -44,7 +44,7 @@ def test_template_has_every_resource_and_partial_batch_mappings(built):
         assert props["TableName"] == f"newbooks-prod-{table.short}"
         if table.ttl_attribute:
             assert props["TimeToLiveSpecification"]["AttributeName"] == table.ttl_attribute
-    for queue in (q for q in r.QUEUES if q.has_dlq):
+    for queue in r.QUEUES:
         redrive = template[queue.logical_id]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == queue.max_receive_count
         alarm = template[f"{queue.logical_id}DlqAlarm"]["Properties"]
@@ -58,9 +58,65 @@ def test_template_has_every_resource_and_partial_batch_mappings(built):
 
 
 def test_policies_name_arns_not_wildcards():
-    for path in (ROOT / ".chalice" / "policies").glob("*.json"):
+    for path in (ROOT / ".chalice" / "policies").rglob("*.json"):
         for statement in json.loads(path.read_text())["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             assert "*" not in actions and not any(a.endswith(":*") for a in actions), path.name
             assert "*" not in resources, path.name
+
+
+def test_ping_shards_mapping_runs_concurrently_within_the_queue_visibility(built):
+    template = json.loads((built / "sam.json").read_text())["Resources"]
+    mapping = template["PingShardPingShardsQueueMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "PingShard"} and mapping["BatchSize"] == 1
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2  # Lambda's minimum; shards run at once
+    queue = template[r.PING_SHARDS_QUEUE.logical_id]["Properties"]
+    assert queue["VisibilityTimeout"] >= template["PingShard"]["Properties"]["Timeout"]
+    assert template["Ping"]["Properties"]["Environment"]["Variables"]["PING_SHARDS_QUEUE_URL"] == {"Ref": "PingShardsQueue"}
+
+
+def test_alarms_reach_the_ops_topic(built):
+    """Every DLQ (stream-failures' too), the stream-failures queue, every function's Errors and
+    Throttles and the age of the oldest crawl message alarm to the ops topic, on ALARM and OK; the
+    topic feeds our own notifier through the ops-alarms queue."""
+    template = json.loads((built / "sam.json").read_text())["Resources"]
+    alarms = {k: v["Properties"] for k, v in template.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    for props in alarms.values():
+        assert props["AlarmActions"] == [{"Ref": "OpsTopic"}] == props["OKActions"], props["AlarmName"]
+    dimensions = {(p["MetricName"], json.dumps(p["Dimensions"][0]["Value"], sort_keys=True)) for p in alarms.values()}
+    for queue in r.QUEUES:
+        assert template[queue.logical_id]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == queue.max_receive_count
+        dlq = json.dumps({"Fn::GetAtt": [f"{queue.logical_id}Dlq", "QueueName"]}, sort_keys=True)
+        assert ("ApproximateNumberOfMessagesVisible", dlq) in dimensions, queue.short
+    failures = json.dumps({"Fn::GetAtt": ["StreamFailuresQueue", "QueueName"]}, sort_keys=True)
+    assert ("ApproximateNumberOfMessagesVisible", failures) in dimensions
+    assert template["StreamFailuresQueue"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    crawl = json.dumps({"Fn::GetAtt": ["CrawlQueue", "QueueName"]}, sort_keys=True)
+    assert ("ApproximateAgeOfOldestMessage", crawl) in dimensions
+    functions = [k for k, v in template.items() if v["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) == 15
+    for logical in functions:
+        for metric in ("Errors", "Throttles"):
+            assert (metric, json.dumps({"Ref": logical})) in dimensions, (logical, metric)
+    assert template["OpsTopic"]["Properties"]["TopicName"] == "newbooks-prod-ops"
+    notifier = template["OpsNotifierSubscription"]["Properties"]
+    assert notifier["Protocol"] == "sqs" and notifier["Endpoint"] == {"Fn::GetAtt": ["OpsAlarmsQueue", "Arn"]}
+    policy = template["OpsAlarmsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert policy["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "OpsTopic"}}}
+    assert template["OpsAlarmOpsAlarmsQueueMapping"]["Properties"]["FunctionName"] == {"Ref": "OpsAlarm"}
+
+
+def test_email_subscriptions_come_from_the_ops_config(tmp_path):
+    from infra.build_template import ops_config, ops_resources
+
+    path = tmp_path / "ops.yaml"
+    path.write_text("prod:\n  email: [oncall@newbooks.invalid, lead@newbooks.invalid]\n  notifier: false\n")
+    config = ops_config("prod", path)
+    res = ops_resources("prod", config)
+    emails = [v["Properties"]["Endpoint"] for k, v in sorted(res.items()) if k.startswith("OpsEmailSubscription")]
+    assert emails == ["oncall@newbooks.invalid", "lead@newbooks.invalid"]
+    assert "OpsNotifierSubscription" not in res and "OpsAlarmsQueuePolicy" not in res
+    path.write_text("prod:\n  email: not-a-list\n")
+    with pytest.raises(ValueError, match="email must be a list"):
+        ops_config("prod", path)

@@ -43,6 +43,13 @@ SAMPLES: dict[str, tuple[list[tuple[str, str]], dict]] = {
     "sundaywebry": ([(JP, "rssfly__sunday_webry.5743.html")], {}),
     "feed": ([("ndl-opensearch", "remix-practice__response2_meitantei-conan.DERIVED.xml")], {}),
     "html": ([(IMAGE, "exqir__imagecomics_release-archive_series_nailbiter__396e9c8.html")], DECLARATIVE),
+    "json": ([("metron-api", "mokkari__issue_series_name_Kang__3053a54_2025-10-26.DERIVED.json")],
+             {"source_name": "metron", "items": "results",
+              "fields": {"title": "issue", "series": "series.name", "volume": "number", "code": "to_string(id)",
+                         "release_date": "store_date"}}),
+    "table": ([("previewsworld-newreleases-csv", "vokurka_comics__raw_Export_csv_releaseDate_2017-02-22.csv")],
+              {"header": False, "columns": {"code": 1, "title": 2, "price": 3}, "code_pattern": r"^[A-Z]{3}\d{6}$",
+               "currency": "USD"}),
 }
 NAMES = sorted(crawlers.SOURCES)
 CRAWL_DATE = date(2022, 8, 1)

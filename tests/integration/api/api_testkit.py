@@ -1,4 +1,4 @@
-"""Helpers for the API tests (imported by name: `from api_testkit import ...`)."""
+"""Helpers for the API tests (`from tests.integration.api.api_testkit import ...`)."""
 from __future__ import annotations
 
 import json

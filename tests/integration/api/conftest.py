@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api_testkit import API_KEY, RELEASES
+from tests.integration.api.api_testkit import API_KEY, RELEASES
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 
@@ -21,7 +21,7 @@ class Peer(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         status, body = (200, b'{"status":"up"}') if self.path.startswith("/healthy") else (500, b'{"status":"down"}')
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -76,7 +76,7 @@ def api_env(peer, tmp_path_factory):
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from devstack.provision import create_all
+    from devstack.deploy import deploy_resources
 
     targets = tmp_path_factory.mktemp("api") / "targets.yaml"
     targets.write_text(
@@ -86,7 +86,7 @@ def api_env(peer, tmp_path_factory):
     )
     with pytest.MonkeyPatch.context() as mp, mock_aws():
         mp.setenv("NEWBOOKS_STAGE", "test")
-        env = create_all("test")
+        env = deploy_resources("test")
         for key, value in env.items():
             mp.setenv(key, value)
         mp.setenv("NEWBOOKS_TARGETS_FILE", str(targets))

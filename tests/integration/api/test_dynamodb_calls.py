@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api_testkit import RELEASES, auth, json_headers
+from tests.integration.api.api_testkit import RELEASES, auth, json_headers
 
 READ_ONLY = {"Query", "GetItem", "BatchGetItem"}
 TARGETS = 2  # web-up, web-down (one shard)
@@ -20,17 +20,19 @@ ROUTES = [
     ("GET", "/releases?q=no-such-title-anywhere", None, 12, READ_ONLY),
     ("GET", "/releases?from=2025-01&to=2025-12&q=nothing", None, 12, READ_ONLY),
     ("GET", "/releases?series=Space%20Cats", None, 12, READ_ONLY),
+    ("GET", "/releases?source=previewsworld-upcoming&limit=1", None, 12, READ_ONLY),  # a name from /sources
     ("GET", "/releases/" + RELEASES[0]["id"], None, 1, READ_ONLY),
     ("GET", "/releases/isbn:0000000000000", None, 1, READ_ONLY),
     ("GET", "/sources", None, 1, READ_ONLY),
-    # runtime targets + BatchGetItem of states + latest tick per shard + 24 h rollups per target
+    # runtime targets + BatchGetItem of states + ticks (<= 120 min) per shard + daily summaries per target
     ("GET", "/status", None, 1 + 1 + 1 + TARGETS, READ_ONLY),
-    # runtime targets + GetItem state + ticks (<= 120 min) + rollups (30 days)
-    ("GET", "/status/web-up", None, 4, READ_ONLY),
+    # runtime targets + GetItem state + ticks (<= 120 min) + rollups (30 days, latency) + daily summaries
+    ("GET", "/status/web-up", None, 5, READ_ONLY),
     ("GET", "/status/nope", None, 1, READ_ONLY),
     ("GET", "/targets", None, 1, READ_ONLY),
     ("POST", "/targets", {"name": "counted", "url": "http://127.0.0.1:9/"}, 1, {"PutItem"}),
-    ("DELETE", "/targets/counted", None, 1, {"DeleteItem"}),
+    # the config, then the target forgotten: out of the dirty/known sets, its state deleted
+    ("DELETE", "/targets/counted", None, 3, {"DeleteItem", "UpdateItem"}),
     ("POST", "/subscriptions", {"destination": "slack:CCOUNT", "kind": "series", "match": "Saga"}, 1, {"PutItem"}),
     ("GET", "/subscriptions/slack:CCOUNT", None, 1, READ_ONLY),
     ("DELETE", "/subscriptions/slack:CCOUNT/series/Saga", None, 1, {"DeleteItem"}),

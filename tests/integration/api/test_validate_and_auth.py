@@ -79,3 +79,54 @@ def test_known_target_and_dlq_channel():
         validate.dlq_channel("slack", {"console": "url", "slack": ""})
     with pytest.raises(BadRequest):
         validate.dlq_channel("pager", {"console": "url"}, missing=BadRequest)
+
+
+# --- request bodies are checked against the served OpenAPI schemas (issue 15 point 1) -----------
+
+def _wrong_value(schema: dict) -> object:
+    """A JSON value of a type the property does not allow (an enum without a type: a number)."""
+    if "type" not in schema:
+        return 12345
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    for value, kind in ((True, "boolean"), (7, "integer"), ([], "array"), ({}, "object"), ("x", "string")):
+        if kind not in kinds and not (kind == "integer" and "number" in kinds):
+            return value
+    raise AssertionError(schema)
+
+
+def test_every_target_field_of_the_served_schema_is_enforced_and_named():
+    """Derived from the schema /openapi.json serves: a wrong type for each property is a 400
+    naming that property, in snake_case or kebab-case as sent."""
+    from chalicelib.api.errors import BadRequest
+    from chalicelib.api.openapi import document
+
+    schema = document()["components"]["schemas"]["TargetConfig"]
+    assert schema["additionalProperties"] is False and len(schema["properties"]) >= 15
+    for field, prop in schema["properties"].items():
+        sent = field.replace("_", "-") if field not in ("name", "url") else field
+        body = {"name": "t1", "url": "http://127.0.0.1:9/", sent: _wrong_value(prop)}
+        with pytest.raises(BadRequest) as bad:
+            validate.target_config(body)
+        assert bad.value.param == sent, (field, str(bad.value))
+
+
+@pytest.mark.parametrize("schema, body, param, words", [
+    ("SubscriptionRequest", {"kind": "series", "match": "x"}, "destination", "required"),
+    ("SubscriptionRequest", {"destination": "slack:C1", "kind": "series", "match": "x", "digest": "hourly"}, "digest", "one of"),
+    ("SubscriptionRequest", {"destination": "slack:C1", "kind": "series", "match": "x", "colour": 1}, "colour", "known: "),
+    ("RedriveRequest", {"message_ids": ["a", 2]}, "message_ids", "message_ids[1]"),
+    ("RedriveRequest", {"message_ids": ["a"] * 101}, "message_ids", "100"),
+])
+def test_check_schema_names_the_field(schema, body, param, words):
+    from chalicelib.api.errors import BadRequest
+
+    with pytest.raises(BadRequest) as bad:
+        validate.check_schema(schema, body)
+    assert bad.value.param == param and words in str(bad.value)
+
+
+def test_ops_follow_needs_no_match_as_the_schema_says():
+    from chalicelib.api.openapi import document
+
+    assert "match" not in document()["components"]["schemas"]["SubscriptionRequest"]["required"]
+    assert validate.subscription({"destination": "console:ops", "kind": "ops"})["text"] == "*"

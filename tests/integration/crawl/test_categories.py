@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 from devstack.samples import read_sample
 

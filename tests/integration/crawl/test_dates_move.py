@@ -9,7 +9,7 @@ import json
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
-from test_crawl_pipeline import site
+from tests.integration.crawl.test_crawl_pipeline import site
 
 from devstack.samples import read_sample
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 from devstack.samples import read_sample
 

@@ -38,7 +38,7 @@ def test_partial_batch_failure_retries_only_failed_and_dead_letters_poison(aws):
                 failures.append({"itemIdentifier": record["messageId"]})
         return {"batchItemFailures": failures}
 
-    poller = rt.QueuePoller("crawl_worker", handler, url, 10, threading.Event(), visibility_backoff_s=0)
+    poller = rt.QueuePoller("crawl_worker", handler, url, 10, threading.Event(), visibility_backoff_s=0, wait_s=0)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for _ in range(r.CRAWL_QUEUE.max_receive_count + 2):
         poller.poll_once(sqs, arn)
@@ -105,12 +105,15 @@ def test_state_survives_dump_and_restore(aws, tmp_path):
     from devstack import persist
 
     ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-    ddb.put_item(TableName=aws[r.CHECKS.env], Item={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}, "hist": {"B": b"\x00\xff"}})
+    ddb.put_item(TableName=aws[r.CHECKS.env], Item={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}, "hist": {"B": b"\x00\xff"},
+                                                    "nested": {"M": {"b": {"B": b"\x01"}, "l": {"L": [{"N": "1"}, {"BS": [b"\x02"]}]}}}})
     s3.put_object(Bucket=aws[r.DATA_BUCKET.env], Key="raw/abc", Body=b"\x01body")
-    assert persist.dump(tmp_path, "test") == {"items": 1, "objects": 1}
+    tables = [aws[t.env] for t in r.TABLES]
+    assert persist.dump(tmp_path, tables, aws[r.DATA_BUCKET.env]) == {"items": 1, "objects": 1}
     ddb.delete_item(TableName=aws[r.CHECKS.env], Key={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}})
     s3.delete_object(Bucket=aws[r.DATA_BUCKET.env], Key="raw/abc")
-    assert persist.restore(tmp_path, "test") == {"items": 1, "objects": 1}
+    assert persist.restore(tmp_path, tables, aws[r.DATA_BUCKET.env]) == {"items": 1, "objects": 1}
     item = ddb.get_item(TableName=aws[r.CHECKS.env], Key={"pk": {"S": "ROLLUP#a"}, "sk": {"S": "h"}})["Item"]
     assert item["hist"]["B"] == b"\x00\xff"
+    assert item["nested"] == {"M": {"b": {"B": b"\x01"}, "l": {"L": [{"N": "1"}, {"BS": [b"\x02"]}]}}}
     assert s3.get_object(Bucket=aws[r.DATA_BUCKET.env], Key="raw/abc")["Body"].read() == b"\x01body"

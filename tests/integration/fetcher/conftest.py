@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 import socket
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from fetcher_testkit import CONTACT_URL, FakeTime, HangingServer, LocalServer
 
 from crawlers.fetcher import Fetcher
+from tests.integration.fetcher.fetcher_testkit import CONTACT_URL, FakeTime, HangingServer, LocalServer
 
 
 @pytest.fixture
@@ -47,14 +47,14 @@ def make_fetcher(fake_time: FakeTime) -> Iterator[Callable[..., Fetcher]]:
     made: list[Fetcher] = []
 
     def make(**overrides: object) -> Fetcher:
-        kwargs: dict[str, object] = dict(
-            user_agent="newbooks/1.0",
-            contact_url=CONTACT_URL,
-            timeout_s=2.0,
-            sleep=fake_time.sleep,
-            clock=fake_time.clock,
-            rng=random.Random(1234),
-        )
+        kwargs: dict[str, object] = {
+            "user_agent": "newbooks/1.0",
+            "contact_url": CONTACT_URL,
+            "timeout_s": 2.0,
+            "sleep": fake_time.sleep,
+            "clock": fake_time.clock,
+            "rng": random.Random(1234),
+        }
         kwargs.update(overrides)
         f = Fetcher(**kwargs)  # type: ignore[arg-type]
         made.append(f)

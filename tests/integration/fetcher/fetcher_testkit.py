@@ -10,9 +10,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 CONTACT_URL = "https://newbooks.example/bot"  # only ever a string in a header
 EXPECTED_UA = f"newbooks/1.0 (+{CONTACT_URL})"
@@ -89,7 +89,7 @@ class LocalServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
+            def do_GET(self) -> None:
                 rec = Recorded(
                     "GET", self.path, {k.lower(): v for k, v in self.headers.items()}
                 )

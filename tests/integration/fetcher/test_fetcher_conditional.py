@@ -6,9 +6,9 @@ import hashlib
 import json
 
 import pytest
-from fetcher_testkit import Reply, send
 
 from crawlers.fetcher import FetchState
+from tests.integration.fetcher.fetcher_testkit import Reply, send
 
 pytestmark = pytest.mark.timeout(10)
 

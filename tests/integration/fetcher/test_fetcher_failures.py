@@ -8,9 +8,9 @@ import time
 from email.utils import formatdate
 
 import pytest
-from fetcher_testkit import Reply, wait_until
 
 from crawlers.fetcher import FetchError, backoff_s
+from tests.integration.fetcher.fetcher_testkit import Reply, wait_until
 
 pytestmark = pytest.mark.timeout(15)
 

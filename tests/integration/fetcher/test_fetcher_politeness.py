@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fetcher_testkit import EXPECTED_UA
 
 from crawlers import fetcher as fetcher_module
+from tests.integration.fetcher.fetcher_testkit import EXPECTED_UA
 
 pytestmark = pytest.mark.timeout(10)
 

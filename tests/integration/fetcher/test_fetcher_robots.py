@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from fetcher_testkit import EXPECTED_UA
 
 from crawlers.fetcher import FetchError
+from tests.integration.fetcher.fetcher_testkit import EXPECTED_UA
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -98,3 +98,24 @@ def test_robots_can_be_switched_off(server, make_fetcher):
 
     assert result.body == b"hello"
     assert server.paths() == ["/page"]
+
+
+def test_rfc9309_wildcards_and_longest_match(server, make_fetcher):
+    """`$` anchors and `*` wildcards are honoured, the longest matching rule wins and Allow wins a
+    tie (RFC 9309 2.2.2); urllib.robotparser allowed /a.json and denied /list/new here."""
+    server.reply(
+        "/robots.txt",
+        body=b"User-agent: *\nDisallow: /*.json$\nDisallow: /list\nAllow: /list/new\n",
+    )
+    server.reply("/a.json", body=b"{}")
+    server.reply("/a.jsonl", body=b"ok")
+    server.reply("/list/new", body=b"ok")
+    fetcher = make_fetcher(min_host_delay_s=0)
+
+    for path in ("/a.json", "/list/old"):
+        with pytest.raises(FetchError) as err:
+            fetcher.fetch(server.url(path))
+        assert err.value.kind == "robots"
+    assert fetcher.fetch(server.url("/a.jsonl")).body == b"ok"
+    assert fetcher.fetch(server.url("/list/new")).body == b"ok"
+    assert server.paths() == ["/robots.txt", "/a.jsonl", "/list/new"]

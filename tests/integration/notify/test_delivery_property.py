@@ -6,7 +6,6 @@ import collections
 import json
 import uuid
 
-from conftest import Crash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from chalicelib.notify.delivery import DeliveryService
 from chalicelib.notify.errors import PermanentError, TransientError
 from chalicelib.notify.ledger import Ledger
 from chalicelib.notify.model import message
+from tests.integration.notify.notify_testkit import Crash
 
 DESTINATIONS = ("slack:C1", "x:default", "webhook:ops", "console:")
 OUTCOMES = ("ok", "ok", "ok", "transient", "crash", "permanent")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import collections
 
-from conftest import Crash, Reply, release_event
-
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.dlq import DlqAdmin
 from chalicelib.notify.slack import SlackWebApi
 from chalicelib.notify.subscriptions import Subscription, SubscriptionStore
+from tests.integration.notify.notify_testkit import Crash, Reply, release_event
 
 
 def slack_senders(peer):

@@ -5,12 +5,12 @@ import json
 
 import pytest
 import yaml
-from conftest import Reply, release_event
 
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.errors import PermanentError, TransientError
 from chalicelib.notify.slack import SlackWebApi, SlackWebhookSender
 from devstack.samples import read_sample
+from tests.integration.notify.notify_testkit import Reply, release_event
 
 
 def api(peer, **kw):

@@ -7,7 +7,6 @@ import time
 from urllib.parse import unquote
 
 import pytest
-from conftest import Reply, release_event
 
 from chalicelib.events import Event
 from chalicelib.notify.console import ConsoleSender
@@ -16,6 +15,7 @@ from chalicelib.notify.errors import PermanentError, TransientError
 from chalicelib.notify.render import weighted_length
 from chalicelib.notify.webhook import WebhookSender, verify
 from chalicelib.notify.x import XClient, hmac_sha1_signature, signature_base_string
+from tests.integration.notify.notify_testkit import Reply, release_event
 
 CREDS = dict(consumer_key="ck", consumer_secret="cs", token="tok", token_secret="ts")
 

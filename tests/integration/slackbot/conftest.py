@@ -31,7 +31,7 @@ class ResponseUrlServer:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with recorder.lock:
                     recorder.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})

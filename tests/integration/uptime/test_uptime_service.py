@@ -9,8 +9,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.uptime.targets import InvalidTarget
-
-from conftest import Handler  # noqa: E402  (tests/integration/uptime/conftest.py)
+from tests.integration.uptime.uptime_testkit import Handler
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
@@ -88,9 +87,13 @@ def test_three_failures_one_down_two_successes_one_recovered(make_service):
     ]
     down = service.events[0]
     assert down["id"] == "target.down:flaky:2026-11-22T10:03"
-    assert down["data"]["error"] == "status" and "[STATUS]" in down["data"]["condition"]
+    assert down["data"]["error"] == "status"
+    assert down["data"]["condition"] == "failing: [STATUS] == 200 (got 500)"
+    recovered = service.events[1]
+    assert recovered["data"]["condition"] == "passing again: [STATUS] == 200 (was 500)"
     assert down["data"]["status_page"] == "https://status.example/status/flaky"
-    assert down["data"]["channels"] == ["slack", "console"] and down["data"]["previous_state"] == "UP"
+    # a new target (one pass, below the success threshold) goes PENDING -> DOWN
+    assert down["data"]["channels"] == ["slack", "console"] and down["data"]["previous_state"] == "PENDING"
     state = service.store.get_state("flaky")
     assert state["status"] == "UP" and state["last_event"]["type"] == "target.recovered"
     assert state["incidents"][-1]["duration_s"] == 240
@@ -169,7 +172,10 @@ def test_status_rollups_uptime_and_percentiles(make_service):
     assert service.target_status("nope") is None
     summary = service.status_summary()["targets"]
     assert {t["name"] for t in summary} == {"flaky", "healthy"}
-    assert summary[0]["uptime_24h"] == pytest.approx(4 / 8)
+    # one figure everywhere (issue 17): the minute 11:05, not rolled up yet, counts in both
+    assert summary[0]["uptime_24h"] == detail["uptime"]["24h"] == pytest.approx(5 / 9, abs=1e-3)
+    assert summary[0]["uptime"] == {k: v for k, v in detail["uptime"].items() if k != "1h"}
+    assert service.target_uptime("flaky")["uptime"] == detail["uptime"]
 
 
 def test_archive_expired_writes_ndjson_per_day_idempotently(make_service):
@@ -213,9 +219,14 @@ def test_quiet_targets_cost_no_state_reads_and_the_dirty_set_follows_outages(mak
     reads: list[list[str]] = []
     original = service.store.get_states
     service.store.get_states = lambda names: reads.append(list(names)) or original(names)
-    for minute in range(3):
+    for minute in range(2):  # new targets are PENDING: their passes are applied until decided
         service.run_tick(tick(minute))
-    assert reads == [] and service.store.dirty_targets() == {}  # all passing: no state read at all
+    assert reads == [["flaky", "healthy"], ["flaky", "healthy"]]
+    assert service.store.get_state("healthy")["status"] == "UP"
+    assert service.store.dirty_and_known() == ({}, {"flaky", "healthy"})
+    reads.clear()
+    service.run_tick(tick(2))
+    assert reads == [] and service.store.dirty_targets() == {}  # decided and passing: no state read at all
     Handler.flaky_fail.set()
     for minute in range(3, 6):
         service.run_tick(tick(minute))
@@ -263,3 +274,120 @@ def test_rollup_is_written_once_per_hour_and_rewritten_only_for_late_ticks(make_
     service.run_tick({**tick(80, second=1), "id": "again"})  # ... a second 11:20 sees hour 10 changed
     assert writes == [2, 2, 2]
     assert int(service.store.rollups("healthy", "2026-11-22T10")[0]["checks"]) == 5
+
+
+def test_a_new_target_is_pending_in_the_api_until_decided_and_deleting_forgets_it(make_service):
+    service = make_service(FLAKY)
+    assert {t["name"]: t["state"] for t in service.status_summary()["targets"]} == {"flaky": "PENDING", "healthy": "PENDING"}
+    Handler.flaky_fail.set()
+    service.run_tick(tick(0))
+    service.run_tick(tick(1))
+    Handler.flaky_fail.clear()
+    states = {t["name"]: t["state"] for t in service.status_summary()["targets"]}
+    assert states == {"flaky": "PENDING", "healthy": "UP"}  # 2 failures: below the threshold, not UP
+    assert service.target_status("flaky")["state"] == "PENDING"
+    added = service.add_target({"name": "api", "url": "http://127.0.0.1:9/x"})
+    assert added["name"] == "api"
+    service.store.add_known(["api"])
+    assert service.delete_target("api")
+    assert "api" not in service.store.dirty_and_known()[1] and service.store.get_state("api") is None
+
+
+def test_storm_one_grouped_down_grouped_reminders_one_grouped_recovery_even_with_duplicate_ticks(make_service):
+    """Issue 13 point 4: while a group incident is open, its members' reminders and recoveries
+    are grouped: one reminder per interval for the group, one grouped recovery."""
+    endpoints = "".join(f"  - name: s{i}\n    url: PEER/flaky\n    reminder-interval: 2m\n" for i in range(6))
+    endpoints += "  - name: ok\n    url: PEER/healthy\n"
+    service = make_service(endpoints, grouping="grouping:\n  share: 0.5\n  min-targets: 4\n")
+    script = {m: m < 2 or m >= 10 for m in range(13)}  # up, down from 10:02 to 10:09, up again
+    deliver(service, script, [m for m in sorted(script) for _ in range(2)])  # every tick twice
+    types = [(e["type"], e["occurred_at"][11:16]) for e in service.events]
+    assert types == [
+        ("targets.grouped_down", "10:04"),
+        ("targets.grouped_reminder", "10:06"),
+        ("targets.grouped_reminder", "10:08"),
+        ("targets.grouped_reminder", "10:10"),
+        ("targets.grouped_recovered", "10:11"),
+    ]
+    assert service.events[0]["data"]["targets"] == [f"s{i}" for i in range(6)]
+    assert service.events[-1]["data"]["targets"] == [f"s{i}" for i in range(6)]
+    assert service.events[-1]["data"]["duration_s"] == 7 * 60
+    assert service.store.group_incident(0) is None
+    assert all(service.store.get_state(f"s{i}")["status"] == "UP" for i in range(6))
+
+
+def test_state_fanout_filter_passes_insert_and_modify_of_state_items():
+    """The first grouped alert creates GROUP#uptime/STATE with an UpdateItem: its stream record
+    is an INSERT, which the filter must pass (it passed MODIFY only)."""
+    import json as _json
+
+    from chalicelib import resources as r
+    from devstack.lambda_runtime import matches as _matches  # Lambda filter semantics (dev runner)
+
+    mapping = next(m for m in r.MAPPINGS if m.function == "state_fanout")
+    patterns = [_json.loads(p) for p in mapping.filter_patterns]
+    keys = {"pk": {"S": "GROUP#uptime"}, "sk": {"S": "STATE"}}
+    for name in ("INSERT", "MODIFY"):
+        record = {"eventName": name, "dynamodb": {"Keys": keys}}
+        assert any(_matches(p, record) for p in patterns), name
+    assert not any(_matches(p, {"eventName": "REMOVE", "dynamodb": {"Keys": keys}}) for p in patterns)
+
+
+def test_insert_then_modify_of_the_group_item_give_the_grouped_alert_exactly_once():
+    from boto3.dynamodb.types import TypeSerializer as _S
+
+    from chalicelib.notify.fanout import event_from_record
+
+    ser = _S()
+    image = lambda item: {k: ser.serialize(v) for k, v in item.items()}  # noqa: E731
+    keys = {"pk": {"S": "GROUP#uptime"}, "sk": {"S": "STATE"}}
+    event = {"id": "targets.grouped_down:0:2026-11-22T10:04", "type": "targets.grouped_down", "v": 1,
+             "occurred_at": "2026-11-22T10:04:00Z", "subject": "uptime", "data": {"targets": ["a", "b"]}}
+    created = {"pk": "GROUP#uptime", "sk": "STATE", "last_event": event, "version": 1}
+    widened = {**created, "incident#0": {"id": event["id"], "members": ["a", "b"]}}
+    insert = {"eventName": "INSERT", "dynamodb": {"Keys": keys, "NewImage": image(created)}}
+    modify = {"eventName": "MODIFY", "dynamodb": {"Keys": keys, "NewImage": image(widened), "OldImage": image(created)}}
+    got = [event_from_record(r) for r in (insert, modify, insert)]
+    assert got[0] is not None and got[0].id == event["id"] and got[1] is None
+    assert got[2].id == got[0].id  # a redelivered INSERT carries the same id: the ledger dedupes it
+
+
+def test_missed_hours_are_rolled_up_on_a_later_tick_idempotently_with_daily_summaries(make_service):
+    service = make_service(FLAKY)
+    for minute in range(8):
+        Handler.flaky_fail.set() if minute in (1, 2, 3, 4) else Handler.flaky_fail.clear()
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    assert service.store.rollup_markers(0, "2026-11-22") == {}  # hour 10 is not over yet
+    service.run_tick(tick(4 * 60 + 30))  # 14:30: the ping missed 10:08 .. 14:29 (both :05 and :20 of 11:00)
+    markers = service.store.rollup_markers(0, "2026-11-22")
+    assert markers == {"2026-11-22T10": 8, "2026-11-22T11": 0, "2026-11-22T12": 0, "2026-11-22T13": 0}
+    day = service.store.day_items("flaky", "2026-11-22")
+    assert len(day) == 1 and [int(v) for v in day[0]["h10"]] == [4, 4, 0, 8] and "h11" not in day[0]
+    writes = []
+    original = service.store.put_rollups
+    service.store.put_rollups = lambda *a: writes.append(a) or original(*a)
+    service.run_tick(tick(4 * 60 + 30, second=20))  # duplicate delivery
+    service.run_tick(tick(4 * 60 + 31))
+    assert writes == []  # nothing left to roll up: no rewrite
+
+
+def test_a_long_gap_is_caught_up_a_few_hours_per_tick():
+    from chalicelib.uptime.service import MAX_CATCHUP_HOURS
+
+    assert 1 <= MAX_CATCHUP_HOURS <= 12
+
+
+def test_an_outage_counts_at_once_in_every_figure_before_any_rollup(make_service):
+    """A 30-minute outage used to show 24 h uptime 1.0 until its hour was rolled up."""
+    service = make_service(FLAKY)
+    service.clock = lambda: T0 + timedelta(minutes=30)
+    Handler.flaky_fail.set()
+    for minute in range(30):
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    summary = {t["name"]: t for t in service.status_summary()["targets"]}
+    assert summary["flaky"]["uptime"] == {"24h": 0.0, "7d": 0.0, "30d": 0.0, "90d": 0.0}
+    assert summary["healthy"]["uptime"]["24h"] == 1.0
+    assert service.target_status("flaky")["uptime"]["24h"] == 0.0
+    assert service.target_uptime("flaky")["uptime"]["90d"] == 0.0

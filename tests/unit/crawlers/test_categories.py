@@ -3,7 +3,7 @@ for the title-only classifier used where a source has no sections."""
 from __future__ import annotations
 
 import pytest
-from crawlers_testkit import IMAGE, OPENBD, PW_CSV, PW_TXT
+from tests.unit.crawlers.crawlers_testkit import IMAGE, OPENBD, PW_CSV, PW_TXT
 
 import crawlers
 from crawlers.categories import CATEGORIES, LISTED_BY_DEFAULT, classify, parse_filter

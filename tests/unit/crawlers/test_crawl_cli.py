@@ -21,7 +21,7 @@ def test_list():
     assert proc.returncode == 0
     names = [line.split("\t")[0] for line in proc.stdout.splitlines()]
     assert names == sorted(["comicwalker", "feed", "html", "imagecomics", "ndl", "newtype", "openbd",
-                            "previewsworld", "rakuten", "sundaywebry"])
+                            "json", "previewsworld", "rakuten", "sundaywebry", "table"])
     assert all("\t" in line and line.split("\t")[1] for line in proc.stdout.splitlines())
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from crawlers import ParseError
 from crawlers.sources import declarative, feed
-from crawlers_testkit import IMAGE, NDL
-
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import IMAGE, NDL
 
 
 def test_feed_reads_real_rss():

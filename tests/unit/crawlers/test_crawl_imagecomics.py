@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+
 from crawlers import ParseError
 from crawlers.sources import imagecomics
-from crawlers_testkit import IMAGE, by_id
-
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import IMAGE, by_id
 
 ARCHIVE = "exqir__imagecomics_release-archive_series_nailbiter__396e9c8.html"
 DETAIL = "exqir__imagecomics_releases_nailbiter-30__396e9c8.html"

@@ -5,11 +5,11 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from crawlers import ParseError
 from crawlers.sources import ndl
-from crawlers_testkit import NDL, by_id
-
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import NDL, by_id
 
 CONAN = "remix-practice__response2_meitantei-conan.DERIVED.xml"
 BOKEN = "remix-practice__response3_bokenshasakaba.DERIVED.xml"

@@ -134,7 +134,7 @@ def test_diff_new():
 
 def test_registry():
     assert set(crawlers.SOURCES) == {"previewsworld", "imagecomics", "ndl", "openbd", "rakuten", "comicwalker",
-                                     "newtype", "sundaywebry", "feed", "html"}
+                                     "newtype", "sundaywebry", "feed", "html", "json", "table"}
     for name, mod in crawlers.SOURCES.items():
         assert mod.NAME == name and callable(mod.parse) and callable(mod.plan) and mod.DESCRIPTION
     assert crawlers.get_source("ndl").NAME == "ndl"

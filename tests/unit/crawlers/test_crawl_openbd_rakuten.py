@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from crawlers import ParseError
 from crawlers.snapshot import diff_new
 from crawlers.sources import openbd, rakuten
-from crawlers_testkit import OPENBD, RAKUTEN, by_id
-
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import OPENBD, RAKUTEN, by_id
 
 EARLY = "tools-labo_book-scout__lane2_cache_openbd__b804571_2026-02-09.json"
 MIDDLE = "tools-labo_book-scout__lane2_cache_openbd__a44636c_2026-02-11-middle.json"
@@ -114,5 +114,6 @@ def test_rakuten_wrong_shapes_raise():
 def test_rakuten_plan():
     (url,) = rakuten.plan({"application_id": "APP", "title": "ワンピース"})
     assert "applicationId=APP" in url and "sort=-releaseDate" in url and "booksGenreId=001001" in url
+    assert url.startswith("https://openapi.rakuten.co.jp/services/api/BooksBook/Search/")  # the 2026 host
     with pytest.raises(ValueError):
         rakuten.plan({"title": "x"})

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
+
 from crawlers import ParseError
 from crawlers.snapshot import diff_new
 from crawlers.sources import previewsworld as pw
-from crawlers_testkit import PW_CSV, PW_TXT, by_id, item_codes
-
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import PW_CSV, PW_TXT, by_id, item_codes
 
 TXT_COUNTS = {  # item counts from the samples README, re-checked with grep
     "ngsmrk_comix_scraper__new_releases_2012-05-30.rubydump.txt": 341,

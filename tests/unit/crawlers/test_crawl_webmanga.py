@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from crawlers import ParseError
 from crawlers.snapshot import diff_new
 from crawlers.sources import comicwalker, newtype, sundaywebry
-from crawlers_testkit import JP, by_id
-
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import JP, by_id
 
 MARCH, AUGUST = date(2022, 3, 26), date(2022, 8, 12)  # capture commit dates
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crawlers_testkit import IMAGE, PW_CSV, PW_TXT
+from tests.unit.crawlers.crawlers_testkit import IMAGE, PW_CSV, PW_TXT
 
 import crawlers
 from crawlers.identity import (

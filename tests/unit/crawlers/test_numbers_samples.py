@@ -1,7 +1,7 @@
 """Issue and volume numbers on real PREVIEWSworld lists (issue 12, point 5), plus the counting tool."""
 from __future__ import annotations
 
-from crawlers_testkit import PW_CSV, PW_TXT, by_id
+from tests.unit.crawlers.crawlers_testkit import PW_CSV, PW_TXT, by_id
 
 import crawlers
 from devstack.samples import read_sample

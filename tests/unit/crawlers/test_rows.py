@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from crawlers_testkit import OPENBD, PW_CSV, PW_TXT, item_codes
+from tests.unit.crawlers.crawlers_testkit import OPENBD, PW_CSV, PW_TXT, item_codes
 
 import crawlers
 from crawlers import ParseError

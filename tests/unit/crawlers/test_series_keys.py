@@ -5,7 +5,7 @@ import json
 import unicodedata
 
 import pytest
-from crawlers_testkit import OPENBD, PW_CSV, RAKUTEN
+from tests.unit.crawlers.crawlers_testkit import OPENBD, PW_CSV, RAKUTEN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

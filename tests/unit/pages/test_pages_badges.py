@@ -33,7 +33,7 @@ def test_uptime_text():
 
 
 @pytest.mark.parametrize(("state", "colour"), [("UP", "#4c1"), ("DOWN", "#e05d44"), ("DEGRADED", "#dfb317"),
-                                              ("MAINTENANCE", "#007ec6"), ("UNKNOWN", "#9f9f9f"), (None, "#9f9f9f")])
+                                              ("MAINTENANCE", "#0550ae"), ("UNKNOWN", "#9f9f9f"), (None, "#9f9f9f")])
 def test_status_badge_colours(state, colour):
     fill, texts = _fill_and_texts(badges.status_badge("peers-healthy", state))
     assert fill == colour

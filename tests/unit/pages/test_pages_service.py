@@ -10,7 +10,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 from chalicelib.pages.service import PagesService
-from chalicelib.queries import BadQuery
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 A = "{http://www.w3.org/2005/Atom}"
@@ -53,9 +52,9 @@ class FakeStore:
     def ticks(self, shard, start, end):
         return [("2026-11-25T11:59", {"api": ["f", 20], "web": ["o", 10]})]
 
-    def rollups(self, name, start_hour):
-        self.rollup_calls.append((name, start_hour))
-        return [{"sk": "2026-11-24T10", "checks": 60, "passes": 60, "fails": 0}]
+    def day_items(self, name, start_day):
+        self.rollup_calls.append((name, start_day))
+        return [{"sk": "2026-11-24", "h10": [60, 0, 0, 60]}]
 
 
 @dataclass
@@ -67,9 +66,20 @@ class FakeUptime:
     def __init__(self):
         self.store = FakeStore()
 
-    def status_summary(self):
-        return {"targets": [{"name": "api", "group": "g", "state": "DOWN", "latency_ms": 20, "last_check": "x", "uptime_24h": 0.5},
-                            {"name": "web", "group": "g", "state": "UP", "latency_ms": 10, "last_check": "x", "uptime_24h": 1.0}]}
+    def status_summary(self, include_history=False):
+        """Shaped like UptimeService.status_summary: with include_history each target carries its
+        daily summary items (`_days`, one Query each) and live tick rows (`_live`)."""
+        rows = [{"name": "api", "group": "g", "state": "DOWN", "latency_ms": 20, "last_check": "x", "uptime_24h": 0.5,
+                 "uptime": {"24h": 0.5, "90d": 0.75}},
+                {"name": "web", "group": "g", "state": "UP", "latency_ms": 10, "last_check": "x", "uptime_24h": 1.0,
+                 "uptime": {"24h": 1.0, "90d": 1.0}}]
+        if include_history:
+            states = self.store.get_states(["api", "web"])
+            for row in rows:
+                row["_days"] = self.store.day_items(row["name"], "2026-08-28")
+                row["_live"] = [(m, r[row["name"]]) for m, r in self.store.ticks(0, "", "")]
+                row["incidents"] = list((states.get(row["name"]) or {}).get("incidents") or [])
+        return {"targets": rows}
 
     def targets(self):
         return [T("api"), T("web")]
@@ -77,7 +87,7 @@ class FakeUptime:
     def shards(self, targets):
         return [targets]
 
-    def target_status(self, name):
+    def target_uptime(self, name):
         return {"state": "UP", "uptime": {"30d": 0.9995, "24h": None}} if name == "web" else None
 
 
@@ -92,10 +102,35 @@ def test_releases_page_splits_this_and_next_week():
     assert [c["data-id"] for c in soup.select("#this-week article")] == ["a", "b"]
     assert [c["data-id"] for c in soup.select("#next-week article")] == ["c", "d"]
     assert svc.queries.calls[0] == {"from": "2026-11-23", "to": "2026-12-06", "limit": "200"}
-    with pytest.raises(BadQuery):
-        svc.releases_html({"week": "soon"})
-    with pytest.raises(BadQuery):
-        svc.releases_html({"page": "2"})
+
+
+@pytest.mark.parametrize("week", ["soon", "2026-13-01", "9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+def test_releases_page_bad_or_out_of_range_week_is_a_400_html_page(week):
+    svc = service([rel("a", "2026-11-23")])
+    page = svc.releases_html({"week": week})
+    assert page.status == 400 and page.content_type.startswith("text/html")
+    soup = BeautifulSoup(page.body, "html.parser")
+    assert soup.select_one("h1").get_text() == "Bad week"
+    assert "'week'" in soup.select_one("main p").get_text()
+    assert svc.queries.calls == []  # nothing read for a week that cannot be shown
+
+
+def test_releases_page_edge_weeks_render():
+    svc = service()
+    for week in ("1900-01-01", "2199-12-31"):
+        page = svc.releases_html({"week": week})
+        assert page.status == 200, week
+        hrefs = [a["href"] for a in BeautifulSoup(page.body, "html.parser").select("nav.weeknav a")]
+        assert len(hrefs) >= 2
+
+
+def test_pages_and_badges_ignore_parameters_they_do_not_use():
+    svc = service([rel("a", "2026-11-23")])
+    tagged = {"utm_source": "x", "fbclid": "IwAR0", "v": "2"}
+    assert svc.releases_html(tagged).body == svc.releases_html({}).body
+    assert svc.releases_html({**tagged, "week": "2026-11-25"}).status == 200
+    badge = svc.uptime_badge("web", tagged)
+    assert badge.status == 200 and badge.body == svc.uptime_badge("web", {}).body
 
 
 def test_feeds_carry_one_entry_per_work():
@@ -126,9 +161,10 @@ def test_status_rows_use_one_rollup_query_per_target_and_live_ticks_for_today():
     assert [r["data-state"] for r in rows] == ["DOWN", "UP"]
     assert [len(r.select(".bar")) for r in rows] == [90, 90]
     assert rows[0].select(".bar")[-1]["class"] == ["bar", "down"] and rows[1].select(".bar")[-1]["class"] == ["bar", "up"]
-    assert rows[0].select(".bar")[-2]["class"] == ["bar", "up"]  # yesterday from the hourly rollup
+    assert rows[0].select(".bar")[-2]["class"] == ["bar", "up"]  # yesterday from the daily summary item
     assert rows[0].select_one(".incident.ongoing") is not None
-    assert svc.uptime.store.rollup_calls == [("api", "2026-08-28T00"), ("web", "2026-08-28T00")]
+    assert svc.uptime.store.rollup_calls == [("api", "2026-08-28"), ("web", "2026-08-28")]
+    assert rows[0].select_one(".uptime-90d b").text == "75.00%"  # the one figure, not recomputed from bars
     assert page.content_type.startswith("text/html")
 
 
@@ -138,5 +174,8 @@ def test_badges():
     assert "99.95%" in svc.uptime_badge("web", {}).body
     assert "no data" in svc.uptime_badge("web", {"window": "24h"}).body
     assert svc.status_badge("nope").status == 404
-    with pytest.raises(BadQuery):
-        svc.uptime_badge("web", {"window": "1y"})
+    bad = svc.uptime_badge("web", {"window": "1y"})
+    assert bad.status == 400 and bad.content_type.startswith("image/svg+xml")
+    root = ET.fromstring(bad.body)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "window" in root.get("aria-label") and "30d" in root.get("aria-label")

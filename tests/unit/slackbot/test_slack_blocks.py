@@ -116,3 +116,24 @@ def test_status_with_thousands_of_targets_stays_within_fifty_blocks():
 def test_status_no_targets():
     blocks = _validate(b.status_reply({"targets": []}))
     assert blocks[1]["text"]["text"] == "No monitoring targets are configured."
+
+
+def test_status_names_degraded_and_dead_sources_dead_first():
+    sources = [
+        {"name": "ndl", "status": "ok", "reason": None},
+        {"name": "rakuten", "status": "degraded", "degraded_since": "2026-12-01T10:00Z",
+         "reason": "fetch failed (http_status): HTTP 403"},
+        {"name": "previewsworld", "status": "dead", "degraded_since": "2026-11-20T10:00Z",
+         "reason": "fetch failed (dns): Name or service not known"},
+    ]
+    summary = {"targets": [{"name": "api", "state": "UP"}]}
+    blocks = _validate(b.status_reply(summary, None, sources=sources))
+    lines = blocks[2]["text"]["text"].splitlines()
+    assert lines == [
+        ":skull: source *previewsworld* dead since 2026-11-20T10:00Z · fetch failed (dns): Name or service not known",
+        ":warning: source *rakuten* degraded since 2026-12-01T10:00Z · fetch failed (http_status): HTTP 403",
+    ]
+    no_targets = _validate(b.status_reply({"targets": []}, None, sources=sources))
+    assert "previewsworld" in no_targets[2]["text"]["text"]
+    healthy = _validate(b.status_reply(summary, None, sources=sources[:1]))
+    assert all("source" not in str(x) for x in healthy)

@@ -21,9 +21,10 @@ class Monitor:
     stored so far give the young holes; `apply` folds the outcome; the state is kept when changed.
     A duplicate delivery of a minute re-applies the same stored outcome (as the service does)."""
 
-    def __init__(self, rules: Rules = RULES, name: str = "api"):
+    def __init__(self, rules: Rules = RULES, name: str = "api", new: bool = False):
+        """`new`: a target never decided (PENDING); otherwise an established UP target."""
         self.rules, self.name = rules, name
-        self.state = TargetState()
+        self.state = TargetState() if new else TargetState(base=decide.Cursor(status=UP), current=decide.Cursor(status=UP))
         self.ticks: set[int] = set()
         self.alerts: list[decide.Transition] = []
         self.transitions: list[decide.Transition] = []
@@ -243,3 +244,50 @@ def test_reversed_within_the_window_still_agrees(codes):
     script = script_of(codes)
     order = sorted(list(script) * 2, key=lambda m: -(m - T0) % 2 + m)  # pairs swapped
     assert alerts_of(script, order) == alerts_of(script, sorted(script))
+
+
+# --- PENDING (issue 13 point 2) ----------------------------------------------------------------
+def test_a_new_target_is_pending_until_its_first_threshold_decision():
+    assert TargetState().current.status == decide.PENDING
+    monitor = Monitor(new=True)
+    monitor.deliver(T0, "f")
+    monitor.deliver(T0 + 1, "f")
+    assert monitor.state.current.status == decide.PENDING and monitor.alerts == []
+    monitor.deliver(T0 + 2, "f")
+    assert monitor.state.current.status == DOWN
+    assert summary(monitor.alerts) == [("target.down", 2, None)]
+    assert monitor.alerts[0].previous == decide.PENDING
+
+
+def test_a_new_target_that_passes_becomes_up_silently_after_the_success_threshold():
+    monitor = Monitor(new=True)
+    monitor.deliver(T0, "o")
+    assert monitor.state.current.status == decide.PENDING
+    monitor.deliver(T0 + 1, "o")
+    assert monitor.state.current.status == UP and monitor.alerts == []
+    assert summary(monitor.transitions) == [("target.decided", 1, None)]
+    assert monitor.state.quiet  # from now on a pass is neither read nor written
+
+
+def test_mixed_results_keep_a_new_target_pending_and_it_is_never_quiet():
+    monitor = Monitor(new=True).run(script_of("fofofo"))
+    assert monitor.state.current.status == decide.PENDING and monitor.alerts == []
+    assert not monitor.state.quiet
+
+
+def test_a_new_slow_target_is_decided_degraded():
+    monitor = Monitor(new=True).run(script_of("ss"))
+    assert monitor.state.current.status == DEGRADED and monitor.alerts == []
+
+
+@pytest.mark.parametrize("event_type, failure, text", [
+    ("target.down", {"error": "status", "condition": "[STATUS] == 200 (got 500)"}, "failing: [STATUS] == 200 (got 500)"),
+    ("target.reminder", {"error": "timeout", "condition": "no verdict within 10s"}, "failing: timeout (no verdict within 10s)"),
+    ("target.recovered", {"error": "status", "condition": "[STATUS] == 200 (got 500)"}, "passing again: [STATUS] == 200 (was 500)"),
+    ("target.recovered", {"error": "connect", "condition": "ConnectionRefusedError"}, "passing again: connect (ConnectionRefusedError)"),
+    ("target.down", {}, None),
+])
+def test_alert_texts_say_what_fails_or_now_passes(event_type, failure, text):
+    from chalicelib.uptime.service import alert_condition
+
+    assert alert_condition(event_type, failure) == text

@@ -168,3 +168,54 @@ def test_agrees_with_h11_for_any_split(response, split):
         parser.eof()
     assert parser.done and not parser.truncated
     assert (parser.status, parser.body) == h11_reference(data)
+
+
+# --- hostile framing (issue 13): every shape is a ProtocolFailure or a bounded result --------
+def test_unicode_digit_content_length_is_a_protocol_failure():
+    with pytest.raises(ProtocolFailure, match="Content-Length"):
+        parse("HTTP/1.1 200 OK\r\nContent-Length: ²\r\n\r\nxx".encode(), eof=False)
+
+
+def test_interim_responses_are_bounded():
+    data = b"HTTP/1.1 100 Continue\r\n\r\n" * 21 + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    with pytest.raises(ProtocolFailure, match="interim"):
+        parse(data, eof=False)
+    ok = parse(b"HTTP/1.1 100 Continue\r\n\r\n" * 20 + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", eof=False)
+    assert ok.done and ok.body == b"ok"
+
+
+def test_trailers_are_bounded():
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n" + b"X-T: y\r\n" * 20_000
+    with pytest.raises(ProtocolFailure, match="trailer"):
+        parse(data, cap=1024, eof=False)
+
+
+def test_one_byte_chunks_stop_at_the_chunk_budget_with_the_body_so_far():
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nx\r\n" * 100_000
+    p = parse(data, cap=1 << 20, eof=False, pieces=100)
+    assert p.done and p.truncated and p.body == b"x" * 4096
+
+
+def test_head_end_split_across_one_byte_feeds_is_found_once():
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(3000)) + b"Content-Length: 2\r\n\r\nok"
+    p = parse(head, eof=False, pieces=len(head))
+    assert p.done and p.status == 200 and p.body == b"ok" and len(p.headers) == 3001
+
+
+def test_buffer_is_compacted_so_memory_stays_bounded_by_what_is_unread():
+    p = ResponseParser(cap=1 << 30)
+    p.feed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for _ in range(4000):
+        p.feed(b"4\r\nabcd\r\n")
+    assert len(p._buffer) < 4096 and p.size == 16000
+
+
+@pytest.mark.parametrize("value", ["日本", "a\x07b", "\x7f"])
+def test_header_values_outside_field_value_are_refused(value):
+    assert valid_header("X-A", value) is not None
+    with pytest.raises(ValueError):
+        request_bytes("GET", "h", "/", "", [("X-A", value)], None)
+
+
+def test_latin1_and_tab_values_are_allowed():
+    assert valid_header("X-A", "caf\xe9\tok") is None

@@ -93,3 +93,30 @@ def test_percentiles_are_ordered_and_bounded(latencies):
     # the true p95 lies in the same histogram bucket as the estimate (or the estimate is capped)
     true95 = sorted(latencies)[max(0, -(-95 * len(latencies) // 100) - 1)]
     assert bucket(int(p95)) <= bucket(true95) + 1
+
+
+# --- the one uptime figure (issue 17 point 2) ----------------------------------------------------
+def test_uptime_figures_include_minutes_not_rolled_up_and_agree_across_windows():
+    from datetime import datetime, timezone
+
+    from chalicelib.uptime.rollup import day_hours, hourly_history, uptime_figures
+
+    now = datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)
+    days = [{"sk": "2026-11-21", "h09": [60, 0, 0, 60]},  # 25 h ago: in 7d, not in 24h
+            {"sk": "2026-11-22", "h09": [50, 10, 0, 60]}, {"sk": "2026-09-01", "h00": [0, 60, 0, 60]}]
+    live = [(f"2026-11-22T10:{m:02d}", ["f" if m < 15 else "o", 10]) for m in range(30)]
+    live += [("2026-11-22T09:59", ["f", 10])]  # hour 09 is covered by its summary: not counted twice
+    figures = uptime_figures(hourly_history(days, live), now)
+    assert figures["24h"] == round((50 + 15) / (60 + 30), 6)
+    assert figures["7d"] == round((60 + 50 + 15) / (60 + 60 + 30), 6)
+    assert figures["90d"] == round((60 + 50 + 15) / (60 + 60 + 60 + 30), 6)
+    assert day_hours({"sk": "2026-11-22", "h09": [1, 2, 3, 6], "other": 5})["2026-11-22T09"].maintenance == 3
+
+
+def test_uptime_figures_are_none_without_judged_checks():
+    from datetime import datetime, timezone
+
+    from chalicelib.uptime.rollup import hourly_history, uptime_figures
+
+    figures = uptime_figures(hourly_history([], [("2026-11-22T10:00", ["m", 0])]), datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc))
+    assert figures == {"24h": None, "7d": None, "30d": None, "90d": None}

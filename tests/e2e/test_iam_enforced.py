@@ -1,0 +1,58 @@
+"""IAM bites in the local stack: the packaged template is deployed with a defect re-introduced in a
+copy of the policy files, and the pipeline then fails with an AccessDenied that names the
+function, the action and the resource (printed on the console by devstack.iam_local), and no
+release is stored. The same stack with the shipped policies is tests/e2e/test_local_stack.py."""
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from devstack.samples import samples_dir
+from tests.e2e.stack import Stack, copy_project, get_json, wait_for
+
+pytestmark = pytest.mark.e2e
+DENIED = re.compile(r"IAM DENIED function=(\S+) action=(\S+) resource=(\S+)")
+
+
+def _bucket_name_mismatch(policies) -> None:
+    """Issue 10's defect: grant `newbooks-*-data/...` while the bucket is `newbooks-<stage>-data-<account>`."""
+    path = policies / "crawl_worker.json"
+    path.write_text(path.read_text().replace("-data-*", "-data"))
+
+
+def _missing_put_item(policies) -> None:
+    """One action gone: the crawl worker may no longer PutItem into the releases table."""
+    path = policies / "crawl_worker.json"
+    policy = json.loads(path.read_text())
+    for statement in policy["Statement"]:
+        if statement["Resource"] == ["arn:aws:dynamodb:*:*:table/newbooks-*-releases"]:
+            statement["Action"].remove("dynamodb:PutItem")
+            statement["Action"].append("dynamodb:GetItem")  # keep the statement valid
+    path.write_text(json.dumps(policy))
+
+
+@pytest.mark.parametrize("defect,action,resource", [
+    # the worker looks for the content-addressed raw body (HeadObject: s3:GetObject) before it puts one
+    (_bucket_name_mismatch, r"s3:(GetObject|PutObject)", r"arn:aws:s3:::newbooks-dev-data-\d{12}/raw/\w+"),
+    (_missing_put_item, r"dynamodb:PutItem", r"arn:aws:dynamodb:us-east-1:\d{12}:table/newbooks-dev-releases"),
+], ids=["bucket-name-mismatch", "missing-action"])
+def test_defective_policy_fails_the_local_pipeline_with_access_denied(defect, action, resource, tmp_path):
+    if samples_dir() is None:
+        pytest.skip("shared samples folder not found: the local stack crawls them")
+    root = copy_project(tmp_path / "project")
+    defect(root / ".chalice" / "policies")
+    stack = Stack(tmp_path / "data", tmp_path / "console.log", root=root, env={"NEWBOOKS_SAMPLES": str(samples_dir())})
+    try:
+        found = wait_for(lambda: [m for m in DENIED.finditer(stack.output()) if re.fullmatch(action, m.group(2))], 90,
+                         f"an AccessDenied for {action} on the console", stack)
+        function, _, denied_resource = found[0].groups()
+        assert function.startswith("newbooks-dev-CrawlWorker-")
+        assert re.fullmatch(resource, denied_resource), denied_resource
+        time.sleep(3)
+        status, body = get_json(stack.base + "/releases?limit=5")
+        assert status == 200 and body["releases"] == []  # nothing got through
+    finally:
+        stack.stop()
