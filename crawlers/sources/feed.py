@@ -25,7 +25,8 @@ from .._text import opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_numbering, find_isbn, nfkc, normalize_isbn, parse_date, release_id, text_or_none,
+    edition_flags, extract_numbering, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    text_or_none,
 )
 from ._xml import local, parse_xml
 
@@ -133,7 +134,8 @@ def _record(source, publisher, series, episodes, from_description, el, title, li
     issue = None
     if series:
         number = _episode_number(title) if episodes else None
-        volume = number or extract_numbering(title or "")[1]
+        issue = None if number else extract_numbering(title or "").issue
+        volume = number or extract_volume(title or "")[1]
         if episodes:
             flags = tuple(dict.fromkeys(flags + ("episode",)))
     else:
