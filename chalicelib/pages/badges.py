@@ -11,7 +11,7 @@ SVG_TYPE = "image/svg+xml; charset=utf-8"
 GREY = "#9f9f9f"
 LABEL = "#555"
 STATE_COLOURS = {
-    "UP": "#4c1", "DEGRADED": "#dfb317", "DOWN": "#e05d44", "MAINTENANCE": "#0550ae", "UNKNOWN": GREY,
+    "UP": "#4c1", "DEGRADED": "#dfb317", "DOWN": "#e05d44", "MAINTENANCE": "#0550ae", "UNKNOWN": GREY, "PENDING": GREY,
 }
 # (minimum uptime ratio, colour), first match wins
 UPTIME_COLOURS = ((0.999, "#4c1"), (0.99, "#97ca00"), (0.97, "#dfb317"), (0.95, "#fe7d37"), (0.0, "#e05d44"))

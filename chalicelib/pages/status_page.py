@@ -13,7 +13,7 @@ from chalicelib.pages.template import lang_attr, layout
 from chalicelib.uptime.rollup import Rollup
 
 DAYS = 90
-STATE_ORDER = ("DOWN", "DEGRADED", "MAINTENANCE", "UNKNOWN", "UP")
+STATE_ORDER = ("DOWN", "DEGRADED", "MAINTENANCE", "PENDING", "UNKNOWN", "UP")
 # (minimum uptime ratio, bar class), first match wins; grey ("none"/"maint") when no data
 BAR_CLASSES = ((0.999, "up"), (0.99, "minor"), (0.95, "major"), (0.90, "bad"), (0.0, "down"))
 LEGEND = (("up", "≥ 99.9%"), ("minor", "≥ 99%"), ("major", "≥ 95%"), ("bad", "≥ 90%"), ("down", "< 90%"),

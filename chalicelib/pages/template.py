@@ -29,7 +29,7 @@ a{color:var(--link)}
 .pill{display:inline-block;border-radius:999px;padding:.1rem .6rem;font-size:.8rem;font-weight:600;
 color:#fff;background:#59636e;white-space:nowrap}
 .state-UP{background:var(--up)}.state-DEGRADED{background:var(--major);color:#1f2328}
-.state-DOWN{background:var(--down)}.state-MAINTENANCE{background:var(--maint)}.state-UNKNOWN{background:#59636e}
+.state-DOWN{background:var(--down)}.state-MAINTENANCE{background:var(--maint)}.state-UNKNOWN,.state-PENDING{background:#59636e}
 .target{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem .9rem;margin:0 0 .75rem}
 .target-head{display:flex;justify-content:space-between;align-items:center;gap:.5rem;flex-wrap:wrap}
 .target-head h2{font-size:1rem;margin:0}
