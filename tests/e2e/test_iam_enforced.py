@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -20,17 +22,23 @@ DENIED = re.compile(r"IAM DENIED function=(\S+) action=(\S+) resource=(\S+)")
 def _bucket_name_mismatch(policies) -> None:
     """Issue 10's defect: grant `newbooks-*-data/...` while the bucket is `newbooks-<stage>-data-<account>`."""
     path = policies / "crawl_worker.json"
-    path.write_text(path.read_text().replace("-data-*", "-data"))
+    before = path.read_text()
+    assert "-data-*" in before, "the shipped policy no longer names the bucket this way: update the defect"
+    path.write_text(before.replace("-data-*", "-data"))
 
 
 def _missing_put_item(policies) -> None:
     """One action gone: the crawl worker may no longer PutItem into the releases table."""
     path = policies / "crawl_worker.json"
     policy = json.loads(path.read_text())
+    hit = False
     for statement in policy["Statement"]:
-        if statement["Resource"] == ["arn:aws:dynamodb:*:*:table/newbooks-*-releases"]:
+        if statement["Resource"] == ["arn:aws:dynamodb:*:*:table/newbooks-<stage>-releases"]:
+            hit = True
             statement["Action"].remove("dynamodb:PutItem")
-            statement["Action"].append("dynamodb:GetItem")  # keep the statement valid
+            if not statement["Action"]:
+                statement["Action"].append("dynamodb:GetItem")  # keep the statement valid
+    assert hit, "no releases statement in the shipped crawl_worker policy: update the defect"
     path.write_text(json.dumps(policy))
 
 
@@ -44,6 +52,8 @@ def test_defective_policy_fails_the_local_pipeline_with_access_denied(defect, ac
         pytest.skip("shared samples folder not found: the local stack crawls them")
     root = copy_project(tmp_path / "project")
     defect(root / ".chalice" / "policies")
+    # the stages deploy the rendered copies (.chalice/policies/<stage>/): render the defect into them
+    subprocess.run([sys.executable, "-m", "infra.render_policies"], cwd=root, check=True, capture_output=True)
     stack = Stack(tmp_path / "data", tmp_path / "console.log", root=root, env={"NEWBOOKS_SAMPLES": str(samples_dir())})
     try:
         found = wait_for(lambda: [m for m in DENIED.finditer(stack.output()) if re.fullmatch(action, m.group(2))], 90,
