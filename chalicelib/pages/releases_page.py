@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from chalicelib.pages.feeds import is_web_url
 from chalicelib.pages.template import lang_attr, layout
+from chalicelib.queries import collapse  # noqa: F401  (one entry per work; also releases_page.collapse)
 
 MAX_CARDS = 96  # per section; the rest is one link to the JSON API away
 
@@ -24,21 +25,6 @@ def week_start(day: date) -> date:
 def _initials(text: str) -> str:
     words = [w for w in text.split() if w[:1].isalnum()]
     return "".join(w[0] for w in words[:2]).upper() or "?"
-
-
-def collapse(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per work (crawlers.identity): the main edition, carrying `editions` (every edition's
-    id, label and link) when a work has more than one: cover variants are one card, not six."""
-    from crawlers.identity import edition_label, group_editions
-
-    out = []
-    for group in group_editions(releases):
-        main = dict(group[0])
-        if len(group) > 1:
-            main["editions"] = [{"id": r.get("id"), "label": edition_label(r) or "standard", "url": r.get("url")}
-                                for r in group]
-        out.append(main)
-    return out
 
 
 def _editions(release: dict[str, Any]) -> str:
