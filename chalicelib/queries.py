@@ -203,7 +203,7 @@ class _WorkCounter:
         if key is None:
             return True
         same = self._by_key.get(key, [])
-        return self._groups(same + [row]) > self._groups(same)
+        return self._groups([*same, row]) > self._groups(same)
 
     def add(self, row: dict[str, Any]) -> None:
         from crawlers.identity import work_key

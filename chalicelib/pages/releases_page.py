@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from chalicelib.pages.feeds import is_web_url
 from chalicelib.pages.template import lang_attr, layout
-from chalicelib.queries import collapse  # noqa: F401  (one entry per work; also releases_page.collapse)
+from chalicelib.queries import collapse  # one entry per work (also used as releases_page.collapse)
 
 MAX_CARDS = 96  # per section; the rest is one link to the JSON API away
 

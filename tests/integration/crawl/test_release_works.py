@@ -4,10 +4,12 @@ collapsed with the releases page's own helper (`chalicelib.queries.collapse`), `
 works, and paging still never loses a release nor returns an empty page while rows remain."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
-from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 from devstack.samples import read_sample
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 WEEK = {"from": "2020-02-19", "to": "2020-02-19"}
 
@@ -53,7 +55,7 @@ def test_pages_list_works_with_their_editions_and_lose_nothing(stored_week, limi
     # month) can start a second item on a later page: at most one item per run of a work in id order
     group = {e["id"]: n for n, r in enumerate(whole) for e in (r.get("editions") or [r])}
     in_order = [group[r["id"]] for r in sorted(stored_week, key=lambda r: r["id"])]
-    runs = 1 + sum(a != b for a, b in zip(in_order, in_order[1:]))
+    runs = 1 + sum(a != b for a, b in pairwise(in_order))
     assert len(whole) <= len(items) <= runs < len(whole) + 15
     assert len(items) < 0.7 * len(stored_week)
 
