@@ -9,18 +9,18 @@ from typing import Any
 
 from chalicelib.slackbot import blocks as b
 from chalicelib.slackbot import commands as c
-
-# `search`: text search across all stored dates, bounded: at most SEARCH_LISTS release lists (the
-# series list + by_month years going back, each <= queries.MAX_QUERIES Queries); nothing is dated
-# before SEARCH_OLDEST (the oldest shared sample list is from 2016)
-SEARCH_LISTS = 12
-SEARCH_OLDEST = date(2000, 1, 1)
 from chalicelib.slackbot.service import (
     MAX_FOLLOWED_SERIES,
     SEARCH_AHEAD_DAYS,
     log,
     week_range,
 )
+
+# `search`: text search across all stored dates, bounded: at most SEARCH_LISTS release lists (the
+# series list + by_month years going back, each <= queries.MAX_QUERIES Queries); nothing is dated
+# before SEARCH_OLDEST (the oldest shared sample list is from 2016)
+SEARCH_LISTS = 12
+SEARCH_OLDEST = date(2000, 1, 1)
 
 
 def answer(svc: Any, command: c.Command, channel_id: str) -> dict[str, Any]:
