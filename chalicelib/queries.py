@@ -176,9 +176,11 @@ def collapse(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for group in group_editions(releases):
         main = dict(group[0])
-        if len(group) > 1:
-            main["editions"] = [{"id": r.get("id"), "label": edition_label(r) or "standard", "url": r.get("url")}
-                                for r in group]
+        # idempotent: an item that already lists its editions (an API page) brings them along
+        editions = {e["id"]: e for r in group for e in (r.get("editions") or [
+            {"id": r.get("id"), "label": edition_label(r) or "standard", "url": r.get("url")}])}
+        if len(editions) > 1:
+            main["editions"] = list(editions.values())
         out.append(main)
     return out
 
