@@ -99,6 +99,8 @@ SCHEMAS: dict[str, Any] = {
             "enabled": {"type": "boolean"},
             "status": {"type": "string", "description": "ok, degraded, dead, never crawled"},
             "items": {"type": "integer", "minimum": 0},
+            "skipped_rows": {"type": "integer", "minimum": 0,
+                             "description": "rows of its last parsed list skipped as unreadable (the list was kept)"},
             "last_crawl": _nullable("string"),
             "reason": _nullable("string"),
             "degraded_since": _nullable("string"),
