@@ -11,6 +11,9 @@ A filtered page keeps reading until it fills or the data ends; after a Query pag
 filters dropped, the next reads four times as many (up to `FILTERED_READ` items): a dense filter
 reads little, a sparse one gets past thousands of non-matching rows within the budget. If the
 budget runs out first, the page says so in `partial` and `next_cursor` continues from there.
+Lists hold one item per work (`collapse`, issue 12): `limit` counts works, a page ends before the
+first row of the next work, so editions next to each other in the index stay one item; editions
+far apart in it (another catalogue month's codes) can start a second item on a later page.
 """
 from __future__ import annotations
 
@@ -164,6 +167,56 @@ def decode_cursor(cursor: str) -> tuple[int, dict[str, Any] | None]:
         raise BadQuery("cursor", "'cursor' is not a cursor this API returned") from None
 
 
+def collapse(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per work (crawlers.identity): the main edition, carrying `editions` (every edition's
+    id, label and link) when a work has more than one: cover variants are one item, not six. Used by
+    GET /releases, the releases page, the feeds and Slack lists."""
+    from crawlers.identity import edition_label, group_editions
+
+    out = []
+    for group in group_editions(releases):
+        main = dict(group[0])
+        # idempotent: an item that already lists its editions (an API page) brings them along
+        editions = {e["id"]: e for r in group for e in (r.get("editions") or [
+            {"id": r.get("id"), "label": edition_label(r) or "standard", "url": r.get("url")}])}
+        if len(editions) > 1:
+            main["editions"] = list(editions.values())
+        out.append(main)
+    return out
+
+
+class _WorkCounter:
+    """Distinct works among the rows of a page, as `collapse` will group them (its own
+    group_editions, run only on the rows that share a work key, so each check stays small)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._by_key: dict[str, list[dict[str, Any]]] = {}
+
+    def _groups(self, rows: list[dict[str, Any]]) -> int:
+        from crawlers.identity import group_editions
+
+        return len(group_editions(rows)) if rows else 0
+
+    def is_new(self, row: dict[str, Any]) -> bool:
+        from crawlers.identity import work_key
+
+        key = work_key(row)
+        if key is None:
+            return True
+        same = self._by_key.get(key, [])
+        return self._groups([*same, row]) > self._groups(same)
+
+    def add(self, row: dict[str, Any]) -> None:
+        from crawlers.identity import work_key
+
+        if self.is_new(row):
+            self.count += 1
+        key = work_key(row)
+        if key is not None:
+            self._by_key.setdefault(key, []).append(row)
+
+
 class ReleaseQueries:
     def __init__(self, table: Any, today: Callable[[], date] = lambda: datetime.now(timezone.utc).date(),
                  sources: Mapping[str, str] | None = None, *, max_queries: int = MAX_QUERIES,
@@ -200,33 +253,47 @@ class ReleaseQueries:
         # In-memory filters (q, publisher, source, and category: merchandise is hidden by default) drop
         # rows: after a page that dropped some, the next Query reads 4x as many, so a sparse match still
         # fills this page; a page that dropped none reads only what is still missing.
+        # `limit` counts works (issue 12): a page ends right before the first row of work limit + 1, so
+        # editions that sit next to each other in the index (same date or crawl) stay on one page. Past
+        # `limit` works it reads on only while the current partition has more.
         rows: list[dict[str, Any]] = []
+        works = _WorkCounter()
         calls = examined = 0
         read = max(limit, 25)
-        while position < len(partitions) and len(rows) < limit and calls < self._max_queries:
+        full = False
+        while (position < len(partitions) and calls < self._max_queries and not full
+               and (works.count < limit or last_key is not None)):
             part = partitions[position]
+            start_key = last_key
             page = self._query(part, read, last_key)
             before = (examined, len(rows))
             calls += 1
             last_key = page.get("LastEvaluatedKey")
             items = page.get("Items", [])
             for n, item in enumerate(items):
-                if len(rows) == limit:  # page had more: resume right after the last item read (n >= 1 here)
-                    last_key = {k: items[n - 1][k] for k in ("pk", "sk", part.key_name, part.sort_name)}
+                if not matches(item, params, self._sources):
+                    examined += 1
+                    continue
+                row = self._public(item)
+                if works.count == limit and works.is_new(row):  # resume at this row
+                    last_key = {k: items[n - 1][k] for k in ("pk", "sk", part.key_name, part.sort_name)} if n else start_key
+                    full = True
                     break
                 examined += 1
-                if matches(item, params, self._sources):
-                    rows.append(self._public(item))
+                works.add(row)
+                rows.append(row)
             dropped = (examined - before[0]) - (len(rows) - before[1])
-            read = min(read * 4, max(self._filtered_read, limit)) if dropped else max(limit - len(rows), 25)
-            if last_key is None:
+            read = (min(read * 4, max(self._filtered_read, limit)) if dropped
+                    else max(limit - works.count, 25))
+            if last_key is None and not full:
                 position += 1
         done = position >= len(partitions)
         partial = None
-        if not done and len(rows) < limit:  # budget spent before the page filled: say so
-            partial = (f"read budget spent: {calls} queries examined {examined} releases and found {len(rows)} "
+        if not done and works.count < limit:  # budget spent before the page filled: say so
+            partial = (f"read budget spent: {calls} queries examined {examined} releases and found {works.count} "
                        f"of {limit}; more may match, continue with next_cursor")
-        return {"releases": rows, "next_cursor": None if done else encode_cursor(position, last_key), "partial": partial}
+        return {"releases": collapse(rows), "next_cursor": None if done else encode_cursor(position, last_key),
+                "partial": partial}
 
     def get(self, release_id: str) -> dict[str, Any] | None:
         from boto3.dynamodb.conditions import Key

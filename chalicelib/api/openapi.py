@@ -73,7 +73,9 @@ SCHEMAS: dict[str, Any] = {
             "work": _nullable("string", description="editions of one issue share it: <series key>|<number>|<format>"),
             "listing": _nullable("string", description="'no longer listed' when its source dropped it before release"),
             "previous_release_date": _nullable("string", description="the date before its last move"),
-            "editions": {"type": "array", "description": "GET /releases/{id} only: every stored edition of its work",
+            "editions": {"type": "array", "description": "every stored edition of its work: on GET /releases/{id} always "
+                         "(id, title, edition, source, url); on GET /releases when a work has more than one (id, label, "
+                         "url), the item itself being its main edition",
                          "items": {"type": "object"}},
         },
     },
@@ -81,7 +83,8 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["releases", "next_cursor", "partial"],
         "properties": {
-            "releases": {"type": "array", "items": _ref("Release"), "maxItems": MAX_LIMIT},
+            "releases": {"type": "array", "items": _ref("Release"), "maxItems": MAX_LIMIT,
+                         "description": "one item per work (variants collapsed into `editions`); `limit` counts works"},
             "next_cursor": _nullable("string", description="pass as `cursor` for the next page; null on the last page"),
             "partial": _nullable("string", description="why this page holds fewer than `limit` rows while "
                                  "`next_cursor` is not null (the read budget ran out); null otherwise"),
@@ -96,6 +99,8 @@ SCHEMAS: dict[str, Any] = {
             "enabled": {"type": "boolean"},
             "status": {"type": "string", "description": "ok, degraded, dead, never crawled"},
             "items": {"type": "integer", "minimum": 0},
+            "skipped_rows": {"type": "integer", "minimum": 0,
+                             "description": "rows of its last parsed list skipped as unreadable (the list was kept)"},
             "last_crawl": _nullable("string"),
             "reason": _nullable("string"),
             "degraded_since": _nullable("string"),

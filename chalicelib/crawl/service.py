@@ -140,6 +140,8 @@ class CrawlService:
             "body_status": verdict.status,
             "body_reason": verdict.reason,
             "item_count": verdict.baseline_count,
+            # rows the parsers skipped as unreadable this crawl (crawlers.rows.ParsedList), shown on /sources
+            "skipped_rows": sum(int(getattr(page.releases, "skipped_rows", 0) or 0) for page in pages),
             "last_crawl": scheduled_at,
         }
         if event is not None:
@@ -204,6 +206,7 @@ class CrawlService:
                 "enabled": known[name].enabled if name in known else False,
                 "status": rows.get(name, {}).get("status", "never crawled"),
                 "items": int(rows.get(name, {}).get("items", 0)),
+                "skipped_rows": int(rows.get(name, {}).get("skipped_rows", 0)),
                 "last_crawl": rows.get(name, {}).get("last_crawl"),
                 "reason": rows.get(name, {}).get("reason"),
                 "degraded_since": rows.get(name, {}).get("degraded_since"),

@@ -175,6 +175,7 @@ class SourceStateStore:
         name = state["pk"].split("#", 1)[1]
         self._table.put_item(
             Item={"pk": "SOURCES", "sk": name, "status": item.get("status"), "items": item.get("item_count", 0),
+                  "skipped_rows": item.get("skipped_rows", 0),
                   "last_crawl": item.get("last_crawl"), "reason": item.get("reason"),
                   "degraded_since": item.get("degraded_since"), "retry_at": item.get("retry_at")}
         )

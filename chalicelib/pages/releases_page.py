@@ -6,6 +6,7 @@ scrolled to); `covers=False` (NEWBOOKS_COVER_IMAGES=off, the local stack) shows 
 so a test browser never reaches a publisher's CDN."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any
@@ -13,8 +14,9 @@ from urllib.parse import quote
 
 from chalicelib.pages.feeds import is_web_url
 from chalicelib.pages.template import lang_attr, layout
+from chalicelib.queries import collapse  # one entry per work (also used as releases_page.collapse)
 
-MAX_CARDS = 96  # per section; the rest is one link to the JSON API away
+MAX_CARDS = 96  # per section and HTML page (`?page=`); other sections link to the rest
 
 
 def week_start(day: date) -> date:
@@ -24,21 +26,6 @@ def week_start(day: date) -> date:
 def _initials(text: str) -> str:
     words = [w for w in text.split() if w[:1].isalnum()]
     return "".join(w[0] for w in words[:2]).upper() or "?"
-
-
-def collapse(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per work (crawlers.identity): the main edition, carrying `editions` (every edition's
-    id, label and link) when a work has more than one: cover variants are one card, not six."""
-    from crawlers.identity import edition_label, group_editions
-
-    out = []
-    for group in group_editions(releases):
-        main = dict(group[0])
-        if len(group) > 1:
-            main["editions"] = [{"id": r.get("id"), "label": edition_label(r) or "standard", "url": r.get("url")}
-                                for r in group]
-        out.append(main)
-    return out
 
 
 def _editions(release: dict[str, Any]) -> str:
@@ -92,22 +79,59 @@ def by_publisher(releases: list[dict[str, Any]]) -> list[tuple[str, list[dict[st
     return sorted(groups.items(), key=lambda kv: (kv[0] == "Other publishers", -len(kv[1]), kv[0].casefold()))
 
 
+def _grouped(rows: list[dict[str, Any]], covers: bool) -> str:
+    """Cards under publisher headings, in the order given (by_publisher already ordered them)."""
+    runs: list[tuple[str, list[dict[str, Any]]]] = []
+    for r in rows:
+        name = str(r.get("publisher") or "Other publishers")
+        if not runs or runs[-1][0] != name:
+            runs.append((name, []))
+        runs[-1][1].append(r)
+    return "".join(f'<h3 class="publisher">{escape(name)} <span class="muted">({len(group)})</span></h3>'
+                   '<div class="cards">' + "".join(card(r, covers) for r in group) + "</div>" for name, group in runs)
+
+
+def pages_of(count: int) -> int:
+    """How many HTML pages a section of `count` cards takes (at least 1)."""
+    return max(1, -(-count // MAX_CARDS))
+
+
+def _pager(key: str, page: int, last: int, href: Callable[[int], str]) -> str:
+    """Labelled page links: previous, every page (the current one marked aria-current), next."""
+    if last <= 1:
+        return ""
+    links = [f'<a href="{escape(href(page - 1))}" rel="prev">← previous</a>'] if page > 1 else []
+    for n in range(1, last + 1):
+        links.append(f'<span aria-current="page">{n}</span>' if n == page
+                     else f'<a href="{escape(href(n))}" aria-label="page {n}">{n}</a>')
+    if page < last:
+        links.append(f'<a href="{escape(href(page + 1))}" rel="next">next →</a>')
+    return f'<nav class="pager" aria-label="Pages of {escape(key)}">{"".join(links)}</nav>'
+
+
 def section(key: str, heading: str, releases: list[dict[str, Any]], more_href: str | None, empty: str,
-            covers: bool = True, grouped: bool = False) -> str:
-    shown = releases[:MAX_CARDS]
-    if shown and grouped:
-        cards = "".join(f'<h3 class="publisher">{escape(name)} <span class="muted">({len(rows)})</span></h3>'
-                        '<div class="cards">' + "".join(card(r, covers) for r in rows) + "</div>"
-                        for name, rows in by_publisher(shown))
-    elif shown:
-        cards = '<div class="cards">' + "".join(card(r, covers) for r in shown) + "</div>"
+            covers: bool = True, grouped: bool = False, *, page: int = 1,
+            page_href: Callable[[int], str] | None = None, more_label: str = "all as JSON") -> str:
+    """One section of cards. `grouped`: by publisher, biggest first. With `page_href` the cards are
+    paged in HTML (MAX_CARDS a page, `page` 1-based); otherwise the first MAX_CARDS are shown and
+    the rest is one `more_href` link away."""
+    ordered = [r for _, rows in by_publisher(releases) for r in rows] if grouped else releases
+    first = (page - 1) * MAX_CARDS if page_href else 0
+    shown = ordered[first:first + MAX_CARDS]
+    if shown:
+        cards = _grouped(shown, covers) if grouped else '<div class="cards">' + "".join(card(r, covers) for r in shown) + "</div>"
     else:
         cards = f'<p class="empty">{escape(empty)}</p>'
     more = ""
-    if len(releases) > len(shown) and more_href:
-        more = f'<p class="muted">and {len(releases) - len(shown)} more: <a href="{escape(more_href)}">all as JSON</a></p>'
+    if page_href:
+        more = _pager(heading, page, pages_of(len(releases)), page_href)
+    elif len(releases) > len(shown) and more_href:
+        more = (f'<p class="muted">and {len(releases) - len(shown)} more: '
+                f'<a href="{escape(more_href)}">{escape(more_label)}</a></p>')
     count = f' <span class="muted">({len(releases)})</span>' if releases else ""
-    return f'<section class="releases" id="{escape(key)}"><h2>{escape(heading)}{count}</h2>{cards}{more}</section>'
+    where = (f' <span class="muted">· page {page} of {pages_of(len(releases))}</span>'
+             if page_href and len(releases) > MAX_CARDS else "")
+    return f'<section class="releases" id="{escape(key)}"><h2>{escape(heading)}{count}{where}</h2>{cards}{more}</section>'
 
 
 def _span(start: date) -> str:
@@ -116,21 +140,27 @@ def _span(start: date) -> str:
 
 
 def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], recent: list[dict[str, Any]], *,
-           start: date, today: date, generated_at: datetime, covers: bool = True) -> str:
+           start: date, today: date, generated_at: datetime, covers: bool = True, page: int = 1,
+           extra: dict[str, str] | None = None) -> str:
+    """`page` pages the chosen week's cards (MAX_CARDS each, `?page=`); next week shows its first
+    MAX_CARDS and links to its own week for the rest. `extra`: parameters the links keep (category)."""
     start = week_start(start)
     nxt = start + timedelta(days=7)
     order = lambda r: (str(r.get("release_date") or ""), str(r.get("title") or ""))  # noqa: E731
-    api = lambda a, b: f"/releases?from={a.isoformat()}&to={b.isoformat()}&limit=200"  # noqa: E731
+    kept = "".join(f"&{quote(k)}={quote(v)}" for k, v in sorted((extra or {}).items()))
+    week_href = lambda d, n=1: f"?week={quote(d.isoformat())}{kept}" + (f"&page={n}" if n > 1 else "")  # noqa: E731
     heading = "This week" if start == week_start(today) else "Week of"
-    nav = (f'<nav class="weeknav" aria-label="Weeks"><a href="?week={quote((start - timedelta(days=7)).isoformat())}">← previous week</a>'
+    nav = (f'<nav class="weeknav" aria-label="Weeks"><a href="{escape(week_href(start - timedelta(days=7)))}">← previous week</a>'
            + ('<a href="/pages/releases">this week</a>' if start != week_start(today) else "")
-           + f'<a href="?week={quote(nxt.isoformat())}">next week →</a></nav>')
+           + f'<a href="{escape(week_href(nxt))}">next week →</a></nav>')
     body = (
         '<h1>Releases</h1>' + nav
-        + section("this-week", f"{heading} · {_span(start)}", sorted(collapse(this_week), key=order),
-                  api(start, start + timedelta(days=6)), "No releases known for this week yet.", covers, grouped=True)
+        + section("this-week", f"{heading} · {_span(start)}", sorted(collapse(this_week), key=order), None,
+                  "No releases known for this week yet.", covers, grouped=True, page=page,
+                  page_href=lambda n: week_href(start, n))
         + section("next-week", f"Next week · {_span(nxt)}", sorted(collapse(next_week), key=order),
-                  api(nxt, nxt + timedelta(days=6)), "No releases known for next week yet.", covers, grouped=True)
+                  week_href(nxt, 2), "No releases known for next week yet.", covers, grouped=True,
+                  more_label="the rest of next week")
         + section("recent", "Just added", collapse(recent), "/releases", "Nothing new in the last 7 days.", covers)
         + f'<p class="muted">Updated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC · '
         '<a href="/feeds/releases.atom">Atom</a> · <a href="/feeds/releases.rss">RSS</a></p>'

@@ -79,6 +79,15 @@ def _week(value: str | None, today: date) -> date:
     return chosen
 
 
+def _page_number(value: str | None) -> int:
+    """The releases page's `page` parameter (1-based, ASCII digits); BadQuery when unusable."""
+    if value is None or value == "":
+        return 1
+    if not (value.isascii() and value.isdigit()) or len(value) > 4 or int(value) < 1:
+        raise BadQuery("page", f"'page' must be a page number from 1, got {value[:40]!r}")
+    return int(value)
+
+
 class PagesService:
     def __init__(self, queries: Any, uptime: Any, follows: Callable[[str], list[Any]], base_url: str,
                  clock: Callable[[], datetime] = _now, series_key: Callable[[str], str] = default_series_key,
@@ -138,7 +147,7 @@ class PagesService:
 
     # --- pages -------------------------------------------------------------------------------
     def releases_html(self, params: dict[str, str] | None = None) -> Page:
-        params = _used(params, {"week", "category"})
+        params = _used(params, {"week", "category", "page"})
         asked = {"category": params["category"]} if params.get("category") else {}  # merchandise on request
         if asked:
             from crawlers.categories import parse_filter
@@ -152,14 +161,22 @@ class PagesService:
             chosen = _week(params.get("week"), today)
         except BadQuery as exc:
             return html_error(400, "Bad week", str(exc), back="/pages/releases")
+        try:
+            page = _page_number(params.get("page"))
+        except BadQuery as exc:
+            return html_error(400, "Bad page", str(exc), back="/pages/releases")
         start = releases_page.week_start(chosen)
         middle, end = start + timedelta(days=7), start + timedelta(days=13)
         rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200", **asked}, WEEK_PAGES)
         this_week = [r for r in rows if str(r.get("release_date") or "") < middle.isoformat()]
         next_week = [r for r in rows if str(r.get("release_date") or "") >= middle.isoformat()]
+        last = releases_page.pages_of(len(releases_page.collapse(this_week)))
+        if page > last:
+            return html_error(400, "Bad page", f"'page' must be between 1 and {last} for this week, got {page}",
+                              back=f"/pages/releases?week={start.isoformat()}")
         recent = self.queries.list({"limit": "24"})["releases"]
         body = releases_page.render(this_week, next_week, recent, start=start, today=today, generated_at=self.clock(),
-                                    covers=self.cover_images)
+                                    covers=self.cover_images, page=page, extra=asked)
         return Page(body, HTML_TYPE, max_age=300)
 
     def _pages(self, params: dict[str, str], pages: int) -> list[dict[str, Any]]:

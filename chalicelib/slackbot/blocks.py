@@ -52,7 +52,8 @@ def _context(text: str) -> dict[str, Any]:
 
 HELP_LINES = (
     (f"`{COMMAND}`", "this week's releases of the series this channel follows"),
-    (f"`{COMMAND} today` · `week` · `next`", "all releases dated today, this week, next week"),
+    (f"`{COMMAND} today` · `week` · `next`", "all releases dated today, this week, next week, "
+     "by publisher (`week merch`: merchandise, `week all`: everything)"),
     (f"`{COMMAND} search <title, series or ISBN>`", "find releases (`search ワンピース`, `search 9784088820000`)"),
     (f"`{COMMAND} follow <series>`", "tell this channel about new volumes (`follow ONE PIECE`)"),
     (f"`{COMMAND} unfollow <series>`", "stop that"),
@@ -65,7 +66,7 @@ HELP_LINES = (
 _PROBLEMS = {
     c.UNKNOWN_WORD: "I don't know `{word}`.",
     c.NEEDS_ARG_PROBLEM: "`{word}` needs something after it, e.g. `{word} ONE PIECE`.",
-    c.NO_ARG_PROBLEM: "`{word}` takes nothing after it.",
+    c.NO_ARG_PROBLEM: "`{word}` takes nothing after it (`today`, `week` and `next` take `merch` or `all`).",
     c.TOO_LONG: "That is longer than " + str(c.MAX_ARG_CHARS) + " characters.",
 }
 
@@ -115,23 +116,32 @@ def release_line(release: dict[str, Any]) -> str:
         meta.append(mrkdwn(release["diamond_code"]))
     if release.get("price"):
         meta.append(mrkdwn(f"{release['price']} {release.get('currency') or ''}".strip()))
+    if len(release.get("editions") or []) > 1:  # variants collapsed (chalicelib.queries.collapse)
+        meta.append(f"{len(release['editions'])} editions: "
+                    + ", ".join(mrkdwn(str(e.get("label") or "standard")) for e in release["editions"][:6])
+                    + ("…" if len(release["editions"]) > 6 else ""))
     return f"*{title}*" + (f"\n{' · '.join(meta)}" if meta else "")
 
 
 def releases_reply(
     title: str, releases: list[dict[str, Any]], *, empty: str, note: str = "", more_url: str | None = None,
-    more: bool = False,
+    more: bool = False, grouped: bool = True,
 ) -> dict[str, Any]:
     """`title` is our own wording (header); `empty` and `note` are mrkdwn we wrote, with any user
-    text already escaped by the caller."""
+    text already escaped by the caller. `releases` are one per work (chalicelib.queries.collapse);
+    `grouped` puts them under their publisher, biggest first, as the releases page does."""
+    from chalicelib.pages.releases_page import by_publisher
+
     shown = releases[:MAX_RELEASES_SHOWN]
     blocks: list[Any] = [_header(title)]
     if note:
         blocks.append(_context(note))
     if not shown:
         blocks.append(_section(empty))
-    for release in shown:
-        blocks.append(_section(release_line(release)))
+    for publisher, rows in (by_publisher(shown) if grouped else [("", shown)]):
+        if grouped:
+            blocks.append(_context(f"*{mrkdwn(publisher)}* ({len(rows)})"))
+        blocks.extend(_section(release_line(release)) for release in rows)
     hidden = len(releases) - len(shown)
     if hidden > 0 or more:
         count = f"{hidden} more" if hidden > 0 and not more else "More"

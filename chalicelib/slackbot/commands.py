@@ -8,6 +8,7 @@ whitespace collapsed to one space.
 
     (empty)              followed   this week's releases of the series the channel follows
     today | week | next  releases dated today / this week / next week (all series)
+    week merch | week all  the same lists with merchandise only / everything (CATEGORY_WORDS)
     search <text>        title, series or ISBN
     follow <series>      unfollow <series>      following
     status               uptime summary, targets down first
@@ -36,6 +37,10 @@ HELP = "help"
 NEEDS_ARG = frozenset({SEARCH, FOLLOW, UNFOLLOW})
 NO_ARG = frozenset({TODAY, WEEK, NEXT, FOLLOWING, STATUS, TARGET})
 MAX_ARG_CHARS = 200
+LISTS = frozenset({TODAY, WEEK, NEXT})
+# `week merch`: the one argument the list verbs take, a category (merchandise is left out otherwise)
+CATEGORY_WORDS = {"merch": "merchandise", "merchandise": "merchandise", "goods": "merchandise",
+                  "グッズ": "merchandise", "all": "all", "全部": "all"}
 
 UNKNOWN_WORD = "unknown"
 NEEDS_ARG_PROBLEM = "needs_arg"
@@ -98,6 +103,8 @@ def parse(text: str | None) -> Command:
         return Command(HELP, raw=raw)
     if name in NEEDS_ARG and not arg:
         return Command(HELP, problem=NEEDS_ARG_PROBLEM, word=name, raw=raw)
+    if name in LISTS and arg and verb_key(arg) in CATEGORY_WORDS:
+        return Command(name, arg=CATEGORY_WORDS[verb_key(arg)], raw=raw)
     if name in NO_ARG and arg:
         return Command(HELP, problem=NO_ARG_PROBLEM, word=name, raw=raw)
     if len(arg) > MAX_ARG_CHARS:

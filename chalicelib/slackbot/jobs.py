@@ -12,11 +12,15 @@ from chalicelib.slackbot import commands as c
 from chalicelib.slackbot.service import (
     MAX_FOLLOWED_SERIES,
     SEARCH_AHEAD_DAYS,
-    SEARCH_BACK_DAYS,
-    SERIES_BACK_DAYS,
     log,
     week_range,
 )
+
+# `search`: text search across all stored dates, bounded: at most SEARCH_LISTS release lists (the
+# series list + by_month years going back, each <= queries.MAX_QUERIES Queries); nothing is dated
+# before SEARCH_OLDEST (the oldest shared sample list is from 2016)
+SEARCH_LISTS = 12
+SEARCH_OLDEST = date(2000, 1, 1)
 
 
 def answer(svc: Any, command: c.Command, channel_id: str) -> dict[str, Any]:
@@ -31,9 +35,12 @@ def answer(svc: Any, command: c.Command, channel_id: str) -> dict[str, Any]:
         else:
             start, end = week_range(today, 1 if command.name == c.NEXT else 0)
             title = f"{'Next week' if command.name == c.NEXT else 'This week'}: {start} – {end}"
-        page = svc.releases().list({"from": start, "to": end, "limit": "50"})
+        asked = {"category": command.arg} if command.arg else {}  # `week merch` (commands.CATEGORY_WORDS)
+        if command.arg == "merchandise":
+            title += " · merchandise"
+        page = svc.releases().list({"from": start, "to": end, "limit": "50", **asked})  # one item per work
         return b.releases_reply(title, page["releases"], empty="No releases dated in this range yet.",
-                                more_url=b.releases_url(svc.public_base_url, **{"from": start, "to": end}),
+                                more_url=b.releases_url(svc.public_base_url, **{"from": start, "to": end}, **asked),
                                 more=page.get("next_cursor") is not None)
     if command.name == c.SEARCH:
         return _search(svc, command.arg, today)
@@ -73,7 +80,10 @@ def _followed(svc: Any, channel_id: str, start: str, end: str) -> dict[str, Any]
             continue
         for release in page["releases"]:
             found.setdefault(str(release.get("id")), release)
-    rows = sorted(found.values(), key=lambda r: (str(r.get("release_date") or ""), str(r.get("title") or "")))
+    from chalicelib.queries import collapse
+
+    rows = sorted(collapse(list(found.values())),  # one item per work
+                  key=lambda r: (str(r.get("release_date") or ""), str(r.get("title") or "")))
     note = f"For the {len(read)} series this channel follows."
     if skipped:
         note += f" {len(skipped)} more followed series were not read (at most {MAX_FOLLOWED_SERIES})."
@@ -81,8 +91,12 @@ def _followed(svc: Any, channel_id: str, start: str, end: str) -> dict[str, Any]
                             empty=f"Nothing this week for the {len(read)} series this channel follows.")
 
 def _search(svc: Any, text: str, today: date) -> dict[str, Any]:
+    """ISBN: one GetItem. Otherwise the series by that name on any date (its by_series partition,
+    one list) and the text in titles, series and ISBNs over every month from SEARCH_AHEAD_DAYS ahead
+    backwards, year by year, at most SEARCH_LISTS release lists (each <= queries.MAX_QUERIES Queries);
+    the note says which dates the text search covered."""
     from chalicelib.notify.render import mrkdwn
-    from chalicelib.queries import BadQuery
+    from chalicelib.queries import BadQuery, collapse
 
     isbn = _isbn(text)
     rows: dict[str, dict[str, Any]] = {}
@@ -93,21 +107,31 @@ def _search(svc: Any, text: str, today: date) -> dict[str, Any]:
             rows[str(found["id"])] = found
         note = f"ISBN {isbn}"
     else:
-        start = (today - timedelta(days=SEARCH_BACK_DAYS)).isoformat()
-        end = (today + timedelta(days=SEARCH_AHEAD_DAYS)).isoformat()
-        try:  # the whole series by name (one by_series partition)
-            page = svc.releases().list({"series": text, "from": (today - timedelta(days=SERIES_BACK_DAYS)).isoformat(),
-                                         "limit": "200"})
+        lists = 0
+        try:  # the whole series by name (one by_series partition, all dates)
+            page = svc.releases().list({"series": text, "limit": "200"})
+            lists += 1
             rows.update((str(r["id"]), r) for r in page["releases"])
             more = more or page.get("next_cursor") is not None
         except BadQuery:
             pass
-        page = svc.releases().list({"q": text, "from": start, "to": end, "limit": "200"})
-        more = more or page.get("next_cursor") is not None
-        for r in page["releases"]:
-            rows.setdefault(str(r["id"]), r)
-        note = f"“{mrkdwn(text)}” in titles, series and ISBNs of releases dated {start} – {end}, and the series by that name"
-    ordered = sorted(rows.values(), key=lambda r: str(r.get("release_date") or ""), reverse=True)
+        end = today + timedelta(days=SEARCH_AHEAD_DAYS)
+        covered, cursor = end, None
+        while lists < SEARCH_LISTS and covered > SEARCH_OLDEST and len(rows) < 200:
+            first = max(date(covered.year - 1, covered.month, 1) + timedelta(days=32), SEARCH_OLDEST).replace(day=1)
+            params = {"q": text, "from": first.isoformat(), "to": covered.isoformat(), "limit": "200"}
+            page = svc.releases().list({**params, **({"cursor": cursor} if cursor else {})})
+            lists += 1
+            for r in page["releases"]:
+                rows.setdefault(str(r["id"]), r)
+            cursor = page.get("next_cursor")
+            if cursor is None:  # this year of months read whole: the next one back
+                covered = first - timedelta(days=1)
+        searched_from = covered + timedelta(days=1)
+        more = more or cursor is not None
+        note = (f"“{mrkdwn(text)}” in titles, series and ISBNs of releases dated {searched_from} – {end} "
+                f"(at most {SEARCH_LISTS} reads), and the series by that name on any date")
+    ordered = sorted(collapse(list(rows.values())), key=lambda r: str(r.get("release_date") or ""), reverse=True)
     return b.releases_reply("Search results", ordered, note=note, more=more,
                             empty="Nothing found. Try fewer words, the series name, or an ISBN.")
 

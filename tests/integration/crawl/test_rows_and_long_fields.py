@@ -38,6 +38,22 @@ def test_space_before_tab_is_read_and_a_junk_row_is_skipped(service, site):  # n
     got = release_queries().get(f"previewsworld:{spaced[1].decode()}")
     assert got is not None and got["title"].startswith(spaced[2].decode().strip()[:20])
     assert release_queries().get(f"previewsworld:{junk[1].decode()}") is None
+    # the skipped row is counted in the source's state and on /sources (OpenAPI Source schema)
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from tests.integration.api.api_testkit import assert_schema
+
+    state = aws.table(get_settings().state_table).get_item(Key={"pk": "SOURCE#pw", "sk": "STATE"})["Item"]
+    assert state["skipped_rows"] == 1 and state["status"] == "ok"
+    (pw,) = [s for s in service.source_health() if s["name"] == "pw"]
+    assert pw["skipped_rows"] == 1 and pw["items"] == len(codes) - 1
+    assert_schema({"sources": service.source_health()}, "SourceList")
+    # the same list again (unchanged: no parse) keeps the count; a clean list sets it back to 0
+    service.crawl(message("2020-02-19T11:00Z"))
+    assert [s["skipped_rows"] for s in service.source_health() if s["name"] == "pw"] == [1]
+    site.body = read_sample(*WEEK1)
+    service.crawl(message("2020-02-19T12:00Z"))
+    assert [s["skipped_rows"] for s in service.source_health() if s["name"] == "pw"] == [0]
 
 
 def test_too_many_bad_rows_degrade_the_source_and_keep_what_was_stored(service, site):  # noqa: F811

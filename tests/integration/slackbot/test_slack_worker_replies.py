@@ -40,6 +40,9 @@ def catalog(slack):
                        diamond_code="NOV260001", url="https://example.com/saga70")
     slack.seed_release("isbn:9784088830001", (monday - timedelta(days=10)).isoformat(), "ワンピース 109", "ワンピース",
                        isbn13="9784088830001")
+    # merchandise this week: left out of `week`, listed by `week merch`
+    slack.seed_release("diamond:NOV260002", today.isoformat(), "SAGA LYING CAT PLUSH", "SAGA LYING CAT PLUSH",
+                       publisher="Image", category="merchandise", diamond_code="NOV260002")
     return {"today": today, "monday": monday, "sunday": sunday, "next_monday": next_monday}
 
 
@@ -48,7 +51,8 @@ def test_default_lists_this_weeks_releases_of_followed_series_only(slack, catalo
     message = _run(slack, "")
     assert message["response_type"] == "ephemeral"
     types = [b["type"] for b in message["blocks"]]
-    assert types == ["header", "context", "section"]
+    assert types == ["header", "context", "context", "section"]  # note, publisher, release
+    assert message["blocks"][2]["elements"][0]["text"] == "*集英社* (1)"
     assert message["blocks"][0]["text"]["text"] == f"This week: {catalog['monday']} – {catalog['sunday']}"
     assert message["blocks"][1]["elements"][0]["text"] == "For the 1 series this channel follows."
     (line,) = _release_sections(message)
@@ -66,7 +70,7 @@ def test_default_with_no_follows_says_how_to_follow(slack, catalog):
 
 def test_week_today_next_bucket_by_release_date_and_escape_titles(slack, catalog):
     week = _run(slack, "week")
-    assert [b["type"] for b in week["blocks"]] == ["header", "section", "section"]
+    assert [b["type"] for b in week["blocks"]] == ["header", "context", "section", "section"]  # one publisher
     lines = _release_sections(week)
     assert any("ワンピース 110" in line for line in lines)
     spy = next(line for line in lines if "SPY" in line)
@@ -167,3 +171,30 @@ def test_foreign_response_url_is_never_called_and_unknown_job_version_fails(slac
                            MessageBody=json.dumps({"schema_version": 99, "command": "week"}))
     (job,) = slack.queued()
     assert slack.run_worker([job])["batchItemFailures"] == [{"itemIdentifier": job["message"]["MessageId"]}]
+
+
+def test_week_merch_lists_merchandise_only(slack, catalog):
+    week = _run(slack, "week")
+    assert "PLUSH" not in str(week)
+    merch = _run(slack, "week merch")
+    assert merch["blocks"][0]["text"]["text"].endswith("· merchandise")
+    (line,) = _release_sections(merch)
+    assert "SAGA LYING CAT PLUSH" in line
+    everything = _run(slack, "week all")
+    assert any("PLUSH" in line for line in _release_sections(everything))
+    assert any("ワンピース 110" in line for line in _release_sections(everything))
+
+
+def test_search_finds_releases_years_old_and_collapses_variants(slack, catalog):
+    """Titles dated years back (the shared samples are 2016-2022) are found by text, not only by
+    series name, and cover variants of one issue are one line."""
+    for n, cover in enumerate(("CVR A SMITH", "CVR B JONES", "CVR C 1:25 INCV")):
+        slack.seed_release(f"diamond:MAR180{n:03d}", "2018-05-02", f"ANCIENT GHOSTS #4 {cover}", "ANCIENT GHOSTS",
+                           publisher="IMAGE COMICS", volume="4", issue="4", diamond_code=f"MAR180{n:03d}",
+                           flags=[] if n == 0 else ["variant"], work="ancientghosts|4|comic")
+    found = _run(slack, "search ghosts #4")
+    lines = _release_sections(found)
+    (line,) = [line for line in lines if "ANCIENT GHOSTS" in line]
+    assert "ANCIENT GHOSTS #4 CVR A SMITH" in line and "3 editions: CVR A SMITH, CVR B JONES, CVR C 1:25 INCV" in line
+    note = found["blocks"][1]["elements"][0]["text"]
+    assert "(at most 12 reads)" in note and "dated 2016-" in note

@@ -115,11 +115,51 @@ def test_releases_page_weeks_and_navigation():
     assert len(soup.select("#recent article.card")) == 1
 
 
-def test_releases_page_caps_cards_per_section():
+def test_releases_page_pages_the_week_in_html():
     many = [dict(RELEASE, id=f"a:{n}", work=f"w{n}") for n in range(releases_page.MAX_CARDS + 5)]
-    soup = BeautifulSoup(releases_page.render(many, [], [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
-    assert len(soup.select("#this-week article.card")) == releases_page.MAX_CARDS
-    assert "and 5 more" in soup.select_one("#this-week").get_text()
+    first = BeautifulSoup(releases_page.render(many, many, [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
+    assert len(first.select("#this-week article.card")) == releases_page.MAX_CARDS
+    pager = first.select_one("#this-week nav.pager")
+    assert pager["aria-label"].startswith("Pages of This week")
+    assert pager.select_one("[aria-current=page]").get_text() == "1"
+    assert pager.select_one("a[rel=next]")["href"] == "?week=2026-11-16&page=2"
+    assert "page 1 of 2" in first.select_one("#this-week h2").get_text()
+    # next week shows one page and links to its own week, in HTML (no JSON detour)
+    assert len(first.select("#next-week article.card")) == releases_page.MAX_CARDS
+    rest = first.select_one("#next-week p.muted a")
+    assert "and 5 more" in first.select_one("#next-week").get_text() and rest["href"] == "?week=2026-11-23&page=2"
+
+    second = BeautifulSoup(releases_page.render(many, [], [], start=TODAY, today=TODAY, generated_at=NOW, page=2,
+                                                extra={"category": "all"}), "html.parser")
+    ids = [c["data-id"] for c in second.select("#this-week article.card")]
+    assert len(ids) == 5 and not set(ids) & {c["data-id"] for c in first.select("#this-week article.card")}
+    assert second.select_one("#this-week a[rel=prev]")["href"] == "?week=2026-11-16&category=all"
+    assert second.select_one("nav.weeknav a")["href"] == "?week=2026-11-09&category=all"  # category kept
+
+
+def test_a_real_week_pages_by_publisher_and_every_card_once():
+    import crawlers
+    from devstack.samples import read_sample
+
+    week = [r.to_dict() for r in crawlers.parse("previewsworld", read_sample(
+        "previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"))
+        if r.category != "merchandise"]
+    works = releases_page.collapse(week)
+    last = releases_page.pages_of(len(works))
+    assert last == 3  # 225 cards, 96 a page
+    seen, publishers = [], []
+    for n in range(1, last + 1):
+        soup = BeautifulSoup(releases_page.render(week, [], [], start=TODAY, today=TODAY, generated_at=NOW, page=n),
+                             "html.parser")
+        seen += [c["data-id"] for c in soup.select("#this-week article.card")]
+        publishers += [h.contents[0].strip() for h in soup.select("#this-week h3.publisher")]
+        for h in soup.select("#this-week h3.publisher"):
+            group = h.find_next_sibling("div", class_="cards")
+            assert int(h.select_one(".muted").get_text().strip("()")) == len(group.select("article.card"))
+    assert sorted(seen) == sorted(str(w["id"]) for w in works)  # every card on exactly one page
+    # publishers stay in one run across pages (a group may continue at the top of the next page)
+    runs = [p for i, p in enumerate(publishers) if i == 0 or publishers[i - 1] != p]
+    assert len(runs) == len(set(runs))
 
 
 def test_variants_of_one_issue_are_one_card_listing_its_editions():
@@ -132,13 +172,16 @@ def test_variants_of_one_issue_are_one_card_listing_its_editions():
     soup = BeautifulSoup(releases_page.render(week, [], [], start=TODAY, today=TODAY, generated_at=NOW), "html.parser")
     count = int(soup.select_one("#this-week h2 .muted").get_text().strip("()"))
     assert count < 0.7 * len(week)  # one card per work
-    amalgama = [c for c in soup.select("#this-week article.card") if "AMALGAMA SPACE ZOMBIE #3" in c.get_text()]
+    pages = [BeautifulSoup(releases_page.render(week, [], [], start=TODAY, today=TODAY, generated_at=NOW, page=n),
+                           "html.parser") for n in range(1, releases_page.pages_of(count) + 1)]
+    amalgama = [c for p in pages for c in p.select("#this-week article.card") if "AMALGAMA SPACE ZOMBIE #3" in c.get_text()]
     assert len(amalgama) == 1
     labels = [li.get_text() for li in amalgama[0].select("details.editions li")]
     assert labels[0] == "CVR A YOUNG" and "CVR F STANLEY RISQUE" in labels and len(labels) == 6
     # grouped by publisher, biggest first; every card sits under its publisher's heading
     headings = [h.contents[0].strip() for h in soup.select("#this-week h3.publisher")]
-    assert len(headings) > 5 and len(set(headings)) == len(headings)
+    assert len(headings) == len(set(headings)) and headings[:2] == ["MARVEL COMICS", "DC COMICS"]
+    assert len({h.contents[0].strip() for p in pages for h in p.select("#this-week h3.publisher")}) > 5
     for h in soup.select("#this-week h3.publisher"):
         group = h.find_next_sibling("div", class_="cards")
         assert int(h.select_one(".muted").get_text().strip("()")) == len(group.select("article.card"))

@@ -50,6 +50,16 @@ def test_bad_week_is_a_400_html_page_never_json_or_500(client, week):
     assert soup.select_one("html")["lang"] == "en" and "week" in soup.select_one("main").get_text()
 
 
+@pytest.mark.parametrize("page", ["0", "abc", "2"])  # "2": the (empty) week has one page
+def test_bad_page_is_a_400_html_page_never_json_or_500(client, page):
+    response = client.http.get(f"/pages/releases?page={page}")
+    assert response.status_code == 400
+    assert _header(response, "content-type").startswith("text/html")
+    soup = BeautifulSoup(response.body, "html.parser")
+    assert soup.select_one("h1").get_text() == "Bad page" and "'page'" in soup.select_one("main").get_text()
+    assert client.http.get("/pages/releases?page=1").status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/badges/api/uptime.svg?v=2", "/badges/api/status.svg?v=2&utm_source=readme",
                                   "/badges/api/uptime.svg?window=7d&cachebust=1"])
 def test_badges_ignore_unused_parameters(client, path):

@@ -115,6 +115,23 @@ def test_releases_page_bad_or_out_of_range_week_is_a_400_html_page(week):
     assert svc.queries.calls == []  # nothing read for a week that cannot be shown
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "x", "1.5", "２", "99999", "3"])
+def test_releases_page_bad_page_is_a_400_html_page(value):
+    svc = service([rel(f"r{n}", "2026-11-23") for n in range(100)])  # two pages this week
+    page = svc.releases_html({"page": value})
+    assert page.status == 400 and page.content_type.startswith("text/html")
+    soup = BeautifulSoup(page.body, "html.parser")
+    assert soup.select_one("h1").get_text() == "Bad page"
+    assert "'page'" in soup.select_one("main p").get_text()
+
+
+def test_releases_page_second_page_holds_the_rest():
+    svc = service([rel(f"r{n:03d}", "2026-11-23") for n in range(100)])
+    soup = BeautifulSoup(svc.releases_html({"page": "2"}).body, "html.parser")
+    assert len(soup.select("#this-week article.card")) == 4
+    assert svc.releases_html({"page": "1"}).body == svc.releases_html({}).body
+
+
 def test_releases_page_edge_weeks_render():
     svc = service()
     for week in ("1900-01-01", "2199-12-31"):

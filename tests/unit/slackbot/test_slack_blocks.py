@@ -60,7 +60,8 @@ def test_releases_reply_caps_at_twenty_and_says_how_many_more():
     rows = [dict(RELEASE, id=f"x{i}", title=f"T{i}") for i in range(23)]
     blocks = _validate(b.releases_reply("This week: 2026-11-16 – 2026-11-22", rows, empty="none",
                                         more_url="http://127.0.0.1:8000/releases?from=2026-11-16"))
-    assert [x["type"] for x in blocks] == ["header"] + ["section"] * 20 + ["context"]
+    assert [x["type"] for x in blocks] == ["header", "context"] + ["section"] * 20 + ["context"]
+    assert blocks[1]["elements"][0]["text"] == "*集英社* (20)"  # grouped by publisher
     assert blocks[-1]["elements"][0]["text"] == ("3 more not shown — "
                                                  "<http://127.0.0.1:8000/releases?from=2026-11-16|see the full list>.")
 
@@ -137,3 +138,39 @@ def test_status_names_degraded_and_dead_sources_dead_first():
     assert "previewsworld" in no_targets[2]["text"]["text"]
     healthy = _validate(b.status_reply(summary, None, sources=sources[:1]))
     assert all("source" not in str(x) for x in healthy)
+
+
+def test_a_real_week_is_one_line_per_work_grouped_by_publisher():
+    """The 2020-02-19 Diamond list (shared sample) as the release queries return it: variants
+    collapsed with chalicelib.queries.collapse, then grouped by publisher, biggest first."""
+    import crawlers
+    from chalicelib.queries import collapse
+    from devstack.samples import read_sample
+
+    week = [r.to_dict() for r in crawlers.parse("previewsworld", read_sample(
+        "previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"))
+        if r.category != "merchandise"]
+    works = collapse(week)
+    amalgama = next(r for r in works if r.get("work") == "amalgamaspacezombie|3|comic")
+    blocks = _validate(b.releases_reply("This week", [amalgama, *(r for r in works if r is not amalgama)],
+                                        empty="none", more=True))
+    types = [x["type"] for x in blocks]
+    assert types.count("section") == b.MAX_RELEASES_SHOWN and len(blocks) <= 50
+    headings = [x["elements"][0]["text"] for x in blocks[1:-1] if x["type"] == "context"]
+    assert len(headings) == len(set(headings)) > 1
+    counts = [int(h.rsplit("(", 1)[1].rstrip(")")) for h in headings]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == b.MAX_RELEASES_SHOWN
+    lines = [x["text"]["text"] for x in blocks if x["type"] == "section"]
+    (line,) = [line for line in lines if "AMALGAMA SPACE ZOMBIE #3" in line]
+    assert "6 editions: CVR A YOUNG," in line and "CVR F STANLEY RISQUE" in line
+    assert sum("AMALGAMA SPACE ZOMBIE #3" in line for line in lines) == 1
+
+
+def test_list_verbs_take_a_category():
+    assert (parse("week merch").name, parse("week merch").arg) == ("week", "merchandise")
+    assert (parse("来週 グッズ").name, parse("来週 グッズ").arg) == ("next", "merchandise")
+    assert parse("today ALL").arg == "all"
+    wrong = parse("week plush")
+    assert wrong.is_unknown and wrong.problem == "no_arg"
+    blocks = _validate(b.help_reply(wrong))
+    assert "take `merch` or `all`" in blocks[1]["text"]["text"]

@@ -144,16 +144,28 @@ def test_followed_reads_one_series_partition_each_capped_at_25():
     assert "5 more followed series were not read" in str(message["blocks"])
 
 
-def test_search_isbn_is_one_get_and_text_is_two_bounded_lists():
-    service, _, _ = make()
+def test_search_isbn_is_one_get_and_text_is_bounded_lists_across_all_dates():
+    service, _, posts = make()
     job = {"schema_version": 1, "command": "search", "channel_id": "C1", "response_url": "https://hooks.slack.com/c/1"}
     service.run_job({**job, "text": "search ISBN 4-08-883700-2"})
     assert service.releases_fake.calls == [("get", "isbn:9784088837000")]
     service.releases_fake.calls.clear()
     service.run_job({**job, "text": "search ワンピース", "response_url": "https://hooks.slack.com/c/2"})
-    series, text = service.releases_fake.calls
-    assert series == {"series": "ワンピース", "from": "2025-11-22", "limit": "200"}
-    assert text == {"q": "ワンピース", "from": "2026-10-22", "to": "2027-02-22", "limit": "200"}
+    from datetime import date, timedelta
+    from itertools import pairwise
+
+    from chalicelib.slackbot.jobs import SEARCH_LISTS
+
+    series, *texts = service.releases_fake.calls
+    assert series == {"series": "ワンピース", "limit": "200"}  # the series on any date
+    assert len(texts) == SEARCH_LISTS - 1  # the bound
+    assert texts[0] == {"q": "ワンピース", "from": "2026-03-01", "to": "2027-02-22", "limit": "200"}
+    for newer, older in pairwise(texts):  # contiguous years going back, none longer than 12 months
+        assert date.fromisoformat(older["to"]) == date.fromisoformat(newer["from"]) - timedelta(days=1)
+        assert older["from"][5:] == "03-01" and int(older["to"][:4]) - int(older["from"][:4]) == 1
+    assert texts[-1]["from"] == "2016-03-01"
+    (_, message), = [p for p in posts if p[0].endswith("/c/2")]
+    assert "dated 2016-03-01 – 2027-02-22 (at most 12 reads)" in str(message["blocks"])
 
 
 @pytest.mark.parametrize("url,private,ok", [
