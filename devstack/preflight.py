@@ -57,8 +57,9 @@ def config_problem(environ: Mapping[str, str]) -> str | None:
             try:
                 load(Path(path))
             except (ConfigError, ValueError, TypeError, KeyError, OSError) as exc:
-                detail = " ".join(str(exc).split())
-                return f"the {what} file does not load: {detail} (fix the file, or unset {variable} for the sample one)"
+                detail = " ".join(str(exc).split()).removeprefix(f"{path}: ")
+                return (f"the {what} file {path} does not load: {detail} "
+                        f"(fix the file, or unset {variable} for the sample one)")
     return None
 
 

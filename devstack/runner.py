@@ -64,6 +64,18 @@ def session_for(credentials: dict[str, str]) -> Any:
                                  region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
+def local_speedup(rule: str, expression: str, every_s: dict[str, float]) -> float:
+    """How much faster than deployed the dev runner fires `rule` (its physical name contains the
+    schedule's name from app.py): `every_s` maps names to local periods. Never slower. Pure."""
+    from devstack.lambda_runtime import rate_seconds
+
+    def squash(text: str) -> str:  # crawl_dispatch -> crawldispatch, as in newbooks-dev-CrawlDispatchCrawlDispatchEvent-X
+        return "".join(c for c in text.lower() if c.isalnum())
+
+    local_s = next((v for name, v in every_s.items() if squash(name) in squash(rule) and v > 0), None)
+    return max(1.0, rate_seconds(expression) / local_s) if local_s else 1.0
+
+
 def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> list[threading.Thread]:
     """Function processes, schedules, queue pollers, stream pollers and the TTL reaper, wired
     from the deployed stack."""
@@ -135,8 +147,7 @@ def start_runner(stop: threading.Event, data_dir: Path, since: float | None) -> 
     # week advances every few minutes, the hourly crawl would miss most of it (issue 16).
     every_s = {k: float(v) for k, v in json.loads(os.environ.get("NEWBOOKS_LOCAL_SCHEDULES", "{}")).items()}
     for schedule in view.schedules:
-        local_s = next((v for name, v in every_s.items() if name in schedule.rule and v > 0), None)  # physical name
-        speedup = max(1.0, rt.rate_seconds(schedule.expression) / local_s) if local_s else 1.0
+        speedup = local_speedup(schedule.rule, schedule.expression, every_s)
         scheduler = rt.Scheduler(schedule.rule, schedule.expression, workers[schedule.function], stop, speedup=speedup,
                                  chaos=chaos)
         scheduler.start()

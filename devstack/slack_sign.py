@@ -6,7 +6,7 @@ signature is valid for 5 minutes: chalicelib/slackbot/verify.py).
 
 The secret is SLACK_SIGNING_SECRET, else the one `make run` generated in
 <data dir>/local-credentials.json. Signing follows Slack's "Verifying requests from Slack"
-(https://api.slack.com/authentication/verifying-requests-from-slack, read 2026-12-03):
+(https://docs.slack.dev/authentication/verifying-requests-from-slack, read 2026-12-03):
 v0=HMAC-SHA256(secret, "v0:<timestamp>:<raw body>").
 """
 from __future__ import annotations
