@@ -69,3 +69,28 @@ def howto(api_url: str, credentials: LocalCredentials, series: str, slack_args: 
         f"-d {shlex.quote(body)} {api_url}/subscriptions",
         f"  Slack: .venv/bin/python -m devstack.slack_sign{slack_args} {shlex.quote('follow ' + series)} | sh",
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`eval "$(python -m devstack.local_credentials)"`: the local stack's key and secret as shell
+    exports (README "make run"), read from the data dir `make run` wrote them to."""
+    import argparse
+    import shlex
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(prog="python -m devstack.local_credentials", description=main.__doc__)
+    parser.add_argument("--data-dir", default=os.environ.get("NEWBOOKS_DATA_DIR", str(root / ".data")))
+    args = parser.parse_args(argv)
+    path = Path(args.data_dir) / FILE
+    if not path.exists():
+        print(f"no {path}: start the stack once (make run)", file=sys.stderr)
+        return 2
+    stored = json.loads(path.read_text())
+    for field, variable in _NAMES.items():
+        print(f"export {variable}={shlex.quote(stored[field])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
