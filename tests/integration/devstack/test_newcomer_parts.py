@@ -216,11 +216,20 @@ def test_the_local_crawl_schedule_runs_faster_only_where_asked():
     assert local_speedup(crawl, "rate(1 hour)", {}) == 1
 
 
-def test_the_rotation_covers_every_week_then_starts_again():
+def test_the_rotation_covers_every_week_then_stays_on_the_last():
     n = len(peers.ROTATING_WEEKS)
     seen = [peers.rotation_index(i * 120 + 1, 120) for i in range(2 * n)]
-    assert seen[:n] == list(range(n)) and seen[n:] == list(range(n))
+    assert seen[:n] == list(range(n)) and seen[n:] == [n - 1] * n
     assert peers.rotation_index(-5, 120) == 0
+
+
+def test_no_week_shrinks_the_list_by_half():
+    """A drop below half of the previous crawl marks the source degraded (chalicelib.crawl.health)."""
+    from crawlers.sources import previewsworld
+    from devstack.samples import sample_path
+
+    sizes = [len(previewsworld.parse(sample_path(*name.split("/")).read_bytes())) for name in peers.ROTATING_WEEKS]
+    assert all(after * 2 >= before for before, after in zip(sizes, sizes[1:])), sizes
 
 
 def test_every_previewsworld_sample_week_is_in_the_rotation_and_parses():
@@ -235,7 +244,7 @@ def test_every_previewsworld_sample_week_is_in_the_rotation_and_parses():
 
     weeks = {week(p.name) for p in folder.glob("*.txt")}
     assert len(weeks) >= 9
-    assert [week(name) for name in peers.ROTATING_WEEKS] == sorted(weeks), "every sample week once, oldest first"
+    assert sorted(week(name) for name in peers.ROTATING_WEEKS) == sorted(weeks), "every sample week, once"
     for relative in peers.ROTATING_WEEKS:
         assert len(previewsworld.parse((folder.parent / relative).read_bytes())) > 50, relative
 
