@@ -67,7 +67,7 @@ def howto(api_url: str, credentials: LocalCredentials, series: str, slack_args: 
         f"  ({source}; dev stage only)",
         f"  API:   curl -s -H 'X-Api-Key: {credentials.api_key}' -H 'Content-Type: application/json' "
         f"-d {shlex.quote(body)} {api_url}/subscriptions",
-        f"  Slack: .venv/bin/python -m devstack.slack_sign{slack_args} {shlex.quote('follow ' + series)} | sh",
+        f"  or Slack: .venv/bin/python -m devstack.slack_sign{slack_args} {shlex.quote('follow ' + series)} | sh",
     ]
 
 
