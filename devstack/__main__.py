@@ -21,8 +21,8 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -134,12 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     # links in notifications, Slack replies and feeds point at the port this stack really serves
     os.environ.setdefault("NEWBOOKS_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
 
-    import logging
-
     from devstack.motoserver import LocalMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    console.quiet_libraries()
+    console.configure()  # moto's werkzeug (access log, request errors) into the log file only
 
     moto_port = free_port()
     moto = LocalMotoServer("127.0.0.1", moto_port)

@@ -87,10 +87,18 @@ def configure(data_dir: Path | None = None) -> Path | None:
         file_handler.setLevel(logging.INFO)
         file_handler.setFormatter(JsonFormatter())
         root.addHandler(file_handler)
-    quiet_libraries()
+    quiet_libraries(root.handlers[-1] if target is not None else None)
     return target
 
 
-def quiet_libraries() -> None:
+def quiet_libraries(file_handler: logging.Handler | None = None) -> None:
+    """Library loggers warn into the log file only: a moto request cut short by a stopping poller
+    (werkzeug's "Error on request" traceback) is no event for the console."""
     for name in _QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        # a handler of its own also stops werkzeug from adding a stderr one
+        logger.addHandler(file_handler or logging.NullHandler())
+        logger.propagate = False

@@ -5,6 +5,7 @@ tests/e2e/test_newcomer.py."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -229,7 +230,7 @@ def test_no_week_shrinks_the_list_by_half():
     from devstack.samples import sample_path
 
     sizes = [len(previewsworld.parse(sample_path(*name.split("/")).read_bytes())) for name in peers.ROTATING_WEEKS]
-    assert all(after * 2 >= before for before, after in zip(sizes, sizes[1:])), sizes
+    assert all(after * 2 >= before for before, after in itertools.pairwise(sizes)), sizes
 
 
 def test_every_previewsworld_sample_week_is_in_the_rotation_and_parses():
@@ -272,3 +273,24 @@ def test_the_shipped_local_targets_only_name_routed_alert_channels(monkeypatch):
     config = load_file(ROOT / "devstack" / "config" / "targets.yaml", policy=AddressPolicy(allow_private=True))
     channels = {channel for target in config.targets for channel in target.alerts}
     assert channels and channels <= set(routes) | {"console"}
+
+
+def test_library_errors_go_to_the_file_not_the_console(tmp_path, capsys):
+    root = logging.getLogger("newbooks")
+    saved = list(root.handlers), root.level
+    try:
+        path = console.configure(tmp_path)
+        logging.getLogger("werkzeug").error("Error on request:\nTraceback (most recent call last): ...")
+        for handler in logging.getLogger("werkzeug").handlers:
+            handler.flush()
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.out + captured.err
+        assert "Error on request" in path.read_text()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+        console.quiet_libraries()
