@@ -65,7 +65,7 @@ class ConsoleHandler(logging.Handler):
                 stream = self.stream or sys.stdout
                 stream.write(redact(line.replace("\n", " ")) + "\n")
                 stream.flush()
-        except Exception:  # noqa: BLE001 - logging never takes a handler down
+        except Exception:  # logging never takes a handler down
             self.handleError(record)
 
 
