@@ -3,13 +3,18 @@ provisioning path (the same command on the last commit that still created resour
 devstack/provision.py, or --baseline-ref), in one run.
 
     .venv/bin/python bench/local_stack.py [--baseline-ref REF] [--idle-s 60] [--warmup-s 180]
+    .venv/bin/python bench/local_stack.py --newcomer      (this tree only: the README's figures)
 
 Method, per stack, one after the other on the same machine:
 1. `python -m devstack --port P --data-dir <fresh tmp>` (what `make run` runs; this tree's
    includes its package step) from a clean data dir;
 2. time to first release: until GET /releases?limit=1 lists one (polled every 0.25 s);
 3. time to first check result: until GET /status shows a `last_check` for a target;
-4. idle CPU: after `--warmup-s` more seconds, CPU time (utime+stime from /proc/<pid>/stat,
+4. time to first notification: until the console shows a `release.new` line;
+5. --newcomer: as soon as the API answers, follow the series the next sample week brings (the
+   banner's curl: the generated key from the data dir) and time until its notification prints,
+   from the follow and from the start (README "make run"); then Ctrl-C and time the stop;
+6. idle CPU: after `--warmup-s` more seconds, CPU time (utime+stime from /proc/<pid>/stat,
    clock ticks) of the whole process tree (stack, moto server in it, runner, function processes,
    chalice local), summed over processes alive at both ends of a `--idle-s` window, divided by
    the wall time: percent of one core. "Idle" means nobody uses the API; the schedules still fire
@@ -77,6 +82,63 @@ def get(url: str) -> dict | None:
         return None
 
 
+def follow(base: str, data_dir: Path, series: str) -> bool:
+    key = json.loads((data_dir / "local-credentials.json").read_text())["api_key"]
+    body = json.dumps({"destination": "console:", "kind": "series", "match": series}).encode()
+    request = urllib.request.Request(base + "/subscriptions", data=body, method="POST",
+                                     headers={"X-Api-Key": key, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status == 201
+    except Exception:
+        return False
+
+
+def newcomer(root: Path) -> dict:
+    from devstack.peers import series_arriving
+
+    series = series_arriving(1)
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="bench-newcomer-"))
+    console = work / "console.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "SLACK_SIGNING_SECRET")}
+    env.update(NEWBOOKS_SAMPLES=str(samples_dir()), PYTHONUNBUFFERED="1")
+    with open(console, "wb") as log:
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "devstack", "--port", str(port), "--data-dir", str(work / "data")],
+                                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        first_data = first_note = followed = noticed = None
+        line = f"release.new -> console: | {series}".lower()
+        try:
+            while time.monotonic() - started < 420 and noticed is None:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"newcomer stack exited: see {console}")
+                text = console.read_text(errors="replace").lower()
+                if first_data is None and (get(base + "/releases?limit=1") or {}).get("releases"):
+                    first_data = time.monotonic() - started
+                if first_note is None and "release.new -> console" in text:
+                    first_note = time.monotonic() - started
+                if followed is None and first_data is not None and follow(base, work / "data", series):
+                    followed = time.monotonic() - started
+                if followed is not None and line in text:
+                    noticed = time.monotonic() - started
+                time.sleep(0.25)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            stop_began = time.monotonic()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            stopped = time.monotonic() - stop_began
+    return {"series": series, "first_data_s": round(first_data or -1, 1),
+            "first_notification_s": round(first_note or -1, 1), "follow_at_s": round(followed or -1, 1),
+            "followed_notification_s": round(noticed or -1, 1),
+            "follow_to_notification_s": round((noticed - followed) if noticed and followed else -1, 1),
+            "stop_s": round(stopped, 1)}
+
+
 def measure(label: str, root: Path, idle_s: float, warmup_s: float) -> dict:
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix=f"bench-stack-{label}-"))
@@ -129,9 +191,18 @@ def main() -> int:
                         help="git ref of the previous provisioning path (default: the last commit with devstack/provision.py)")
     parser.add_argument("--idle-s", type=float, default=60.0)
     parser.add_argument("--warmup-s", type=float, default=180.0, help="after the first check: the first crawl drains")
+    parser.add_argument("--newcomer", action="store_true", help="this tree only: first data, first notification, "
+                        "follow -> notification, stop (README figures)")
     args = parser.parse_args()
     if samples_dir() is None:
         print("skipped: shared samples folder not found (set NEWBOOKS_SAMPLES)")
+        return 0
+    if args.newcomer:
+        row = newcomer(ROOT)
+        print(f"method: one fresh stack (python -m devstack, package step included, default cadence), polled every "
+              f"0.25 s; follow via POST /subscriptions as soon as /releases lists one; load average at end "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(json.dumps(row))
         return 0
     if args.baseline_ref is None:
         deleted = subprocess.run(["git", "log", "-1", "--format=%h", "--diff-filter=D", "--", "devstack/provision.py"],

@@ -21,8 +21,8 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,8 +75,12 @@ def base_env(moto_url: str, peers_url: str) -> dict[str, str]:
         "NEWBOOKS_LOG_LEVEL": os.environ.get("NEWBOOKS_LOG_LEVEL", "WARNING"),
         # sample covers are URLs on publishers' CDNs: this machine (and a test browser) stays offline
         "NEWBOOKS_COVER_IMAGES": os.environ.get("NEWBOOKS_COVER_IMAGES", "off"),
+        # A destination told more than NEWBOOKS_NOTIFY_BURST_LIMIT (deployed: 10) releases in an hour
+        # gets the rest at the hour's end. The local console hears the sample subscriptions' dozen at
+        # start: with 10, a newcomer's follow would print up to an hour late (issue 16).
+        "NEWBOOKS_NOTIFY_BURST_LIMIT": os.environ.get("NEWBOOKS_NOTIFY_BURST_LIMIT", "200"),
         # Local settings that win over a function's deployed environment (the console's level).
-        "NEWBOOKS_LOCAL_OVERRIDES": json.dumps(["NEWBOOKS_LOG_LEVEL"]),
+        "NEWBOOKS_LOCAL_OVERRIDES": json.dumps(["NEWBOOKS_LOG_LEVEL", "NEWBOOKS_NOTIFY_BURST_LIMIT"]),
         "NEWBOOKS_STACK_NAME": f"newbooks-{STAGE}",
     }
 
@@ -101,12 +105,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("NEWBOOKS_PORT", "8000")), help="HTTP API port")
     parser.add_argument("--data-dir", default=os.environ.get("NEWBOOKS_DATA_DIR", str(ROOT / ".data")))
     parser.add_argument("--rotate-s", type=float, default=120.0, help="seconds between sample weeks")
+    parser.add_argument("--crawl-every-s", type=float, default=60.0,
+                        help="the dev runner fires the hourly crawl schedule this often (deployed: every hour)")
     parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
     parser.add_argument("--build-dir", default=str(ROOT / "build" / STAGE), help="where the package step writes")
     parser.add_argument("--no-package", action="store_true", help="deploy --build-dir as it is (already packaged)")
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
     build_dir = Path(args.build_dir).resolve()
+    from devstack import preflight
+
+    problem = preflight.problems(args.port, os.environ)
+    if problem:
+        print(f"newbooks: cannot start: {problem}", file=sys.stderr, flush=True)
+        return 2
+    from devstack import console, local_credentials
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[console.LOG_FILE_ENV] = str(console.log_path(data_dir))
+    console.configure()
+    credentials = local_credentials.ensure(data_dir, os.environ, STAGE)
+    os.environ.update(credentials.environ)
+    os.environ["NEWBOOKS_LOCAL_SCHEDULES"] = json.dumps({"crawl_dispatch": args.crawl_every_s})
     packaging = None if args.no_package else package(build_dir)
     # Import the deploy's heavy modules while `chalice package` runs (seconds off start-up).
     warm = threading.Thread(target=deploy_imports, daemon=True)
@@ -114,11 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     # links in notifications, Slack replies and feeds point at the port this stack really serves
     os.environ.setdefault("NEWBOOKS_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
 
-    import logging
-
     from devstack.motoserver import LocalMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    console.configure()  # moto's werkzeug (access log, request errors) into the log file only
 
     moto_port = free_port()
     moto = LocalMotoServer("127.0.0.1", moto_port)
@@ -136,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     from devstack.runner import assume, function_environ
 
     log = get_logger("devstack")
+    console.configure()
     if packaging is not None and packaging.wait() != 0:
         raise SystemExit(f"packaging failed: python -m infra.build_template --stage {STAGE} --out {build_dir}")
     warm.join()
@@ -145,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     tables, bucket = view.table_names(), view.bucket_names()[0]
     restored = persist.restore(data_dir, tables, bucket)
     print(f"deployed {build_dir / 'sam.json'} as stack {deployment.stack_name} in {deployment.seconds:.1f} s: "
-          f"{len(view.functions)} functions, {len(deployment.roles)} roles (IAM API), {len(deployment.alarms)} alarms "
-          f"(PutMetricAlarm); not deployed locally: {', '.join(deployment.skipped)}", flush=True)
-    log.info("local stack ready", extra={"moto": env["AWS_ENDPOINT_URL"], "peers": peers.url, "restored": restored})
+          f"{len(view.functions)} functions, {len(deployment.roles)} roles, {len(deployment.alarms)} alarms", flush=True)
+    log.info("local stack ready", extra={"moto": env["AWS_ENDPOINT_URL"], "peers": peers.url, "restored": restored,
+                                         "not_deployed_locally": deployment.skipped})
 
     stop = threading.Event()
     # moto starts empty each time, so stream positions of an earlier run mean nothing now.
@@ -178,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"newbooks local stack: API http://127.0.0.1:{args.port}  (releases: /releases, status: /status)", flush=True)
-    print(f"  moto {env['AWS_ENDPOINT_URL']}  peers {peers.url}  data {data_dir}  - Ctrl-C to stop", flush=True)
+    print(banner(f"http://127.0.0.1:{args.port}", credentials, env, peers.url, data_dir, args), flush=True)
     last_save = time.monotonic()
     while not stop.wait(1.0):
         runner.keep_alive()
@@ -188,18 +206,39 @@ def main(argv: list[str] | None = None) -> int:
             save()
             last_save = time.monotonic()
     print("stopping...", flush=True)
+    stopping = time.monotonic()
+    # Children first, at once (each needs its own grace time), then one save of a quiet moto.
+    if api is not None:
+        api.terminate()
     runner.stop()
     save()
     if api is not None:
-        api.terminate()
         try:
-            api.wait(timeout=10)
+            api.wait(timeout=2)
         except subprocess.TimeoutExpired:
             api.kill()
     peers.stop()
-    moto.stop()
-    print("stopped; state saved in", data_dir, flush=True)
+    print(f"stopped in {time.monotonic() - stopping:.1f} s; state saved in {data_dir}", flush=True)
     return 0
+
+
+def banner(api_url: str, credentials: object, env: dict[str, str], peers_url: str, data_dir: Path,
+           args: argparse.Namespace) -> str:
+    """What a newcomer needs after `make run`: where the API is, and how to call it and Slack."""
+    from devstack import local_credentials
+    from devstack.peers import series_arriving
+
+    # the next sample week's series: follow it now, its release prints here when that week arrives
+    series = series_arriving(1) or "Nailbiter"
+    slack_args = "" if args.port == 8000 else f" --url {api_url}"
+    if data_dir.resolve() != (ROOT / ".data").resolve():
+        slack_args += f" --data-dir {data_dir}"
+    return "\n".join([
+        f"newbooks local stack: API {api_url}  (releases: /releases, status: /status)",
+        *local_credentials.howto(api_url, credentials, series, slack_args),  # type: ignore[arg-type]
+        f"  sample week advances every {args.rotate_s:.0f} s; crawl every {args.crawl_every_s:.0f} s (deployed: hourly)",
+        f"  moto {env['AWS_ENDPOINT_URL']}  peers {peers_url}  data {data_dir}  logs {data_dir / 'logs'}  - Ctrl-C to stop",
+    ])
 
 
 class Supervisor:
@@ -237,7 +276,7 @@ class Supervisor:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
 

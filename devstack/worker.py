@@ -63,7 +63,9 @@ def _serve(conn: Any, function: Function, environ: dict[str, str], data_dir: str
     if chaos:
         chaos.install()
     import app as app_module
+    from devstack import console
 
+    console.configure()  # one plain line per crawl result or warning; INFO as JSON to the log file
     handler = getattr(app_module, function.entry_point)
     while True:
         try:

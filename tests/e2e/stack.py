@@ -71,17 +71,21 @@ class Stack:
     """The local stack on a free port with its own data dir; output goes to `log_path`. `root`
     runs another copy of the project (tests that change a file the package is built from)."""
 
-    def __init__(self, data_dir: Path, log_path: Path, *, env: dict[str, str] | None = None, rotate_s: int = 30,
-                 root: Path = ROOT):
+    def __init__(self, data_dir: Path, log_path: Path, *, env: dict[str, str | None] | None = None,
+                 rotate_s: int = 30, root: Path = ROOT):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir, self.log_path = data_dir, log_path
         self.log = open(log_path, "ab")  # noqa: SIM115  (the stack's log for its whole life; closed on stop)
+        self.stop_s: float | None = None
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--port", str(self.port), "--data-dir", str(data_dir),
              "--rotate-s", str(rotate_s), "--build-dir", str(data_dir.parent / "build")],
             cwd=root, stdout=self.log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING", **(env or {})},
+            # a None value unsets the variable (a newcomer's shell has no API_KEY)
+            env={k: v for k, v in {**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING",
+                                   **(env or {})}.items() if v is not None},
         )
 
     def output(self) -> str:
@@ -96,8 +100,11 @@ class Stack:
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)
+        began = time.monotonic()
         try:
-            return self.proc.wait(timeout=60)
+            code = self.proc.wait(timeout=60)
+            self.stop_s = time.monotonic() - began
+            return code
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()

@@ -38,7 +38,7 @@ def test_local_stack_crawls_serves_notifies_and_persists(stack_dirs):
             return rows if rows.get("previewsworld", {}).get("status") == "ok" else None
 
         by_name = wait_for(crawled, 90, "previewsworld crawled ok on /sources")
-        assert by_name["previewsworld"]["items"] > 100
+        assert by_name["previewsworld"]["items"] > 50  # the first sample week (devstack.peers.ROTATING_WEEKS) has 94
 
         # issue 12: the peers shift the sample lists into the current weeks, so this week is not empty
         from datetime import date, timedelta
