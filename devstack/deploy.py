@@ -174,14 +174,7 @@ def deploy(build_dir: Path, stage: str, clients: Any) -> Deployment:
     body = _replace_role_arns(parts.stack, role_arns)
     cfn = clients("cloudformation")
     name = stack_name(stage)
-    cfn.create_stack(StackName=name, TemplateBody=json.dumps(body))
-    while True:
-        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("IN_PROGRESS"):
-            break
-        time.sleep(0.1)
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise RuntimeError(f"stack {name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+    create_stack(cfn, name, body, poll_s=0.1)
     physical = physical_ids(cfn, name)
     apply_ttl(clients, body["Resources"])
     alarms = create_alarms(clients, stage, parts.alarms, physical)
@@ -207,6 +200,19 @@ def create_subscriptions(clients: Any, subscriptions: dict[str, dict[str, Any]],
         sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"],
                       Attributes=attributes)
     return len(subscriptions)
+
+
+def create_stack(cfn: Any, name: str, template: dict[str, Any], poll_s: float) -> dict[str, Any]:
+    """CreateStack and wait for it; the described stack, or RuntimeError naming why it failed."""
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    while True:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("IN_PROGRESS"):
+            break
+        time.sleep(poll_s)
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+    return stack
 
 
 def apply_ttl(clients: Any, resources: dict[str, Any]) -> list[str]:
@@ -407,14 +413,7 @@ def deploy_resources(stage: str, clients: Any = None) -> dict[str, str]:
     outputs = {name.replace("_", ""): {"Value": value} for name, value in env.items()}
     cfn = clients("cloudformation")
     name = f"{stack_name(stage)}-data"
-    cfn.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": resources, "Outputs": outputs}))
-    while True:
-        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("IN_PROGRESS"):
-            break
-        time.sleep(0.05)
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise RuntimeError(f"stack {name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+    stack = create_stack(cfn, name, {"Resources": resources, "Outputs": outputs}, poll_s=0.05)
     apply_ttl(clients, resources)
     by_key = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     return {variable: by_key[variable.replace("_", "")] for variable in env}
