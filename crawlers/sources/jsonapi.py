@@ -35,8 +35,10 @@ from .._text import load_json
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, normalize_isbn, normalize_jan, parse_date, parse_price, release_id, text_or_none,
+    parse_date,
+    text_or_none,
 )
+from ._mapped import mapped_release
 
 NAME = "json"
 DESCRIPTION = "any JSON API: item path and field mapping in JMESPath (options.items, options.fields)"
@@ -117,36 +119,14 @@ def _record(item: Any, fields: dict, source: str, options: dict, crawl_date: dat
     def get(name: str) -> Any:
         return _search(fields.get(name), item) if fields.get(name) else None
 
-    title = _text(get("title"))
-    isbn = normalize_isbn(_text(get("isbn")))
-    jan = normalize_jan(_text(get("jan")))
-    code = _text(get("code"))
-    series = _text(get("series"))
-    volume = _text(get("volume"))
-    if not volume or not series:
-        guessed_series, guessed_volume = extract_volume(title or "")
-        series = series or guessed_series or None
-        volume = volume or guessed_volume
-    if not (isbn or jan or code or series):
+    def text(name: str) -> str | None:
+        return _text(get(name))
+
+    release = mapped_release(source, text, release_date=parse_date(text("release_date"), today=crawl_date),
+                             default_currency=options.get("currency"), cover_url=text("cover_url") or None)
+    if release is None:
         raise ParseError(NAME, "an item has no ISBN, JAN, code, series or title (check options.fields)")
-    price, currency = parse_price(_text(get("price")), default_currency=options.get("currency"))
-    return Release(
-        id=release_id(source, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume),
-        source=source,
-        title=title,
-        series=series,
-        volume=volume,
-        flags=edition_flags(title),
-        isbn13=isbn,
-        jan=jan if jan and not isbn else None,
-        publisher=_text(get("publisher")),
-        release_date=parse_date(_text(get("release_date")), today=crawl_date),
-        price=price,
-        currency=currency if price else None,
-        url=_text(get("url")),
-        cover_url=_text(get("cover_url")) or None,
-        source_refs=(f"{source}:{code}",) if code else (),
-    )
+    return release
 
 
 def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict[str, Any]:

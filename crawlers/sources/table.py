@@ -36,8 +36,10 @@ from .._text import decode, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, normalize_isbn, normalize_jan, parse_date, parse_price, release_id, text_or_none,
+    parse_date,
+    text_or_none,
 )
+from ._mapped import mapped_release
 
 NAME = "table"
 DESCRIPTION = "CSV/TSV/XLSX with a column mapping (options.columns)"
@@ -104,31 +106,9 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
 
 
 def _record(cell: Any, source: str, options: dict, crawl_date: date | None) -> Release | None:
-    title, code = cell("title"), cell("code")
-    isbn, jan = normalize_isbn(cell("isbn")), normalize_jan(cell("jan"))
-    series, volume = cell("series"), cell("volume")
-    if not series or not volume:
-        guess_series, guess_volume = extract_volume(title or "")
-        series, volume = series or guess_series or None, volume or guess_volume
-    if not (isbn or jan or code or series):
-        return None  # a blank or subtotal line
-    price, currency = parse_price(cell("price"), default_currency=options.get("currency"))
-    return Release(
-        id=release_id(source, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume),
-        source=source,
-        title=title,
-        series=series,
-        volume=volume,
-        flags=edition_flags(title),
-        isbn13=isbn,
-        jan=jan if jan and not isbn else None,
-        publisher=cell("publisher"),
-        release_date=_date(cell("release_date"), crawl_date),
-        price=price,
-        currency=currency if price else None,
-        url=cell("url"),
-        source_refs=(f"{source}:{code}",) if code else (),
-    )
+    # None: a blank or subtotal line
+    return mapped_release(source, cell, release_date=_date(cell("release_date"), crawl_date),
+                          default_currency=options.get("currency"))
 
 
 def _date(text: str | None, crawl_date: date | None) -> str | None:
