@@ -126,9 +126,9 @@ def slack_worker(event, context):
 # --- API: sources, status, targets, subscriptions, DLQ, OpenAPI (API section) ----------------
 
 
-# Routes: read the request -> validate (chalicelib.api.validate) -> one service call -> map domain
-# errors. `_api` checks the API key when protected; the `_problems` middleware turns ApiError into RFC
-# 9457 problem JSON.
+# Routes: read the request -> validate (chalicelib.api.validate) -> one service call. `_api` checks
+# the API key when protected and turns domain errors into ApiErrors by kind; the `_problems`
+# middleware turns ApiError into RFC 9457 problem JSON.
 _ANY = ["*/*"]  # accept any Content-Type, so a wrong one is our 415 problem, not Chalice's
 
 
@@ -161,15 +161,11 @@ def openapi_document():
 @app.route("/releases", methods=["GET"], content_types=_ANY)
 @_api()
 def list_releases():
-    from chalicelib.api import errors, validate
+    from chalicelib.api import validate
     from chalicelib.bootstrap import release_queries
     from chalicelib.http import json_response
-    from chalicelib.queries import BadQuery
 
-    try:
-        page = release_queries().list(validate.release_params(app.current_request.query_params))
-    except BadQuery as exc:
-        raise errors.BadRequest(exc.param, str(exc)) from None
+    page = release_queries().list(validate.release_params(app.current_request.query_params))
     return json_response(page, app.current_request)
 
 
@@ -230,18 +226,12 @@ def list_targets():
 @app.route("/targets", methods=["POST"], content_types=_ANY)
 @_api(protected=True)
 def add_target():
-    from chalicelib.api import errors, validate
+    from chalicelib.api import validate
     from chalicelib.bootstrap import uptime_service
     from chalicelib.http import json_response
-    from chalicelib.uptime.targets import InvalidTarget
 
     request = app.current_request
-    try:
-        created = uptime_service().add_target(validate.target_config(validate.json_body(request.headers, request.raw_body)))
-    except InvalidTarget as exc:
-        if "already" in str(exc):
-            raise errors.Conflict("name", str(exc)) from None
-        raise errors.BadRequest(validate.target_error_param(str(exc)), str(exc)) from None
+    created = uptime_service().add_target(validate.target_config(validate.json_body(request.headers, request.raw_body)))
     return json_response(created, status=201, cache_control="no-store")
 
 
@@ -283,15 +273,12 @@ def _ping(token, action):
 @app.route("/subscriptions", methods=["POST"], content_types=_ANY)
 @_api(protected=True)
 def follow():
-    from chalicelib.api import errors, validate
+    from chalicelib.api import validate
     from chalicelib.bootstrap import subscription_service
     from chalicelib.http import json_response
 
     request = app.current_request
-    try:
-        sub = subscription_service().follow(**validate.subscription(validate.json_body(request.headers, request.raw_body)))
-    except ValueError as exc:  # InvalidSubscription, BadDestination
-        raise errors.BadRequest(validate.subscription_error_param(str(exc)), str(exc)) from None
+    sub = subscription_service().follow(**validate.subscription(validate.json_body(request.headers, request.raw_body)))
     return json_response(sub.to_dict(), status=201, cache_control="no-store")
 
 
@@ -379,16 +366,16 @@ def slack_event():
 
 
 def _page(render, *args):
-    """Call a chalicelib.pages.service renderer; map bad input to RFC 9457 problems."""
-    from chalicelib.http import problem_response
-    from chalicelib.queries import BadQuery
+    """Call a chalicelib.pages.service renderer (it answers bad input in its own format: an HTML
+    page, an SVG badge); a domain error it lets through (BadDestination, BadQuery) becomes the API's
+    problem JSON by the same kind table."""
+    from chalicelib.api.errors import from_domain
+    from chalicelib.errors import DomainError
 
     try:
         return render(*args).response(app.current_request)
-    except BadQuery as exc:
-        return problem_response(400, "Bad query parameter", str(exc), param=exc.param)
-    except ValueError as exc:  # BadDestination, InvalidSubscription
-        return problem_response(400, "Bad request", str(exc))
+    except DomainError as exc:
+        return from_domain(exc).response()
 
 
 @app.route("/feeds/releases.atom", methods=["GET", "HEAD"])

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.errors import InvalidInput
 from chalicelib.settings import Settings
 
 SEEN_DAYS = 7
@@ -40,10 +41,8 @@ PUBLIC_FIELDS = (
 )
 
 
-class BadQuery(ValueError):
-    def __init__(self, param: str, message: str):
-        super().__init__(message)
-        self.param = param
+class BadQuery(InvalidInput):
+    """A release query the API refuses; `param` is the query parameter at fault."""
 
 
 @dataclass(frozen=True)

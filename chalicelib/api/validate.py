@@ -209,19 +209,10 @@ def subscription(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def subscription_error_param(message: str) -> str:
-    """Which field a SubscriptionService ValueError is about (its messages name it)."""
-    for param, words in (("tz", ("time zone",)), ("quiet_hours", ("quiet_hours",)), ("digest", ("digest",)),
-                         ("kind", ("kind",)), ("destination", ("destination",))):
-        if any(word in message for word in words):
-            return param
-    return "match"
-
-
 def target_config(body: dict[str, Any]) -> dict[str, Any]:
     """POST /targets: a Gatus-style endpoint mapping checked against the TargetConfig schema
     (kebab-case keys as their snake_case twins); uptime's parse_target then checks the meaning
-    and raises InvalidTarget. Returned as sent."""
+    and raises InvalidTarget naming the field. Returned as sent."""
     keys = {str(key).replace("-", "_"): str(key) for key in body}
     check_schema("TargetConfig", {str(key).replace("-", "_"): value for key, value in body.items()}, keys=keys)
     for key, value in body.items():
@@ -230,24 +221,6 @@ def target_config(body: dict[str, Any]) -> dict[str, Any]:
     name = body.get("name")
     target_name(name if isinstance(name, str) else "", "name")
     return body
-
-
-def target_error_param(message: str) -> str:
-    """Which field an uptime InvalidTarget message ("target 'x': url ... must ...") is about:
-    its messages start with the field ("url is required", "alert channel 'y' not one of ...")."""
-    _, _, tail = message.partition(": ")
-    for word in re.findall(r"[a-z][a-z_-]*", tail.lower())[:2]:
-        field = {"condition": "conditions", "alert": "alerts"}.get(word, word.replace("-", "_"))
-        if field in _target_fields():
-            return str(field)
-    return "body"
-
-
-def _target_fields() -> dict[str, Any]:
-    from chalicelib.api.openapi import SCHEMAS
-
-    fields: dict[str, Any] = SCHEMAS["TargetConfig"]["properties"]
-    return fields
 
 
 # --- DLQ ------------------------------------------------------------------------------------------

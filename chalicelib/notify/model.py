@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib import events as ev
+from chalicelib.errors import InvalidInput
 
 MESSAGE_VERSION = ev.SCHEMA_VERSION
 RELEASE_DIGEST = "release.digest"
@@ -53,16 +54,16 @@ CHANNEL_OF_SCHEME = {
 CHANNELS = ("slack", "x", "webhook", "console")
 
 
-class BadDestination(ValueError):
-    pass
+class BadDestination(InvalidInput):
+    """A destination that names no channel we deliver to (`param`: the destination field)."""
 
 
 def split_destination(destination: str) -> tuple[str, str]:
     scheme, sep, target = destination.partition(":")
     if not sep or scheme not in CHANNEL_OF_SCHEME:
-        raise BadDestination(f"unknown destination {destination!r}")
+        raise BadDestination("destination", f"unknown destination {destination!r}")
     if scheme != "console" and not target:
-        raise BadDestination(f"destination {destination!r} has no target")
+        raise BadDestination("destination", f"destination {destination!r} has no target")
     return scheme, target
 
 

@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Callable, Iterable, Iterator
 
+from chalicelib.errors import InvalidInput
 from chalicelib.notify.model import split_destination
 
 KINDS = ("series", "keyword", "publisher", "source", "target", "ops")
@@ -115,11 +116,12 @@ def normalize_key(kind: str, text: str, series_key: SeriesKeyFn = default_series
         return (text or "").strip()
     if kind == "ops":
         return "*"
-    raise ValueError(f"unknown subscription kind {kind!r}")
+    raise InvalidSubscription("kind", f"unknown subscription kind {kind!r}")
 
 
-class InvalidSubscription(ValueError):
-    pass
+class InvalidSubscription(InvalidInput):
+    """A follow that cannot be stored; `param` is the field at fault (kind, match, digest,
+    quiet_hours, tz)."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,11 @@ class Subscription:
     def __post_init__(self) -> None:
         split_destination(self.destination)
         if self.kind not in KINDS:
-            raise InvalidSubscription(f"unknown kind {self.kind!r}")
+            raise InvalidSubscription("kind", f"unknown kind {self.kind!r}")
         if not self.key:
-            raise InvalidSubscription("empty subscription key")
+            raise InvalidSubscription("match", "empty subscription key")
         if self.digest not in DIGEST_MODES:
-            raise InvalidSubscription(f"digest must be one of {DIGEST_MODES}")
+            raise InvalidSubscription("digest", f"digest must be one of {DIGEST_MODES}")
         if self.quiet_hours is not None:
             parse_quiet_hours(self.quiet_hours)
         zone(self.tz)
@@ -179,10 +181,10 @@ class Subscription:
 def parse_quiet_hours(spec: str) -> tuple[time, time]:
     m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", spec or "")
     if not m:
-        raise InvalidSubscription(f"quiet_hours must look like 22:00-07:00, got {spec!r}")
+        raise InvalidSubscription("quiet_hours", f"quiet_hours must look like 22:00-07:00, got {spec!r}")
     h1, m1, h2, m2 = (int(x) for x in m.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise InvalidSubscription(f"bad quiet_hours {spec!r}")
+        raise InvalidSubscription("quiet_hours", f"bad quiet_hours {spec!r}")
     return time(h1, m1), time(h2, m2)
 
 
@@ -198,7 +200,7 @@ def zone(name: str) -> tzinfo:
 
         return ZoneInfo(name)
     except Exception as exc:
-        raise InvalidSubscription(f"unknown time zone {name!r}") from exc
+        raise InvalidSubscription("tz", f"unknown time zone {name!r}") from exc
 
 
 def quiet_until(sub: Subscription, now: datetime) -> datetime | None:
@@ -377,7 +379,7 @@ def load_yaml(path: Any, series_key: SeriesKeyFn = default_series_key) -> list[S
 
 class SubscriptionService:
     """What the API and the Slack command call: follow / unfollow / list, with validation
-    (`InvalidSubscription` / `BadDestination` are ValueErrors -> HTTP 400). Each call is one
+    (`InvalidSubscription` / `BadDestination` are InvalidInput naming the field -> HTTP 400). Each call is one
     PutItem, DeleteItem or Query."""
 
     def __init__(self, store: SubscriptionStore, series_key: SeriesKeyFn = default_series_key) -> None:

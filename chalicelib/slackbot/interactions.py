@@ -154,8 +154,11 @@ class SlackInteractions:
         self.web().call("views.open", trigger_id=trigger_id, view=view)
 
     def _submission(self, payload: dict[str, Any]) -> Any:
+        """A modal's submit: the service call, or `response_action: errors` on the input of the
+        field at fault (`param` of the API's ApiError or of the domain's error, never the text)."""
         from chalicelib.api import validate
         from chalicelib.api.errors import ApiError
+        from chalicelib.errors import DomainError
         from chalicelib.slackbot import views
 
         view = payload.get("view") or {}
@@ -165,24 +168,17 @@ class SlackInteractions:
             try:
                 args = validate.subscription(body)
                 self.subscriptions().follow(**args)
-            except ApiError as exc:
+            except (ApiError, DomainError) as exc:  # InvalidSubscription, BadDestination: the API's 400s
                 return views.field_errors(callback, exc.param or "", str(exc))
-            except ValueError as exc:  # InvalidSubscription, BadDestination: the API's 400s
-                return views.field_errors(callback, validate.subscription_error_param(str(exc)), str(exc))
             return {"response_action": "clear"}
         if callback == views.TARGET_MODAL:
-            from chalicelib.uptime.targets import InvalidTarget
-
             if self.target_admins and user not in self.target_admins:
                 return views.field_errors(callback, "name", "Only the workspace's newbooks admins can add targets.")
             try:
                 config = validate.target_config(body)
                 created = self.uptime().add_target(config)
-            except ApiError as exc:
+            except (ApiError, DomainError) as exc:  # InvalidTarget, TargetExists (its param is "name")
                 return views.field_errors(callback, exc.param or "", str(exc))
-            except InvalidTarget as exc:
-                param = "name" if "already" in str(exc) else validate.target_error_param(str(exc))
-                return views.field_errors(callback, param, str(exc))
             if extra.get("follow_alerts"):
                 self.subscriptions().follow(extra["destination"], "target", created["name"])
             return {"response_action": "clear"}

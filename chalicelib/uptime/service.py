@@ -57,7 +57,7 @@ from chalicelib.uptime.rollup import (Rollup, aggregate, day_value, hourly_histo
                                      uptime_figures)
 from chalicelib.uptime.ssrf import AddressPolicy
 from chalicelib.uptime.store import Conflict, UptimeStore, decode_rows
-from chalicelib.uptime.targets import InvalidTarget, Target, TargetsConfig, load_file, parse_target
+from chalicelib.uptime.targets import InvalidTarget, Target, TargetExists, TargetsConfig, load_file, parse_target
 
 log = get_logger("uptime")
 ROLLUP_MINUTES = (5, 20)  # an hour is rolled up once it is 5 minutes over; re-checked at :20
@@ -130,9 +130,9 @@ class UptimeService:
             config = {**config, "heartbeat": {**config["heartbeat"], "token": token}}
         target = parse_target(config, self.config().defaults, source="api", policy=self.policy)
         if any(t.name == target.name for t in self.config().targets):
-            raise InvalidTarget(f"target {target.name!r}: already defined in {self.settings.targets_file.name}")
+            raise TargetExists("name", f"target {target.name!r}: already defined in {self.settings.targets_file.name}")
         if not self.store.put_runtime_target(target.name, target.raw):  # raw: token replaced by its hash
-            raise InvalidTarget(f"target {target.name!r}: already exists")
+            raise TargetExists("name", f"target {target.name!r}: already exists")
         described = target.describe()
         if token is not None:
             described["heartbeat"] = {**described["heartbeat"], "token": token,

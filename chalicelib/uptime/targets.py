@@ -22,7 +22,7 @@
         maintenance: [...]                # see maintenance.py
 
 URL schemes: http, https, tcp://host:port, dns://hostname. Keys may be kebab- or snake_case.
-Every problem raises `InvalidTarget("target 'api': ...")` naming the target.
+Every problem raises `InvalidTarget(field, "target 'api': ...")` naming the field and the target.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib.errors import AlreadyExists, InvalidInput
 from chalicelib.uptime import conditions as cond
 from chalicelib.uptime.http1 import valid_header
 from chalicelib.uptime.maintenance import Window, WindowError, parse_window
@@ -70,8 +71,13 @@ MAX_TIMEOUT_S = 50
 STORE_MARGIN_S = 15
 
 
-class InvalidTarget(ValueError):
-    """A target configuration that cannot be checked; the message names target and problem."""
+class InvalidTarget(InvalidInput):
+    """A target configuration that cannot be checked: `param` is the field at fault (snake_case,
+    None for the file or mapping as a whole); the message names target and problem."""
+
+
+class TargetExists(AlreadyExists, InvalidTarget):
+    """A target of this name exists already (in the YAML file or added at runtime)."""
 
 
 def ascii_host(host: str) -> str:
@@ -197,23 +203,27 @@ def _norm(raw: dict[str, Any]) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in raw.items()}
 
 
-def _seconds(value: Any, what: str, name: str) -> float:
+def _seconds(value: Any, what: str, name: str, param: str | None = None) -> float:
+    """`what` is the field as written in YAML (failure-threshold); `param` the field at fault
+    when it is not `what` itself (a heartbeat's period is the heartbeat field's problem)."""
+    param = param or what.replace("-", "_")
     if isinstance(value, bool):
-        raise InvalidTarget(f"target {name!r}: {what} {value!r} is not a duration")
+        raise InvalidTarget(param, f"target {name!r}: {what} {value!r} is not a duration")
     if isinstance(value, (int, float)):
         return float(value)
     ms = cond.duration_ms(str(value))
     if ms is None:
-        raise InvalidTarget(f"target {name!r}: {what} {value!r} is not a duration like 30s, 5m, 1h")
+        raise InvalidTarget(param, f"target {name!r}: {what} {value!r} is not a duration like 30s, 5m, 1h")
     return ms / 1000.0
 
 
 def _int(value: Any, what: str, name: str, low: int, high: int) -> int:
+    param = what.replace("-", "_")
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"[0-9]{1,9}", str(value)):
-        raise InvalidTarget(f"target {name!r}: {what} {value!r} must be a whole number")
+        raise InvalidTarget(param, f"target {name!r}: {what} {value!r} must be a whole number")
     number = int(value)
     if not low <= number <= high:
-        raise InvalidTarget(f"target {name!r}: {what} {number} must be between {low} and {high}")
+        raise InvalidTarget(param, f"target {name!r}: {what} {number} must be between {low} and {high}")
     return number
 
 
@@ -227,89 +237,91 @@ def parse_target(
     """Validate one endpoint mapping. `policy` (when given) refuses IP-literal/localhost URLs
     that the stage does not allow, at creation time rather than at the first check."""
     if not isinstance(raw, dict):
-        raise InvalidTarget(f"target {raw!r}: must be a mapping")
+        raise InvalidTarget(None, f"target {raw!r}: must be a mapping")
     data = {**_norm(defaults or {}), **_norm(raw)}
     name = data.get("name")
     if not isinstance(name, str) or not NAME.match(name):
-        raise InvalidTarget(f"target {name!r}: name must be 1-64 characters of letters, digits, '.', '_' or '-'")
+        raise InvalidTarget("name", f"target {name!r}: name must be 1-64 characters of letters, digits, '.', '_' or '-'")
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
-        raise InvalidTarget(f"target {name!r}: unknown field(s) {', '.join(unknown)}")
+        raise InvalidTarget(unknown[0], f"target {name!r}: unknown field(s) {', '.join(unknown)}")
     rule = None
     if data.get("heartbeat") is not None:
         from chalicelib.uptime.heartbeat import InvalidHeartbeat, parse_rule
 
         if data.get("url") or data.get("conditions"):
-            raise InvalidTarget(f"target {name!r}: a heartbeat has no url or conditions (jobs ping /ping/<token>)")
+            raise InvalidTarget("heartbeat", f"target {name!r}: a heartbeat has no url or conditions (jobs ping /ping/<token>)")
         try:
-            rule = parse_rule(data["heartbeat"], lambda value, what: _seconds(value, what, name))
+            rule = parse_rule(data["heartbeat"], lambda value, what: _seconds(value, what, name, "heartbeat"))
         except InvalidHeartbeat as exc:
-            raise InvalidTarget(f"target {name!r}: {exc}") from None
+            raise InvalidTarget("heartbeat", f"target {name!r}: {exc}") from None
         data = {**data, "url": f"heartbeat://{name.lower()}", "failure_threshold": data.get("failure_threshold", 1),
                 "success_threshold": data.get("success_threshold", 1)}
     url = data.get("url")
     if not isinstance(url, str) or not url.strip():
-        raise InvalidTarget(f"target {name!r}: url is required")
+        raise InvalidTarget("url", f"target {name!r}: url is required")
     url = url.strip()
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise InvalidTarget(f"target {name!r}: invalid url {url!r} ({exc})") from None
+        raise InvalidTarget("url", f"target {name!r}: invalid url {url!r} ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme == "heartbeat" and rule is None:
-        raise InvalidTarget(f"target {name!r}: heartbeats are configured with a heartbeat block, not a url")
+        raise InvalidTarget("url", f"target {name!r}: heartbeats are configured with a heartbeat block, not a url")
     if scheme not in SCHEMES:
-        raise InvalidTarget(f"target {name!r}: url {url!r} must start with http://, https://, tcp:// or dns://")
+        raise InvalidTarget("url", f"target {name!r}: url {url!r} must start with http://, https://, tcp:// or dns://")
     if not parts.hostname:
-        raise InvalidTarget(f"target {name!r}: url {url!r} has no host")
+        raise InvalidTarget("url", f"target {name!r}: url {url!r} has no host")
     try:
         ascii_host(parts.hostname)
     except (ValueError, UnicodeError) as exc:
-        raise InvalidTarget(f"target {name!r}: host {parts.hostname!r} is not a valid internationalized domain name ({exc})") from None
+        raise InvalidTarget("url", f"target {name!r}: host {parts.hostname!r} is not a valid internationalized domain name "
+                                   f"({exc})") from None
     if parts.username or parts.password:
-        raise InvalidTarget(f"target {name!r}: url {url!r} must not carry credentials (use headers)")
+        raise InvalidTarget("url", f"target {name!r}: url {url!r} must not carry credentials (use headers)")
     if scheme == "tcp" and not port:
-        raise InvalidTarget(f"target {name!r}: tcp url {url!r} needs a port (tcp://host:port)")
+        raise InvalidTarget("url", f"target {name!r}: tcp url {url!r} needs a port (tcp://host:port)")
     dns_query_name, dns_query_type = _dns_query(data.get("dns"), scheme, parts.hostname, name)
     if policy is not None and (scheme != "dns" or dns_query_name):  # a name server gets our packets too
         reason = policy.refusal_for_host(parts.hostname)
         if reason:
-            raise InvalidTarget(f"target {name!r}: url {url!r} refused: {reason}")
+            raise InvalidTarget("url", f"target {name!r}: url {url!r} refused: {reason}")
     method = str(data.get("method") or "GET").upper()
     if method not in METHODS:
-        raise InvalidTarget(f"target {name!r}: method {method!r} not one of {', '.join(sorted(METHODS))}")
+        raise InvalidTarget("method", f"target {name!r}: method {method!r} not one of {', '.join(sorted(METHODS))}")
     headers = data.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(k, str) for k in headers):
-        raise InvalidTarget(f"target {name!r}: headers must be a mapping of name to value")
+        raise InvalidTarget("headers", f"target {name!r}: headers must be a mapping of name to value")
     for key, value in headers.items():
         problem = valid_header(key, str(value))
         if problem:
-            raise InvalidTarget(f"target {name!r}: {problem}")
+            raise InvalidTarget("headers", f"target {name!r}: {problem}")
     if any(ord(c) < 33 or 0x7f <= ord(c) < 0xa0 for c in url):
-        raise InvalidTarget(f"target {name!r}: url {url!r} contains whitespace or control characters")
+        raise InvalidTarget("url", f"target {name!r}: url {url!r} contains whitespace or control characters")
     body = data.get("body")
     if body is not None and not isinstance(body, str):
-        raise InvalidTarget(f"target {name!r}: body must be a string")
+        raise InvalidTarget("body", f"target {name!r}: body must be a string")
     interval = _seconds(data.get("interval", 60), "interval", name)
     if interval < 60 or interval % 60 or interval > 86400:
-        raise InvalidTarget(f"target {name!r}: interval must be whole minutes between 1m and 24h")
+        raise InvalidTarget("interval", f"target {name!r}: interval must be whole minutes between 1m and 24h")
     timeout = _seconds(data.get("timeout", 10), "timeout", name)
     if not 0 < timeout <= MAX_TIMEOUT_S:
-        raise InvalidTarget(f"target {name!r}: timeout must be between 0 and {MAX_TIMEOUT_S}s (a check must finish "
+        raise InvalidTarget("timeout", f"target {name!r}: timeout must be between 0 and {MAX_TIMEOUT_S}s (a check must finish "
                             f"within the ping function's timeout, less {STORE_MARGIN_S}s to store the tick)")
     raw_conditions = data.get("conditions") or list(_DEFAULT_CONDITIONS[scheme])
     if not isinstance(raw_conditions, list):
-        raise InvalidTarget(f"target {name!r}: conditions must be a list")
+        raise InvalidTarget("conditions", f"target {name!r}: conditions must be a list")
     parsed = []
     for text in raw_conditions:
         try:
             condition = cond.parse(text)
         except cond.ConditionError as exc:
-            raise InvalidTarget(f"target {name!r}: {exc}") from None
+            raise InvalidTarget("conditions", f"target {name!r}: {exc}") from None
         wrong = condition.placeholders - _ALLOWED_PLACEHOLDERS[scheme]
         if wrong:
             raise InvalidTarget(
+                "conditions",
                 f"target {name!r}: condition {condition.text!r} uses [{', '.join(sorted(wrong))}], "
                 f"which a {scheme}:// target does not have"
             )
@@ -319,20 +331,20 @@ def parse_target(
     for alert in alerts_raw if isinstance(alerts_raw, list) else [alerts_raw]:
         channel = alert.get("type") if isinstance(alert, dict) else alert
         if channel not in CHANNELS:
-            raise InvalidTarget(f"target {name!r}: alert channel {channel!r} not one of {', '.join(sorted(CHANNELS))}")
+            raise InvalidTarget("alerts", f"target {name!r}: alert channel {channel!r} not one of {', '.join(sorted(CHANNELS))}")
         alerts.append(channel)
     windows = []
     for window in data.get("maintenance") or []:
         try:
             windows.append(parse_window(window))
         except WindowError as exc:
-            raise InvalidTarget(f"target {name!r}: {exc}") from None
+            raise InvalidTarget("maintenance", f"target {name!r}: {exc}") from None
     degraded = data.get("degraded_response_time")
     degraded_ms = None
     if degraded is not None:
         degraded_ms = float(degraded) if isinstance(degraded, (int, float)) and not isinstance(degraded, bool) else cond.duration_ms(str(degraded))
         if not degraded_ms or degraded_ms <= 0:
-            raise InvalidTarget(f"target {name!r}: degraded-response-time {degraded!r} must be ms or a duration")
+            raise InvalidTarget("degraded_response_time", f"target {name!r}: degraded-response-time {degraded!r} must be ms or a duration")
     group = str(data.get("group") or "default")
     return Target(
         name=name,
@@ -376,42 +388,42 @@ def _dns_query(block: Any, scheme: str, host: str, name: str) -> tuple[str | Non
     if block is None:
         return None, "A"
     if scheme != "dns":
-        raise InvalidTarget(f"target {name!r}: a dns block needs a dns:// url (the name server)")
+        raise InvalidTarget("dns", f"target {name!r}: a dns block needs a dns:// url (the name server)")
     if not isinstance(block, dict):
-        raise InvalidTarget(f"target {name!r}: dns must be a mapping with query-name and query-type")
+        raise InvalidTarget("dns", f"target {name!r}: dns must be a mapping with query-name and query-type")
     block = _norm(block)
     unknown = sorted(set(block) - {"query_name", "query_type"})
     if unknown:
-        raise InvalidTarget(f"target {name!r}: unknown dns field(s) {', '.join(unknown)}")
+        raise InvalidTarget("dns", f"target {name!r}: unknown dns field(s) {', '.join(unknown)}")
     query_name = block.get("query_name")
     if not isinstance(query_name, str) or not query_name.strip():
-        raise InvalidTarget(f"target {name!r}: dns needs a query-name")
+        raise InvalidTarget("dns", f"target {name!r}: dns needs a query-name")
     try:
         query_name = ascii_host(query_name.strip().rstrip("."))
     except (ValueError, UnicodeError) as exc:
-        raise InvalidTarget(f"target {name!r}: dns query-name {query_name!r} is not a valid domain name ({exc})") from None
+        raise InvalidTarget("dns", f"target {name!r}: dns query-name {query_name!r} is not a valid domain name ({exc})") from None
     query_type = str(block.get("query_type") or "A").upper()
     if query_type not in DNS_QUERY_TYPES:
-        raise InvalidTarget(f"target {name!r}: dns query-type {query_type!r} not one of {', '.join(sorted(DNS_QUERY_TYPES))}")
+        raise InvalidTarget("dns", f"target {name!r}: dns query-type {query_type!r} not one of {', '.join(sorted(DNS_QUERY_TYPES))}")
     from chalicelib.uptime.ssrf import parse_literal
 
     if parse_literal(host) is None:
-        raise InvalidTarget(f"target {name!r}: with a dns block the url names the DNS server: use its IP address (dns://9.9.9.9)")
+        raise InvalidTarget("url", f"target {name!r}: with a dns block the url names the DNS server: use its IP address (dns://9.9.9.9)")
     return query_name, query_type
 
 
 def parse_config(data: Any, *, policy: AddressPolicy | None = None, origin: str = "targets") -> TargetsConfig:
     if not isinstance(data, dict):
-        raise InvalidTarget(f"{origin}: top level must be a mapping with 'endpoints'")
+        raise InvalidTarget(None, f"{origin}: top level must be a mapping with 'endpoints'")
     defaults = data.get("defaults") or {}
     endpoints = data.get("endpoints") or []
     if not isinstance(endpoints, list):
-        raise InvalidTarget(f"{origin}: 'endpoints' must be a list")
+        raise InvalidTarget("endpoints", f"{origin}: 'endpoints' must be a list")
     targets, seen = [], set()
     for raw in endpoints:
         target = parse_target(raw, defaults, policy=policy)
         if target.name in seen:
-            raise InvalidTarget(f"target {target.name!r}: defined twice in {origin}")
+            raise InvalidTarget("name", f"target {target.name!r}: defined twice in {origin}")
         seen.add(target.name)
         if (raw or {}).get("enabled", True) is not False:
             targets.append(target)
@@ -421,9 +433,9 @@ def parse_config(data: Any, *, policy: AddressPolicy | None = None, origin: str 
             share=float(grouping_raw.get("share", 0.5)), min_targets=int(grouping_raw.get("min_targets", 4))
         )
     except (TypeError, ValueError):
-        raise InvalidTarget(f"{origin}: grouping needs share (0..1) and min-targets (integer)") from None
+        raise InvalidTarget("grouping", f"{origin}: grouping needs share (0..1) and min-targets (integer)") from None
     if not 0 < grouping.share <= 1:
-        raise InvalidTarget(f"{origin}: grouping share must be in (0, 1]")
+        raise InvalidTarget("grouping", f"{origin}: grouping share must be in (0, 1]")
     return TargetsConfig(targets=tuple(targets), grouping=grouping, defaults=dict(defaults))
 
 
@@ -437,5 +449,5 @@ def load_file(path: Path | str, *, policy: AddressPolicy | None = None) -> Targe
     try:
         data = load_yaml(path)
     except ConfigError as exc:
-        raise InvalidTarget(str(exc)) from None
+        raise InvalidTarget(None, str(exc)) from None
     return parse_config(data, policy=policy, origin=str(path))

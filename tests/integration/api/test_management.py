@@ -108,6 +108,46 @@ def test_add_target_rejections_name_the_field(client, config, param):
     assert problem["detail"]
 
 
+# Words the old message-reading code keyed on ("already" -> 409, "time zone" -> tz): every domain
+# error is reworded to them, and status and param must not move (issue 15 point 1).
+REWORDED = "reworded: already exists, unknown time zone, url, digest"
+
+
+@pytest.fixture
+def reworded(monkeypatch):
+    from chalicelib.errors import DomainError
+
+    real_init = DomainError.__init__
+
+    def init(self, param, message):
+        real_init(self, param, REWORDED)
+
+    monkeypatch.setattr(DomainError, "__init__", init)
+
+
+@pytest.mark.parametrize("method, path, body, status, param", [
+    ("POST", "/targets", {"name": "t1"}, 400, "url"),
+    ("POST", "/targets", {"name": "t1", "url": "http://example.com/", "interval": "90s"}, 400, "interval"),
+    ("POST", "/targets", {"name": "t1", "url": "http://example.com/", "maintenance": [{"start": "25:00", "duration": "1h"}]},
+     400, "maintenance"),
+    ("POST", "/targets", {"name": "web-up", "url": "http://example.com/"}, 409, "name"),
+    ("POST", "/subscriptions", {"destination": "slack:C1", "kind": "series", "match": "x", "quiet_hours": "late"}, 400,
+     "quiet_hours"),
+    ("POST", "/subscriptions", {"destination": "slack:C1", "kind": "series", "match": "!!!"}, 400, "match"),
+    ("GET", "/releases?source=nowhere-at-all", None, 400, "source"),
+])
+def test_reworded_domain_errors_keep_status_and_param(client, reworded, method, path, body, status, param):
+    problem = assert_problem(call(client, method, path, body, json_headers()), status, param)
+    assert problem["detail"] == REWORDED  # the domain's (reworded) message, passed through unread
+
+
+def test_a_runtime_duplicate_stays_409_whatever_its_message_says(client, reworded):
+    config = {"name": "dup-reworded", "url": "http://example.com/"}
+    assert call(client, "POST", "/targets", config, json_headers()).status_code == 201
+    assert assert_problem(call(client, "POST", "/targets", config, json_headers()), 409, "name")["detail"] == REWORDED
+    assert client.http.delete("/targets/dup-reworded", headers=auth()).status_code == 204
+
+
 @pytest.mark.parametrize("raw, content_type, status, param", [
     (b"{not json", "application/json", 400, "body"),
     (b"[1, 2]", "application/json", 400, "body"),

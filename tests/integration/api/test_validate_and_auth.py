@@ -7,6 +7,11 @@ import pytest
 
 from chalicelib.api import auth, validate
 from chalicelib.api.errors import BadRequest, NotConfigured, NotFound, Unauthorized, UnsupportedMediaType
+from chalicelib import errors as domain
+from chalicelib.notify.model import BadDestination, split_destination
+from chalicelib.notify.subscriptions import Subscription, normalize_key, parse_quiet_hours, zone
+from chalicelib.queries import BadQuery
+from chalicelib.uptime.targets import InvalidTarget, TargetExists
 
 
 @pytest.mark.parametrize("headers, key", [
@@ -59,17 +64,43 @@ def test_json_body():
         validate.json_body({}, b"{" + b" " * validate.MAX_BODY_BYTES + b"}")
 
 
-@pytest.mark.parametrize("message, param", [
-    ("target 'a': url is required", "url"),
-    ("target 'a': invalid url 'x' (bad port)", "url"),
-    ("target 'a': alert channel 'pager' not one of console, slack", "alerts"),
-    ("target 'a': condition '[X] == 1' uses [X], which a http:// target does not have", "conditions"),
-    ("target 'a': degraded-response-time 'x' must be ms or a duration", "degraded_response_time"),
-    ("target 'a': maintenance window needs a start", "maintenance"),
-    ("target 'a': something else entirely", "body"),
+@pytest.mark.parametrize("config, param", [  # issue 15: the field is set where the error is raised
+    ({"name": "a"}, "url"),
+    ({"name": "a", "url": "http://[::1"}, "url"),
+    ({"name": "a", "url": "http://example.com/", "alerts": ["pager"]}, "alerts"),
+    ({"name": "a", "url": "http://example.com/", "conditions": ["[CONNECTED] == true"]}, "conditions"),
+    ({"name": "a", "url": "http://example.com/", "degraded-response-time": "x"}, "degraded_response_time"),
+    ({"name": "a", "url": "http://example.com/", "maintenance": [{"duration": "1h"}]}, "maintenance"),
+    ({"name": "a", "url": "http://example.com/", "failure-threshold": 0}, "failure_threshold"),
+    ({"name": "a", "url": "http://example.com/", "heartbeat": {"period": "1h"}}, "heartbeat"),
+    ({"name": "a", "heartbeat": {"token": "t" * 20, "period": "1s"}}, "heartbeat"),
+    ({"name": "a", "url": "dns://9.9.9.9", "dns": {"query-type": "A"}}, "dns"),
+    ({"name": "a", "url": "http://example.com/", "colour": "red"}, "colour"),
+    ("not a mapping", None),  # the input as a whole: no field to name
 ])
-def test_target_error_param(message, param):
-    assert validate.target_error_param(message) == param
+def test_invalid_target_names_the_field(config, param):
+    from chalicelib.errors import InvalidInput
+    from chalicelib.uptime.targets import parse_target
+
+    with pytest.raises(InvalidTarget) as exc:
+        parse_target(config)
+    assert exc.value.param == param and isinstance(exc.value, InvalidInput)
+
+
+@pytest.mark.parametrize("make, param", [
+    (lambda: split_destination("pager:1"), "destination"),
+    (lambda: zone("Mars/Olympus"), "tz"),
+    (lambda: parse_quiet_hours("late"), "quiet_hours"),
+    (lambda: Subscription.create("console:", "series", "!!!"), "match"),
+    (lambda: Subscription.create("console:", "series", "x", digest="hourly"), "digest"),
+    (lambda: normalize_key("genre", "x"), "kind"),
+])
+def test_subscription_errors_name_the_field(make, param):
+    from chalicelib.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as exc:
+        make()
+    assert exc.value.param == param and isinstance(exc.value, ValueError)  # `except ValueError` still catches them
 
 
 def test_known_target_and_dlq_channel():
@@ -162,3 +193,30 @@ def test_problems_middleware_maps_api_errors_and_passes_the_rest():
     with pytest.raises(KeyError):  # anything else is Chalice's 500, not dressed up as a problem
         errors.problems(None, crashes)
     assert issubclass(errors.ApiError, ChaliceUnhandledError)  # the one exception Chalice lets reach middleware
+
+
+@pytest.mark.parametrize("kind, status, param", [
+    (TargetExists, 409, "name"),
+    (InvalidTarget, 400, "interval"),
+    (BadQuery, 400, "cursor"),
+    (BadDestination, 400, "destination"),
+    (domain.NotFound, 404, "release_id"),
+    (domain.InvalidInput, 400, None),
+])
+def test_guarded_maps_domain_errors_by_kind_not_by_message(kind, status, param):
+    """`guarded` (around every API route) turns a domain error into the ApiError of its kind; the
+    message is passed through and never read: every wording gives the same status and param."""
+    from chalicelib.api import errors
+
+    for message in ("already exists", "unknown time zone", "url is required", "", "名前"):
+        error = kind(param, message)
+
+        @errors.guarded(lambda: None)
+        def view():
+            raise error  # noqa: B023 (called at once, in this iteration)
+
+        with pytest.raises(errors.ApiError) as exc:
+            view()
+        assert (exc.value.status, exc.value.param, str(exc.value)) == (status, param, message)
+        problem = json.loads(exc.value.response().body)
+        assert (problem["status"], problem.get("param")) == (status, param)

@@ -148,6 +148,25 @@ def test_target_errors_show_under_the_field(slack, web, values, block, monkeypat
     assert [t for t in uptime_service().list_targets() if t.get("source") == "api"] == []
 
 
+@pytest.mark.parametrize("command, values, block", [
+    ("follow", follow_values(tz="Mars/Olympus"), "tz"),
+    ("follow", follow_values(quiet="25:00-07:00"), "quiet_hours"),
+    ("target", target_values(url="ftp://shop.example/"), "url"),
+    ("target", target_values(conditions="[NOPE] == 1"), "conditions"),
+    ("target", target_values(interval="soon"), "interval"),
+])
+def test_reworded_domain_errors_still_show_under_their_field(slack, web, monkeypatch, command, values, block):
+    """The block comes from the error's `param`, not its words (issue 15): every domain message
+    is reworded to words the old text parsing keyed on, and the block stays put."""
+    from chalicelib.errors import DomainError
+
+    real_init = DomainError.__init__
+    monkeypatch.setattr(DomainError, "__init__", lambda self, param, message: real_init(self, param, "already: time zone"))
+    slack.command(command)
+    response = slack.interact(view_submission(opened_view(web), values))
+    assert response.json == {"response_action": "errors", "errors": {block: "already: time zone"}}
+
+
 def test_target_admins_gate_adding(slack, web, monkeypatch):
     from chalicelib import bootstrap
 
