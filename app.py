@@ -441,4 +441,4 @@ def favicon():
     return PagesService.favicon().response(app.current_request)
 
 
-__all__ = ["app", "Response"]
+__all__ = ["Response", "app"]

@@ -7,7 +7,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
+
+# chalice types a header value as str or a list of them (multi-value headers)
+Headers = dict[str, str | list[str]]
 
 
 def _default(value: Any) -> Any:
@@ -31,7 +34,7 @@ def json_response(body: Any, request: Any = None, *, max_age: int = 30, status: 
     etag = '"' + hashlib.sha256((text if etag_of is None else dumps(etag_of)).encode()).hexdigest()[:32] + '"'
     if etag_of is not None:
         etag = "W/" + etag
-    headers = {"Content-Type": "application/json", "ETag": etag,
+    headers: Headers = {"Content-Type": "application/json", "ETag": etag,
                "Cache-Control": cache_control or f"public, max-age={max_age}"}
     if request is not None and _if_none_match(request) & {etag.removeprefix("W/"), "*"}:
         return Response(body="", status_code=304, headers=headers)
@@ -44,7 +47,7 @@ def text_response(body: str, content_type: str, request: Any = None, *, max_age:
     HEAD gets the same status and headers without the body (RFC 9110 9.3.2). Compression is API
     Gateway's (`minimum_compression_size` in .chalice/config.json), not ours."""
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    headers = {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    headers: Headers = {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
     if request is not None and status == 200 and etag in _if_none_match(request):
         return Response(body="", status_code=304, headers=headers)
     if request is not None and getattr(request, "method", "GET") == "HEAD":
@@ -62,7 +65,7 @@ def problem_response(status: int, title: str, detail: str, *, headers: dict[str,
     """`extra` fields (e.g. `param`) go into the body; `headers` (e.g. WWW-Authenticate) are added."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    all_headers = {**(headers or {}), "Content-Type": "application/problem+json", "Cache-Control": "no-store"}
+    all_headers: Headers = {**(headers or {}), "Content-Type": "application/problem+json", "Cache-Control": "no-store"}
     return Response(body=dumps(body), status_code=status, headers=all_headers)
 
 

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from chalicelib.errors import InvalidInput
 from chalicelib.notify.model import split_destination
@@ -150,7 +151,7 @@ class Subscription:
     @classmethod
     def create(
         cls, destination: str, kind: str, text: str, series_key: SeriesKeyFn = default_series_key, **options: Any
-    ) -> "Subscription":
+    ) -> Subscription:
         return cls(destination=destination, kind=kind, key=normalize_key(kind, text, series_key), label=text, **options)
 
     @property
@@ -167,7 +168,7 @@ class Subscription:
         return item
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "Subscription":
+    def from_item(cls, item: dict[str, Any]) -> Subscription:
         names = cls.__dataclass_fields__.keys()
         return cls(**{k: str(v) for k, v in item.items() if k in names})
 

@@ -8,7 +8,8 @@ Header blocks (plain_text) only carry fixed wording and dates we computed. Limit
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib.notify.text import link, mrkdwn, release_title
@@ -95,7 +96,7 @@ def working_reply(command: c.Command) -> dict[str, Any]:
     return _reply(text, [_context(text)])
 
 
-def opened_reply() -> Any:
+def opened_reply() -> str:
     """The slash command opened a modal: nothing else to say (an empty 200 acknowledges)."""
     return ""
 

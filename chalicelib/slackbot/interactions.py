@@ -29,8 +29,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.log import get_logger
 from chalicelib.slackbot.verify import Rejected, Verifier
@@ -259,7 +260,7 @@ class SlackInteractions:
     def act(self, job: dict[str, Any]) -> dict[str, Any] | None:
         """Do what the button says; the ephemeral reply (or replacement message) to send."""
         from chalicelib.notify.mutes import ALERT_MUTE_S, SERIES_MUTE_S
-        from chalicelib.notify.render import mrkdwn
+        from chalicelib.notify.text import mrkdwn
         from chalicelib.slackbot.commands import unescape
 
         action, value, user = job["action_id"], str(job.get("value") or ""), str(job.get("user_id") or "")

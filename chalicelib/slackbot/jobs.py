@@ -57,7 +57,8 @@ def _source_health(svc: Any) -> list[dict[str, Any]] | None:
     if not getattr(svc, "sources", None):
         return None
     try:
-        return svc.sources().source_health()
+        health: list[dict[str, Any]] = svc.sources().source_health()
+        return health
     except Exception:
         log.exception("source health unavailable for status")
         return None
@@ -95,7 +96,7 @@ def _search(svc: Any, text: str, today: date) -> dict[str, Any]:
     one list) and the text in titles, series and ISBNs over every month from SEARCH_AHEAD_DAYS ahead
     backwards, year by year, at most SEARCH_LISTS release lists (each <= queries.MAX_QUERIES Queries);
     the note says which dates the text search covered."""
-    from chalicelib.notify.render import mrkdwn
+    from chalicelib.notify.text import mrkdwn
     from chalicelib.queries import BadQuery, collapse
 
     isbn = _isbn(text)

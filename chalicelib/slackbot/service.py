@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.log import get_logger
@@ -35,8 +36,7 @@ JOB_SCHEMA_VERSION = 1
 ACCEPTED_JOB_VERSIONS = frozenset({1})
 DEFERRED = frozenset({c.FOLLOWED, c.TODAY, c.WEEK, c.NEXT, c.SEARCH, c.STATUS})
 MAX_FOLLOWED_SERIES = 25  # one by_series Query each; more are named in the reply, not read
-SEARCH_BACK_DAYS, SEARCH_AHEAD_DAYS = 31, 92  # title search window (by_month, <= 5 months)
-SERIES_BACK_DAYS = 365
+SEARCH_AHEAD_DAYS = 92  # title search window (by_month, <= 5 months)
 
 
 def parse_form(raw_body: bytes | str | None) -> dict[str, str]:
@@ -145,7 +145,7 @@ class SlackCommands:
 
     # --- the HTTP request ------------------------------------------------------------------------
 
-    def handle(self, headers: dict[str, Any], raw_body: bytes) -> tuple[int, dict[str, Any]]:
+    def handle(self, headers: dict[str, Any], raw_body: bytes) -> tuple[int, dict[str, Any] | str]:
         try:
             self.verifier.verify(headers, raw_body or b"")
         except Rejected as exc:
@@ -162,7 +162,7 @@ class SlackCommands:
             log.exception("slack command failed", extra={"command": command.name})
             return 200, b.error_reply("Something went wrong; please try again in a minute.")
 
-    def _answer(self, command: c.Command, form: dict[str, str]) -> dict[str, Any]:
+    def _answer(self, command: c.Command, form: dict[str, str]) -> dict[str, Any] | str:
         channel = form.get("channel_id") or ""
         wants_form = command.name == c.TARGET or (command.problem == c.NEEDS_ARG_PROBLEM and command.word == c.FOLLOW)
         if wants_form and self.open_modal is not None and form.get("trigger_id"):
@@ -210,7 +210,8 @@ class SlackCommands:
         if isinstance(body, dict) and body.get("kind") in ("action", "home"):  # buttons, App Home
             from chalicelib.bootstrap import slack_interactions
 
-            return slack_interactions().run(body)
+            slack_interactions().run(body)
+            return
 
         version = body.get("schema_version") if isinstance(body, dict) else None
         if version not in ACCEPTED_JOB_VERSIONS:
@@ -239,14 +240,14 @@ class SlackCommands:
             self.post(url, message)
         except PermanentPostError as exc:
             log.error("slack job answer refused", extra={"reason": str(exc)})
-            if claim is not None:  # done for good: a duplicate delivery must not try again
+            if claim is not None and ledger is not None:  # done for good: a duplicate delivery must not try again
                 ledger.mark_sent(claim, f"refused: {exc}")
             return
         except Exception as exc:
-            if claim is not None:
+            if claim is not None and ledger is not None:
                 ledger.release(claim, f"{type(exc).__name__}: {exc}")
             raise
-        if claim is not None:
+        if claim is not None and ledger is not None:
             ledger.mark_sent(claim, command.name)
 
     def today(self) -> date:

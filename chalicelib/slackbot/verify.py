@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 WINDOW_S = 5 * 60
 REPLAY_KEEP_S = WINDOW_S + 60  # a little past the window: clocks on both sides drift

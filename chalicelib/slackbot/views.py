@@ -132,15 +132,14 @@ def form_body(view: dict[str, Any], user_id: str) -> tuple[str, dict[str, Any], 
     if callback == FOLLOW_MODAL:
         where = _value(values, "where")
         destination = f"slack:{channel}" if where == "channel" and channel else f"slack-user:{user_id}"
-        body = {"destination": destination, "kind": _value(values, "kind"), "match": _value(values, "match"),
-                "digest": _value(values, "digest")}
+        body: dict[str, Any] = {"destination": destination, "kind": _value(values, "kind"),
+                                "match": _value(values, "match"), "digest": _value(values, "digest")}
         for name in ("quiet_hours", "tz"):
             if _value(values, name) is not None:
                 body[name] = _value(values, name)
         return callback, body, {}
     if callback == TARGET_MODAL:
-        body: dict[str, Any] = {"name": _value(values, "name"), "url": _value(values, "url"),
-                                "method": _value(values, "method") or "GET"}
+        body = {"name": _value(values, "name"), "url": _value(values, "url"), "method": _value(values, "method") or "GET"}
         conditions = [line.strip() for line in (_value(values, "conditions") or "").splitlines() if line.strip()]
         body["conditions"] = conditions
         if _value(values, "interval"):
@@ -215,7 +214,8 @@ def home_view(
         blocks.append(HeaderBlock(text="Muted"))
         for m in mutes[:10]:
             value = json.dumps({"s": m["scope"], "k": m["key"]}, ensure_ascii=False)[:2000]
-            blocks.append(section(f"{m['scope']} *{mrkdwn(m['key'])}* until <!date^{int(m['until'])}^{{date_short}} {{time}}|{int(m['until'])}>",
+            until = int(m["until"])
+            blocks.append(section(f"{m['scope']} *{mrkdwn(m['key'])}* until <!date^{until}^{{date_short}} {{time}}|{until}>",
                                   ButtonElement(text="Unmute", action_id=UNMUTE, value=value)))
     blocks += [DividerBlock(), HeaderBlock(text="Coming releases you follow")]
     if upcoming:

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from chalicelib import errors as domain
 from chalicelib.api import auth, validate
 from chalicelib.api.errors import BadRequest, NotConfigured, NotFound, Unauthorized, UnsupportedMediaType
-from chalicelib import errors as domain
 from chalicelib.notify.model import BadDestination, split_destination
 from chalicelib.notify.subscriptions import Subscription, normalize_key, parse_quiet_hours, zone
 from chalicelib.queries import BadQuery
