@@ -187,3 +187,15 @@ def test_if_none_match_star_is_304(client):
 def test_errors_are_not_cacheable(client):
     response = client.http.get("/releases?limit=0")
     assert hdr(response, "cache-control") == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/feeds/nowhere/releases.atom", "/feeds/pager:1/upcoming.ics"])
+def test_feeds_answer_a_bad_destination_with_the_apis_problem_by_its_type(client, path, monkeypatch):
+    """A feed's BadDestination goes through the same kind table as the API (issue 15): 400 naming
+    `destination`, whatever the message says."""
+    from chalicelib.errors import DomainError
+
+    assert_problem(client.http.get(path), 400, "destination")
+    real_init = DomainError.__init__
+    monkeypatch.setattr(DomainError, "__init__", lambda self, param, message: real_init(self, param, "already exists"))
+    assert assert_problem(client.http.get(path), 400, "destination")["detail"] == "already exists"
