@@ -671,7 +671,9 @@ class UptimeService:
             "latency_ms": {k: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)} for k, v in windows.items()},
             "incidents": list((item or {}).get("incidents") or [])[-10:],
             "last_event": (item or {}).get("last_event"),
-            "last_checks": [{"tick": decide.minute_iso(m), **r.archive_fields()} for m, r in sorted(mine, reverse=True)[:10]],
+            # "ok" placed before the row's fields: the answer's key order (and so its ETag) as before
+            "last_checks": [{"tick": decide.minute_iso(m), "ok": r.passed, **r.archive_fields()}
+                            for m, r in sorted(mine, reverse=True)[:10]],
             "maintenance": [w.describe() for w in target.maintenance],
         }
 
