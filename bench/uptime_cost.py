@@ -332,7 +332,7 @@ def run(args, port: int, flappy_down):
 def view_reads(service, ddb, now):
     """Items read by one /pages/status view, per target, with 90 days of history stored: the
     old read path (24 hourly rollups for the 24 h figure + 2,160 for the bars) against the new
-    one (status_summary(include_history=True): <= 91 daily summary items). Two targets get
+    one (status_board: <= 91 daily summary items). Two targets get
     90 days of hourly rollups and daily summaries written straight through the store; items
     are counted from the DynamoDB responses (Items, Responses, Item) with botocore hooks."""
     from chalicelib.uptime.rollup import Rollup, day_value
@@ -364,9 +364,9 @@ def view_reads(service, ddb, now):
         service.store.rollups(name, first_hour)
     before = counted[0] / len(names)
     counted[0] = 0
-    rows = [t for t in service.status_summary(include_history=True)["targets"] if t["name"] in names]
+    rows = [t for t in service.status_board().targets if t.name in names]
     after_all = counted[0]
-    per_target_days = sum(len(t["_days"]) for t in rows) / len(rows)
+    per_target_days = sum(len({hour[:10] for hour in t.hours}) for t in rows) / len(rows)  # one summary item a day
     ddb.meta.events.unregister("after-call.dynamodb.*", after)
     return {"items_per_target_before": before, "day_items_per_target_after": per_target_days,
             "items_per_view_after": after_all, "targets_in_view": len(service.targets())}

@@ -42,7 +42,7 @@ def text_width(text: str) -> int:
             total += 7.0
         else:
             total += 6.8
-    return int(round(total))
+    return round(total)
 
 
 def uptime_colour(ratio: float | None) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -157,7 +158,9 @@ def ical_text(value: Any) -> str:
 def fold(line: str, limit: int = 75) -> str:
     """RFC 5545 3.1: lines longer than 75 octets are split with CRLF + one space, never inside
     a UTF-8 sequence."""
-    out, current, size = [], [], 0
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
     for char in line:
         width = len(char.encode("utf-8"))
         if size + width > limit:
@@ -175,7 +178,7 @@ def ical(releases: Iterable[dict[str, Any]], *, name: str, base_url: str, genera
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//newbooks//upcoming releases//EN", "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH", f"X-WR-CALNAME:{ical_text(name)}", "X-PUBLISHED-TTL:PT6H",
     ]
-    seen: set[str] = set()
+    seen: set[Any] = set()  # release ids as stored
     for release in sorted(releases, key=lambda r: (str(r.get("release_date") or ""), str(r.get("id") or ""))):
         day_text = str(release.get("release_date") or "")
         if not _FULL_DATE.match(day_text) or release.get("id") in seen:

@@ -148,7 +148,10 @@ def render(this_week: list[dict[str, Any]], next_week: list[dict[str, Any]], rec
     nxt = start + timedelta(days=7)
     order = lambda r: (str(r.get("release_date") or ""), str(r.get("title") or ""))  # noqa: E731
     kept = "".join(f"&{quote(k)}={quote(v)}" for k, v in sorted((extra or {}).items()))
-    week_href = lambda d, n=1: f"?week={quote(d.isoformat())}{kept}" + (f"&page={n}" if n > 1 else "")  # noqa: E731
+
+    def week_href(day: date, n: int = 1) -> str:
+        return f"?week={quote(day.isoformat())}{kept}" + (f"&page={n}" if n > 1 else "")
+
     heading = "This week" if start == week_start(today) else "Week of"
     nav = (f'<nav class="weeknav" aria-label="Weeks"><a href="{escape(week_href(start - timedelta(days=7)))}">← previous week</a>'
            + ('<a href="/pages/releases">this week</a>' if start != week_start(today) else "")

@@ -8,9 +8,9 @@ Calls per request:
                                         series, at most MAX_SERIES (by_series) + by_seen (<= 12)
   /feeds/{destination}/upcoming.ics     1 Query + 1 by_series list per followed series
   /pages/releases                       by_month for two weeks (<= 3 pages of 200) + by_seen (24)
-  /pages/status                         UptimeService.status_summary(include_history=True):
-                                        BatchGet states + 1 tick Query per shard (last 120 min)
-                                        + 1 Query per target of <= 91 daily summary items
+  /pages/status                         UptimeService.status_board: BatchGet states + 1 tick
+                                        Query per shard (last 120 min) + 1 Query per target of
+                                        <= 91 daily summary items
   /badges/{target}/*.svg                UptimeService.target_uptime (GetItem + 2 Queries)
 
 People's formats: pages and badges ignore query parameters they do not use (utm_source, fbclid,
@@ -20,14 +20,19 @@ for programs and keep the API's problem+json (app.py `_page`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from chalicelib.pages import badges, feeds, releases_page, status_page, template
 from chalicelib.notify.subscriptions import default_series_key, release_keys
-from chalicelib.queries import BadQuery
+from chalicelib.pages import badges, feeds, releases_page, status_page, template
+from chalicelib.queries import BadQuery, collapse
+
+if TYPE_CHECKING:
+    from chalicelib.queries import ReleaseQueries
+    from chalicelib.uptime.service import UptimeService
 
 HTML_TYPE = template.HTML_TYPE
 # Weeks the releases page accepts: wide enough for any catalogue, far from date's limits (the
@@ -89,7 +94,7 @@ def _page_number(value: str | None) -> int:
 
 
 class PagesService:
-    def __init__(self, queries: Any, uptime: Any, follows: Callable[[str], list[Any]], base_url: str,
+    def __init__(self, queries: ReleaseQueries, uptime: UptimeService, follows: Callable[[str], list[Any]], base_url: str,
                  clock: Callable[[], datetime] = _now, series_key: Callable[[str], str] = default_series_key,
                  cover_images: bool = True):
         self.series_key = series_key
@@ -102,7 +107,7 @@ class PagesService:
 
     # --- feeds -------------------------------------------------------------------------------
     def releases_feed(self, kind: str) -> Page:
-        rows = releases_page.collapse(self.queries.list({"limit": "50"})["releases"])  # one entry per work
+        rows = collapse(self.queries.list({"limit": "50"})["releases"])  # one entry per work
         url = f"{self.base_url}/feeds/releases.{kind}"
         if kind == "rss":
             return Page(feeds.rss(rows, title="newbooks: new releases", self_url=url, base_url=self.base_url), feeds.RSS_TYPE, max_age=300)
@@ -117,7 +122,7 @@ class PagesService:
         for release in self.queries.list({"limit": "200"})["releases"]:  # first seen in the last 7 days
             if release_keys(release, self.series_key).series in keys:
                 found.setdefault(str(release.get("id")), release)
-        rows = sorted(releases_page.collapse(list(found.values())),  # one entry per work
+        rows = sorted(collapse(list(found.values())),  # one entry per work
                       key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
         url = f"{self.base_url}/feeds/{quote(destination, safe=':')}/releases.atom"
         body = feeds.atom(rows, feed_id=f"urn:newbooks:feed:{quote(destination, safe=':')}",
@@ -170,7 +175,7 @@ class PagesService:
         rows = self._pages({"from": start.isoformat(), "to": end.isoformat(), "limit": "200", **asked}, WEEK_PAGES)
         this_week = [r for r in rows if str(r.get("release_date") or "") < middle.isoformat()]
         next_week = [r for r in rows if str(r.get("release_date") or "") >= middle.isoformat()]
-        last = releases_page.pages_of(len(releases_page.collapse(this_week)))
+        last = releases_page.pages_of(len(collapse(this_week)))
         if page > last:
             return html_error(400, "Bad page", f"'page' must be between 1 and {last} for this week, got {page}",
                               back=f"/pages/releases?week={start.isoformat()}")
@@ -194,14 +199,10 @@ class PagesService:
         return Page(status_page.render(self.status_rows(now), now), HTML_TYPE, max_age=60)
 
     def status_rows(self, now: datetime) -> list[dict[str, Any]]:
-        """One status_summary read: the uptime figures (rollup.uptime_figures, the same as /status,
-        badges and Slack) and each target's daily summary items + live ticks for the bars."""
-        out = []
-        for entry in self.uptime.status_summary(include_history=True)["targets"]:
-            hours = status_page.hours_from_day_items(entry.pop("_days"))
-            days = status_page.daily_bars(hours, entry.pop("_live"), now.date())
-            out.append({**entry, "days": days})
-        return out
+        """One status_board read: the uptime figures (rollup.uptime_figures, the same as /status,
+        badges and Slack) and the hourly history they came from, summed into the 90 daily bars."""
+        return [{**t.to_dict(), "incidents": t.incidents, "days": status_page.daily_bars(t.hours, now.date())}
+                for t in self.uptime.status_board().targets]
 
     # --- badges ------------------------------------------------------------------------------
     def status_badge(self, target: str) -> Page:

@@ -1,13 +1,14 @@
 """The HTML status page: one row per target with a 90-day bar of daily uptime, the current
-state, latency and recent incidents. `daily_bars` is the pure aggregator from hourly rollup items
-(`ROLLUP#<target>/<YYYY-MM-DDTHH>`) plus raw tick rows for hours not rolled up yet; `render`
-turns rows into HTML. Both pure."""
+state, latency and recent incidents. `daily_bars` sums a target's hourly history (from
+UptimeService.status_board: daily summary items plus raw tick rows for hours not rolled up yet)
+into days; `render` turns rows into HTML. Both pure."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from chalicelib.pages.template import lang_attr, layout
 from chalicelib.uptime.rollup import Rollup
@@ -47,38 +48,14 @@ class Day:
         self.checks += rollup.checks
 
 
-def daily_bars(hourly: Iterable[dict[str, Any]], live: Iterable[tuple[str, list[Any]]], today: date,
-               days: int = DAYS) -> list[Day]:
-    """`days` Day buckets ending today (oldest first). `hourly`: rollup items with `sk` =
-    `YYYY-MM-DDTHH`; `live`: (`YYYY-MM-DDTHH:MM`, tick row) pairs, counted only for hours that
-    have no rollup with checks yet (the current and the previous hour)."""
+def daily_bars(hours: Mapping[str, Rollup], today: date, days: int = DAYS) -> list[Day]:
+    """`days` Day buckets ending today (oldest first) from an hour (`YYYY-MM-DDTHH`) -> Rollup
+    map: UptimeService's hourly history, which already holds the minutes not rolled up yet."""
     first = today - timedelta(days=days - 1)
     out = [Day(first + timedelta(days=n)) for n in range(days)]
-    rolled: set[str] = set()
-    for item in hourly:
-        hour = str(item.get("sk", ""))[:13]
-        rollup = Rollup.from_item(item)
-        if rollup.checks:
-            rolled.add(hour)
-        _bucket(out, first, hour[:10], rollup)
-    pending: dict[str, Rollup] = {}
-    for minute, row in live:
-        if minute[:13] not in rolled:
-            pending.setdefault(minute[:13], Rollup()).add(row)
-    for hour, rollup in pending.items():
+    for hour, rollup in hours.items():
         _bucket(out, first, hour[:10], rollup)
     return out
-
-
-def hours_from_day_items(items: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Day items (`DAY#<target>/<YYYY-MM-DD>` with `h00`..`h23` = [passes, fails, maint, checks],
-    the bounded item proposed for chalicelib/uptime) as hourly rollup items for `daily_bars`."""
-    for item in items:
-        day = str(item.get("sk", ""))[:10]
-        for key, values in sorted(item.items()):
-            if len(key) == 3 and key[0] == "h" and key[1:].isdigit() and isinstance(values, (list, tuple)):
-                passes, fails, maint, checks = (int(v) for v in (list(values) + [0, 0, 0, 0])[:4])
-                yield {"sk": f"{day}T{key[1:]}", "passes": passes, "fails": fails, "maint": maint, "checks": checks}
 
 
 def _bucket(out: list[Day], first: date, day_text: str, rollup: Rollup) -> None:

@@ -64,7 +64,8 @@ color:#fff;background:#59636e;white-space:nowrap}
 .empty{color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:1rem}
 footer{max-width:64rem;margin:0 auto;padding:1rem;color:var(--muted);font-size:.8rem}
 @media (max-width:480px){main{padding:.6rem}.cards{grid-template-columns:1fr;gap:.5rem}
-.card{flex-direction:row}.cover,.cover.placeholder{flex:0 0 64px;width:64px;aspect-ratio:2/3;align-self:flex-start}.cover span{font-size:1.1rem}
+.card{flex-direction:row}.cover,.cover.placeholder{flex:0 0 64px;width:64px;aspect-ratio:2/3;align-self:flex-start}\
+.cover span{font-size:1.1rem}
 .bars{height:24px}.metrics{gap:.6rem;font-size:.85rem}}
 """
 

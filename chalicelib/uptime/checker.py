@@ -31,9 +31,10 @@ import socket
 import ssl
 import time
 import zlib
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from chalicelib.uptime import conditions as cond
 from chalicelib.uptime import regexcap
@@ -139,7 +140,7 @@ class Checker:
         # bug) is that target's error, and the other targets keep their verdicts
         return [o if isinstance(o, CheckResult) else
                 CheckResult(name=t.name, ok=False, latency_ms=0, error="error", detail=f"error: {type(o).__name__}: {o}"[:300])
-                for t, o in zip(targets, outcomes)]
+                for t, o in zip(targets, outcomes, strict=True)]
 
     async def _vetted_address(self, host: str, port: int, resolutions: dict[str, Any]) -> str:
         """The address to connect to for `host`, vetted by the policy; memoized per batch (the
@@ -179,11 +180,12 @@ class Checker:
                 if literal is not None:
                     raise Refused(f"{host}: {reason}")
                 # a name's answer is not shown (public status must not reveal private addresses)
-                kind = category(parse_literal(address)) if parse_literal(address) is not None else "unreadable"
+                parsed = parse_literal(address)
+                kind = category(parsed) if parsed is not None else "unreadable"
                 raise Refused(f"{host} resolves to a {kind} address (refused by the address policy)")
         return addresses[0]
 
-    async def check(self, target: Target, resolutions: dict | None = None, extra: dict | None = None) -> CheckResult:
+    async def check(self, target: Target, resolutions: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> CheckResult:
         """One target, start to verdict, under ONE deadline (`target.timeout_s`) that covers DNS,
         connect, TLS, the whole exchange and the conditions (regex searches get what is left).
         Whatever goes wrong becomes this target's result: an exception nobody foresaw is
@@ -227,7 +229,7 @@ class Checker:
         except (OSError, ssl.SSLError, EOFError) as exc:
             result.error = "tls" if _is_tls(exc) else "connect"
             result.detail = f"{type(exc).__name__}: {exc}"[:300]
-        except Exception as exc:  # noqa: BLE001 - the target's failure, never the tick's
+        except Exception as exc:  # the target's failure, never the tick's
             result.error, result.detail = "error", f"error: {type(exc).__name__}: {str(exc)[:200]}"
         if not result.latency_ms:
             result.latency_ms = int((time.perf_counter() - started) * 1000)
@@ -248,7 +250,7 @@ class Checker:
         body = target.body.encode() if target.body is not None else None
         return request_bytes(target.method, target.netloc, parts.path, parts.query, headers, body)
 
-    async def _http(self, target: Target, address: str, ctx: dict, result: CheckResult) -> None:
+    async def _http(self, target: Target, address: str, ctx: dict[str, Any], result: CheckResult) -> None:
         https = target.scheme == "https"
         needs_body = target.needs_body
         parser = ResponseParser(head_request=target.method == "HEAD", cap=target.max_body_bytes if needs_body else None)
@@ -264,7 +266,7 @@ class Checker:
             result.bytes_read, result.truncated = min(len(body), target.max_body_bytes), truncated
             ctx["BODY"] = body[: target.max_body_bytes]
 
-    async def _tls_exchange(self, target: Target, address: str, parser: ResponseParser, ctx: dict,
+    async def _tls_exchange(self, target: Target, address: str, parser: ResponseParser, ctx: dict[str, Any],
                             result: CheckResult) -> None:
         loop = asyncio.get_running_loop()
         exchange = _Exchange(parser, loop.create_future())
@@ -280,7 +282,7 @@ class Checker:
         finally:
             transport.abort()  # one request per connection; no lingering close handshake
 
-    async def _tcp(self, target: Target, address: str, ctx: dict) -> None:
+    async def _tcp(self, target: Target, address: str, ctx: dict[str, Any]) -> None:
         _reader, writer = await asyncio.open_connection(address, target.port)
         ctx["CONNECTED"] = True
         writer.close()
@@ -289,7 +291,7 @@ class Checker:
         except OSError:
             pass
 
-    async def _dns(self, target: Target, ctx: dict, result: CheckResult) -> None:
+    async def _dns(self, target: Target, ctx: dict[str, Any], result: CheckResult) -> None:
         """dns:// targets. With a `dns:` block: ask the url's server (vetted by the address policy,
         it gets our packets) for query-name/query-type; else resolve the url's host (A) with the
         configured resolvers. A/AAAA answers pass the address policy like an HTTP target's: a
@@ -326,7 +328,9 @@ class Checker:
         if qtype in ("A", "AAAA"):
             for record in records:
                 if self.policy.refusal(record):
-                    raise Refused(f"{name}: the answer has a {category(parse_literal(record))} address (refused by the address policy)")
+                    parsed = parse_literal(record)
+                    kind = category(parsed) if parsed is not None else "unreadable"
+                    raise Refused(f"{name}: the answer has a {kind} address (refused by the address policy)")
         ctx["DNS_RCODE"] = rcode
         ctx["BODY"] = records[0] if records else ""
         if records and qtype in ("A", "AAAA"):
@@ -375,7 +379,7 @@ async def _plain_exchange(address: str, port: int, request: bytes, parser: Respo
             return finish(exc)
         try:
             parser.feed(data) if data else parser.eof()
-        except Exception as exc:  # noqa: BLE001 - the peer made the parser fail: this check fails
+        except Exception as exc:  # the peer made the parser fail: this check fails
             return finish(exc)
         if parser.done:
             finish()
@@ -397,7 +401,7 @@ class _Exchange(asyncio.Protocol):
     """One request/response on one connection, driven by the event loop's callbacks: received
     bytes go to the parser; `done` resolves when the parser is done or fails."""
 
-    def __init__(self, parser: ResponseParser, done: asyncio.Future):
+    def __init__(self, parser: ResponseParser, done: asyncio.Future[None]):
         self.parser, self.done = parser, done
 
     def data_received(self, data: bytes) -> None:
@@ -405,7 +409,7 @@ class _Exchange(asyncio.Protocol):
             return
         try:
             self.parser.feed(data)
-        except Exception as exc:  # noqa: BLE001 - any parser failure ends this exchange only
+        except Exception as exc:  # any parser failure ends this exchange only
             self.done.set_exception(exc)
             return
         if self.parser.done:
@@ -416,7 +420,7 @@ class _Exchange(asyncio.Protocol):
             try:
                 self.parser.eof()
                 self.done.set_result(None)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.done.set_exception(exc)
         return False
 
@@ -439,16 +443,18 @@ def _peer_expiry(ssl_object: ssl.SSLObject | None) -> datetime | None:
     if ssl_object is None:
         return None
     cert = ssl_object.getpeercert()
-    if not cert or "notAfter" not in cert:
+    not_after = cert.get("notAfter") if cert else None
+    if not isinstance(not_after, str):
         return None
-    return datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), timezone.utc)
+    return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), timezone.utc)
 
 
 def _is_tls(exc: BaseException) -> bool:
     seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ssl.SSLError) or "SSL" in str(exc)[:60] or "CERTIFICATE" in str(exc).upper():
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) or "SSL" in str(current)[:60] or "CERTIFICATE" in str(current).upper():
             return True
-        exc = exc.__cause__ or exc.__context__
+        current = current.__cause__ or current.__context__
     return False

@@ -15,8 +15,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 PLACEHOLDERS = frozenset({"STATUS", "RESPONSE_TIME", "BODY", "CERTIFICATE_EXPIRATION", "DOMAIN_EXPIRATION",
                           "CONNECTED", "IP", "DNS_RCODE"})
@@ -269,16 +270,16 @@ def _operand(raw: str, whole: str) -> Placeholder | Literal | Pattern:
             return Placeholder(inner.name, inner.path, length=function == "len", has=function == "has")
     for kind in ("pat", "re", "regex", "any"):
         if lowered.startswith(kind + "(") and raw.endswith(")"):
-            inner = raw[len(kind) + 1 : -1]
+            text = raw[len(kind) + 1 : -1]
             if kind == "any":
-                options = tuple(_unquote(o.strip()) for o in inner.split(","))
-                return Pattern("any", inner, options=options)
+                options = tuple(_unquote(o.strip()) for o in text.split(","))
+                return Pattern("any", text, options=options)
             if kind in {"re", "regex"}:
                 try:
-                    return Pattern("re", inner, re.compile(inner))
+                    return Pattern("re", text, re.compile(text))
                 except re.error as exc:
-                    raise ConditionError(f"condition {whole!r}: invalid regex {inner!r}: {exc}") from None
-            return Pattern("pat", inner)
+                    raise ConditionError(f"condition {whole!r}: invalid regex {text!r}: {exc}") from None
+            return Pattern("pat", text)
     if raw.startswith("["):
         match = _PLACEHOLDER.match(raw)
         if not match:
@@ -326,9 +327,8 @@ def _json_path(ctx: dict[str, Any], path: tuple[str | int, ...]) -> Any:
             ctx["_json"] = MISSING
     value = ctx["_json"]
     for part in path:
-        if isinstance(part, int) and isinstance(value, list) and -len(value) <= part < len(value):
-            value = value[part]
-        elif isinstance(part, str) and isinstance(value, dict) and part in value:
+        in_list = isinstance(part, int) and isinstance(value, list) and -len(value) <= part < len(value)
+        if in_list or (isinstance(part, str) and isinstance(value, dict) and part in value):
             value = value[part]
         else:
             return MISSING

@@ -131,7 +131,7 @@ class TargetState:
         return data
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> "TargetState":
+    def from_dict(cls, raw: dict[str, Any] | None) -> TargetState:
         if not raw:
             return cls()
 
@@ -229,7 +229,7 @@ def replay(
     """Replay `window` from `base` in minute order. Stops before the first outcome that lies
     after a young hole (a tick that may still arrive): deciding past it could announce a
     transition that the late tick would undo."""
-    cursor, out = replace(base), []
+    cursor, out = replace(base), list[Transition]()
     floor = base.last_minute if base.last_minute is not None else -(2**62)
     waiting = sorted(h for h in holes if h > floor)
     for minute in sorted(window):

@@ -35,6 +35,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chalicelib.uptime.tickrow import FAILED, OK, TickRow
+
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 SIGNALS = ("success", "start", "fail")
 
@@ -71,7 +73,7 @@ class Rule:
 
         zone = ZoneInfo(self.tz)
         local = after.astimezone(zone)
-        return next(CronSim(self.cron, local)).astimezone(timezone.utc)
+        return next(CronSim(str(self.cron), local)).astimezone(timezone.utc)
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"grace_s": self.grace_s}
@@ -134,24 +136,24 @@ def signal_of(action: str | None) -> tuple[str, int | None]:
     raise InvalidHeartbeat(f"unknown ping action {action!r} (start, fail or an exit code 0-255)")
 
 
-def verdict(rule: Rule, beat: dict[str, Any] | None, now: datetime) -> list[Any] | None:
-    """The heartbeat's check row for the tick at `now` ([code, latency_ms, status, error,
-    detail, tls]) or None when it was never pinged (stays PENDING)."""
+def verdict(rule: Rule, beat: dict[str, Any] | None, now: datetime) -> TickRow | None:
+    """The heartbeat's check row for the tick at `now` (latency = the last run time) or None
+    when it was never pinged (stays PENDING)."""
     beat = beat or {}
     success = _when(beat.get("last_success"))
     failure = _when(beat.get("last_fail"))
     if failure is not None and (success is None or failure > success):
         code = beat.get("exit_code")
         detail = f"the job reported failure at {failure:%Y-%m-%dT%H:%M:%SZ}" + (f" (exit code {code})" if code is not None else "")
-        return ["f", 0, None, "fail", detail, None]
+        return TickRow(FAILED, error="fail", detail=detail)
     if success is None:
         return None
     due = rule.next_expected(success)
     if now > due + timedelta(seconds=rule.grace_s):
-        return ["f", 0, None, "late", f"no ping since {success:%Y-%m-%dT%H:%M:%SZ}; expected by "
-                f"{due:%Y-%m-%dT%H:%M:%SZ} (+{rule.grace_s // 60}m grace)", None]
+        return TickRow(FAILED, error="late", detail=f"no ping since {success:%Y-%m-%dT%H:%M:%SZ}; expected by "
+                       f"{due:%Y-%m-%dT%H:%M:%SZ} (+{rule.grace_s // 60}m grace)")
     runtime = beat.get("last_runtime_ms")
-    return ["o", int(runtime) if runtime is not None else 0, None, None, None, None]
+    return TickRow(OK, int(runtime) if runtime is not None else 0)
 
 
 def _when(value: Any) -> datetime | None:

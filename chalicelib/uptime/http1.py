@@ -255,9 +255,6 @@ class ResponseParser:
         self._check_cap()
 
     def _check_cap(self) -> None:
-        if self.cap is not None and self.size + self._overhead > self.cap + MAX_HEAD:
-            self.truncated = True
-            self.done = True
-        elif self.cap is not None and self.size > self.cap:
+        if self.cap is not None and (self.size + self._overhead > self.cap + MAX_HEAD or self.size > self.cap):
             self.truncated = True
             self.done = True

@@ -48,24 +48,32 @@ class Window:
         when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
         if self.start is not None and self.end is not None:
             return self.start.astimezone(timezone.utc) <= when < self.end.astimezone(timezone.utc)
+        at, duration = self._recurring()
         zone = ZoneInfo(self.tz)
         local_day = when.astimezone(zone).date()
-        for back in range(self.duration.days + 2):  # windows that began on an earlier day
+        for back in range(duration.days + 2):  # windows that began on an earlier day
             day = local_day - timedelta(days=back)
             if day.weekday() not in self.days:
                 continue
-            begin = datetime.combine(day, self.at, zone).astimezone(timezone.utc)
-            if begin <= when < begin + self.duration:
+            begin = datetime.combine(day, at, zone).astimezone(timezone.utc)
+            if begin <= when < begin + duration:
                 return True
         return False
 
+    def _recurring(self) -> tuple[time, timedelta]:
+        """A window is one-off (start and end) or recurring (at and duration): parse_window makes one of them."""
+        if self.at is None or self.duration is None:
+            raise WindowError("maintenance window has neither start/end nor at/duration")
+        return self.at, self.duration
+
     def describe(self) -> dict[str, Any]:
-        if self.start is not None:
+        if self.start is not None and self.end is not None:
             return {"start": self.start.isoformat(), "end": self.end.isoformat(), "timezone": self.tz}
+        at, duration = self._recurring()
         return {
             "every": [DAYS[d] for d in sorted(self.days)],
-            "start": self.at.strftime("%H:%M"),
-            "duration_s": int(self.duration.total_seconds()),
+            "start": at.strftime("%H:%M"),
+            "duration_s": int(duration.total_seconds()),
             "timezone": self.tz,
         }
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 BOOTSTRAP_URL = "https://data.iana.org/rdap/dns.json"
 LOOKUP_TIMEOUT_S = 5.0
@@ -66,7 +67,7 @@ class RdapClient:
     def __init__(self, bootstrap_url: str = BOOTSTRAP_URL, user_agent: str = "newbooks-uptime/1.0"):
         self.bootstrap_url = bootstrap_url
         self.user_agent = user_agent
-        self._bootstrap: tuple[float, dict] | None = None
+        self._bootstrap: tuple[float, dict[str, Any]] | None = None
 
     async def expirations(self, domains: Iterable[str]) -> dict[str, datetime | None]:
         import httpx
@@ -89,9 +90,9 @@ class RdapClient:
                 return None
 
             found = await asyncio.gather(*(asyncio.wait_for(one(d), LOOKUP_TIMEOUT_S) for d in domains), return_exceptions=True)
-        return {d: (f if isinstance(f, datetime) else None) for d, f in zip(domains, found)}
+        return {d: (f if isinstance(f, datetime) else None) for d, f in zip(domains, found, strict=True)}
 
-    async def _load_bootstrap(self, client: Any) -> dict:
+    async def _load_bootstrap(self, client: Any) -> dict[str, Any]:
         import time
 
         if self._bootstrap is not None and time.monotonic() - self._bootstrap[0] < 86400:
@@ -99,7 +100,7 @@ class RdapClient:
         try:
             response = await client.get(self.bootstrap_url)
             data = json.loads(response.content) if response.status_code == 200 else {}
-        except Exception:  # noqa: BLE001 - no bootstrap: every lookup is missing this tick
+        except Exception:  # no bootstrap: every lookup is missing this tick
             return {}
         self._bootstrap = (time.monotonic(), data)
         return data

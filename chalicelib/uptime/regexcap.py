@@ -14,7 +14,6 @@ import re
 import signal
 import threading
 
-
 MAX_CHILDREN = 16  # regex children alive at once (waiting for a slot counts against the deadline)
 _slots: dict[int, asyncio.Semaphore] = {}
 
@@ -39,7 +38,7 @@ def _reap(pid: int) -> None:
         threading.Thread(target=os.waitpid, args=(pid, 0), daemon=True).start()
 
 
-async def search(pattern: re.Pattern | str, text: str, timeout_s: float) -> bool:
+async def search(pattern: re.Pattern[str] | str, text: str, timeout_s: float) -> bool:
     """`re.search(pattern, text) is not None`, or RegexTimeout after `timeout_s`."""
     compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
     if timeout_s <= 0:
@@ -57,7 +56,7 @@ async def search(pattern: re.Pattern | str, text: str, timeout_s: float) -> bool
         _slot().release()
 
 
-async def _search(compiled: re.Pattern, text: str, timeout_s: float) -> bool:
+async def _search(compiled: re.Pattern[str], text: str, timeout_s: float) -> bool:
     if timeout_s <= 0:
         raise RegexTimeout(f"no time left for re({compiled.pattern[:40]})")
     read_fd, write_fd = os.pipe()
@@ -74,7 +73,7 @@ async def _search(compiled: re.Pattern, text: str, timeout_s: float) -> bool:
             os._exit(code)
     os.close(write_fd)
     loop = asyncio.get_running_loop()
-    answer: asyncio.Future = loop.create_future()
+    answer: asyncio.Future[bytes] = loop.create_future()
 
     def readable() -> None:
         if not answer.done():

@@ -17,8 +17,8 @@ ASCII. /etc/hosts is not read (the address policy vets what the servers answer).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 RCODE_NAMES = ("NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED")
 
@@ -85,10 +85,10 @@ class DnsResolver:
     def prepare() -> None:
         """Import dnspython before the targets' clocks start (a cold import blocked the loop for
         ~0.3 s inside the first tick of a container, counted against every target's deadline)."""
-        import dns.asyncquery  # noqa: F401
-        import dns.message  # noqa: F401
-        import dns.rcode  # noqa: F401
-        import dns.rdatatype  # noqa: F401
+        import dns.asyncquery
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
         import dns.rrset  # noqa: F401
 
     def _limit(self) -> asyncio.Semaphore:

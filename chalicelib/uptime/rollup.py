@@ -6,15 +6,18 @@ from a fixed latency histogram (BOUNDS_MS), interpolated linearly inside the buc
 by the largest latency seen, so they are approximate to a bucket's width; merging hours adds
 histograms, which keeps p50/p95 over 24 h / 7 d / 30 d exact to the same approximation.
 
-A tick row (one per target per tick, see `store.encode_rows`) is
-`[code, latency_ms, status, error, condition, tls_expiry]`, code one of `o` ok, `s` slow but
-passing, `f`/`F` failed, `m` in maintenance. Uptime = passes / (passes + fails): maintenance
-and monitoring gaps (expected checks with no tick) count as neither uptime nor downtime.
+A tick row (one per target per tick) is a `tickrow.TickRow`: a passing (`o`, `s`), failing
+(`f`, `F`) or maintenance (`m`) code and the check's latency. Uptime = passes / (passes +
+fails): maintenance and monitoring gaps (expected checks with no tick) count as neither uptime
+nor downtime.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+
+from chalicelib.uptime.tickrow import TickRow, TickRows
 
 BOUNDS_MS = (50, 100, 200, 300, 500, 750, 1000, 2000, 5000, 10000)  # + one overflow bucket
 
@@ -34,13 +37,13 @@ class Rollup:
     def gaps(self) -> int:
         return max(0, self.expected - self.checks)
 
-    def add(self, row: list[Any]) -> None:
-        code, latency = row[0], int(row[1] or 0)
+    def add(self, row: TickRow) -> None:
+        latency = row.latency_ms
         self.checks += 1
-        if code == "m":
+        if row.in_maintenance:
             self.maintenance += 1
             return
-        if code in ("o", "s"):
+        if row.passed:
             self.passes += 1
         else:
             self.fails += 1
@@ -48,7 +51,7 @@ class Rollup:
         self.latency_max_ms = max(self.latency_max_ms, latency)
         self.hist[bucket(latency)] += 1
 
-    def merge(self, other: "Rollup") -> "Rollup":
+    def merge(self, other: Rollup) -> Rollup:
         return Rollup(
             checks=self.checks + other.checks,
             passes=self.passes + other.passes,
@@ -56,7 +59,7 @@ class Rollup:
             maintenance=self.maintenance + other.maintenance,
             latency_sum_ms=self.latency_sum_ms + other.latency_sum_ms,
             latency_max_ms=max(self.latency_max_ms, other.latency_max_ms),
-            hist=[a + b for a, b in zip(self.hist, other.hist)],
+            hist=[a + b for a, b in zip(self.hist, other.hist, strict=False)],
             expected=self.expected + other.expected,
         )
 
@@ -68,7 +71,7 @@ class Rollup:
         }
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "Rollup":
+    def from_item(cls, item: dict[str, Any]) -> Rollup:
         hist = [int(x) for x in item.get("hist") or []]
         hist += [0] * (len(BOUNDS_MS) + 1 - len(hist))
         return cls(
@@ -85,7 +88,7 @@ def bucket(latency_ms: int) -> int:
     return len(BOUNDS_MS)
 
 
-def aggregate(ticks: Iterable[tuple[int, dict[str, list[Any]]]], names: Iterable[str] | None = None) -> dict[str, Rollup]:
+def aggregate(ticks: Iterable[tuple[int, TickRows]], names: Iterable[str] | None = None) -> dict[str, Rollup]:
     """Rollups per target from (minute, rows-by-target) pairs."""
     wanted = set(names) if names is not None else None
     out: dict[str, Rollup] = {}
@@ -139,7 +142,7 @@ def day_hours(item: dict[str, Any]) -> dict[str, Rollup]:
     out = {}
     for key, values in item.items():
         if len(key) == 3 and key[0] == "h" and key[1:].isdigit() and isinstance(values, (list, tuple)):
-            passes, fails, maint, checks = (int(v) for v in (list(values) + [0, 0, 0, 0])[:4])
+            passes, fails, maint, checks = (int(v) for v in [*values, 0, 0, 0, 0][:4])
             out[f"{day}T{key[1:]}"] = Rollup(checks=checks, passes=passes, fails=fails, maintenance=maint)
     return out
 
@@ -148,7 +151,7 @@ def day_value(rollup: Rollup) -> list[int]:
     return [rollup.passes, rollup.fails, rollup.maintenance, rollup.checks]
 
 
-def hourly_history(day_items: Iterable[dict[str, Any]], live: Iterable[tuple[str, list[Any]]]) -> dict[str, Rollup]:
+def hourly_history(day_items: Iterable[dict[str, Any]], live: Iterable[tuple[str, TickRow]]) -> dict[str, Rollup]:
     """Hour -> Rollup from daily summary items, plus raw tick rows (`(YYYY-MM-DDTHH:MM, row)`)
     for every hour no summary covers yet (the current hour, and any hour not rolled up)."""
     hours: dict[str, Rollup] = {}

@@ -41,23 +41,23 @@ order) is announced per target, so nothing is lost. The share is measured per sh
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.events import TARGETS_GROUPED_DOWN, TARGETS_GROUPED_RECOVERED, TARGETS_GROUPED_REMINDER, Event
 from chalicelib.log import get_logger
 from chalicelib.uptime import decide
 from chalicelib.uptime.checker import Checker, CheckResult
 from chalicelib.uptime.maintenance import in_maintenance
-from chalicelib.uptime.rollup import (Rollup, aggregate, day_value, hourly_history, merge_all, percentile, uptime,
-                                     uptime_figures)
+from chalicelib.uptime.rollup import Rollup, aggregate, day_value, hourly_history, merge_all, percentile, uptime, uptime_figures
 from chalicelib.uptime.ssrf import AddressPolicy
-from chalicelib.uptime.store import Conflict, UptimeStore, decode_rows
+from chalicelib.uptime.store import Conflict, UptimeStore
 from chalicelib.uptime.targets import InvalidTarget, Target, TargetExists, TargetsConfig, load_file, parse_target
+from chalicelib.uptime.tickrow import FAILED, FAILED_GROUPED, MAINTENANCE, OK, SLOW, TickCode, TickRow, TickRows, decode_rows
 
 log = get_logger("uptime")
 ROLLUP_MINUTES = (5, 20)  # an hour is rolled up once it is 5 minutes over; re-checked at :20
@@ -65,11 +65,41 @@ ROLLUP_LOOKBACK_H = 47  # tick items live 48 h: older hours can no longer be rol
 MAX_CATCHUP_HOURS = 6  # per tick, so a long gap is caught up over a few ticks
 LIVE_MINUTES = 120  # raw ticks read for the minutes not rolled up yet
 FIGURE_DAYS = 90
+# a target's transitions to announce: (name, its new state item, transitions, its tick row)
+Pending = tuple[str, dict[str, Any], list[decide.Transition], TickRow]
 _ORDER = {"DOWN": 0, "DEGRADED": 1, "PENDING": 2, "MAINTENANCE": 3, "UNKNOWN": 4, "UP": 5}
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    """One target as the status views show it; `hours` (hour -> Rollup, the last 90 days incl.
+    minutes not rolled up yet) is what its uptime figures were computed from."""
+
+    name: str
+    group: str
+    state: str
+    last_check: str | None
+    latency_ms: int | None
+    uptime: dict[str, float | None]
+    incidents: list[dict[str, Any]]
+    hours: dict[str, Rollup]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "group": self.group, "state": self.state, "last_check": self.last_check,
+                "latency_ms": self.latency_ms, "uptime_24h": self.uptime["24h"], "uptime": self.uptime}
+
+
+@dataclass(frozen=True)
+class StatusBoard:
+    targets: list[TargetSummary]
+    generated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"targets": [t.to_dict() for t in self.targets], "generated_at": self.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 @dataclass
@@ -83,7 +113,7 @@ class ShardSummary:
 
 class UptimeService:
     def __init__(self, settings: Any, store: UptimeStore, checker: Checker, *, clock: Callable[[], datetime] = _now,
-                 fan_out: Callable[[dict, int], int] | None = None):
+                 fan_out: Callable[[dict[str, Any], int], int] | None = None):
         self.settings = settings
         self.fan_out = fan_out  # (event, shard count) -> messages sent; None or 0: run every shard here
         self.store = store
@@ -121,7 +151,7 @@ class UptimeService:
         names = [t.name for t in targets]
         return names.index(name) // max(1, int(self.settings.ping_shard_size))
 
-    def add_target(self, config: dict) -> dict:
+    def add_target(self, config: dict[str, Any]) -> dict[str, Any]:
         token = None
         if isinstance(config.get("heartbeat"), dict) and not ({"token", "token-sha256", "token_sha256"} & set(config["heartbeat"])):
             from chalicelib.uptime.heartbeat import new_token
@@ -145,11 +175,11 @@ class UptimeService:
             self.store.forget_target(name)
         return deleted
 
-    def list_targets(self) -> list[dict]:
+    def list_targets(self) -> list[dict[str, Any]]:
         return [t.describe() for t in self.targets()]
 
     # --- tick --------------------------------------------------------------------------------
-    def run_tick(self, event: dict) -> dict:
+    def run_tick(self, event: dict[str, Any]) -> dict[str, Any]:
         when = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
         minute = decide.to_minute(when)
         key = decide.minute_iso(minute)
@@ -190,28 +220,29 @@ class UptimeService:
                 duplicate = True
                 rows = self.store.get_tick(shard, key) or {}
         summary = ShardSummary(duplicate=duplicate, checked=len(rows))
-        summary.up = sum(1 for r in rows.values() if r[0] in ("o", "s"))
-        summary.down = sum(1 for r in rows.values() if r[0] in ("f", "F"))
+        summary.up = sum(1 for r in rows.values() if r.passed)
+        summary.down = sum(1 for r in rows.values() if r.failed)
         summary.events = self._apply(shard, minute, rows, {t.name: t for t in targets})
         self._rollup(shard, minute, targets)
         return summary
 
-    def _check(self, due: list[Target], when: datetime) -> dict[str, list[Any]]:
+    def _check(self, due: list[Target], when: datetime) -> TickRows:
         active = [t for t in due if not in_maintenance(t.maintenance, when)]
         probes = [t for t in active if t.heartbeat is None]
         extra = self._domain_expirations([t for t in probes if t.needs_domain_expiration])
         results: list[CheckResult] = self.checker.run(probes, extra) if probes else []
-        rows: dict[str, list[Any]] = {t.name: ["m", 0, None, None, None, None] for t in due if t not in active}
+        rows: TickRows = {t.name: TickRow(MAINTENANCE) for t in due if t not in active}
         beats = self._heartbeat_rows([t for t in active if t.heartbeat is not None], when)
         checked = len(results) + len(beats)
-        failing = sum(1 for r in results if not r.ok) + sum(1 for r in beats.values() if r[0] == "f")
+        failing = sum(1 for r in results if not r.ok) + sum(1 for r in beats.values() if r.code == FAILED)
         grouping = self.config().grouping
         mass = checked >= grouping.min_targets and failing / max(1, checked) > grouping.share
         for r in results:
-            code = ("s" if r.slow else "o") if r.ok else ("F" if mass else "f")
-            rows[r.name] = [code, r.latency_ms, r.status, r.error, (r.condition or r.detail or None) and (r.condition or r.detail)[:200], r.tls_expiry]
+            code: TickCode = (SLOW if r.slow else OK) if r.ok else (FAILED_GROUPED if mass else FAILED)
+            detail = r.condition or r.detail
+            rows[r.name] = TickRow(code, r.latency_ms, r.status, r.error, detail[:200] if detail else None, r.tls_expiry)
         for name, row in beats.items():
-            rows[name] = ["F" if mass and row[0] == "f" else row[0], *row[1:]]
+            rows[name] = row.with_code(FAILED_GROUPED) if mass and row.code == FAILED else row
         return rows
 
     def _domain_expirations(self, targets: list[Target]) -> dict[str, dict[str, Any]]:
@@ -232,7 +263,7 @@ class UptimeService:
                                         self.settings.user_agent)
             try:
                 found = asyncio.run(self._rdap.expirations(missing))
-            except Exception:  # noqa: BLE001 - no answer: the condition sees "missing"
+            except Exception:  # no answer: the condition sees "missing"
                 log.exception("RDAP lookups failed")
                 found = {}
             for domain in missing:
@@ -240,12 +271,13 @@ class UptimeService:
                 known[domain] = value.isoformat() if value else ""
                 self.store.put_domain_expiration(domain, known[domain] or None, now_s)
         out = {}
-        for name, domain in domains.items():
-            if domain and known.get(domain):
-                out[name] = {"_domain_expiry": datetime.fromisoformat(known[domain])}
+        for name, name_domain in domains.items():
+            expiry = known.get(name_domain) if name_domain else None
+            if expiry:
+                out[name] = {"_domain_expiry": datetime.fromisoformat(expiry)}
         return out
 
-    def _heartbeat_rows(self, targets: list[Target], when: datetime) -> dict[str, list[Any]]:
+    def _heartbeat_rows(self, targets: list[Target], when: datetime) -> TickRows:
         """Heartbeats' rows for the tick at `when` (its minute, not the wall clock: a duplicate
         tick gives the same rows); a never-pinged heartbeat has no row (it stays PENDING)."""
         if not targets:
@@ -253,15 +285,17 @@ class UptimeService:
         from chalicelib.uptime.heartbeat import verdict
 
         beats = self.store.beats([t.name for t in targets])
-        rows = {}
+        rows: TickRows = {}
         for target in targets:
+            if target.heartbeat is None:
+                continue
             row = verdict(target.heartbeat, beats.get(target.name), when + timedelta(seconds=59))
             if row is not None:
                 rows[target.name] = row
         return rows
 
     # --- heartbeats --------------------------------------------------------------------------
-    def heartbeat_ping(self, token: str, action: str | None = None) -> dict | None:
+    def heartbeat_ping(self, token: str, action: str | None = None) -> dict[str, Any] | None:
         """A job's ping: None when no heartbeat has this token (the route answers 404). The
         token is only ever hashed here; it is not logged, stored or returned."""
         from chalicelib.uptime.heartbeat import same_hash, signal_of, token_hash
@@ -276,14 +310,14 @@ class UptimeService:
         beat = self.store.record_ping(target.name, signal, at, exit_code)
         return {"ok": True, "target": target.name, "signal": signal, "at": at, **beat}
 
-    def _apply(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target]) -> int:
-        names = [n for n, r in rows.items() if r[0] != "m" and n in targets]
+    def _apply(self, shard: int, minute: int, rows: TickRows, targets: dict[str, Target]) -> int:
+        names = [n for n, r in rows.items() if not r.in_maintenance and n in targets]
         if not names:
             return 0
         # Only targets that did not pass, or whose state is not quiet (the dirty set), need their
         # state: a pass of a quiet target changes nothing (see decide.TargetState.quiet).
         dirty, known = self.store.dirty_and_known()
-        names = [n for n in names if rows[n][0] != "o" or n in dirty or n not in known]
+        names = [n for n in names if rows[n].code != OK or n in dirty or n not in known]
         if not names:
             return 0
         newly_known: list[str] = []
@@ -291,13 +325,13 @@ class UptimeService:
         lo, hi = decide.minute_iso(minute - 8), decide.minute_iso(minute + 8)
         present = {decide.to_minute(m) for m in self.store.tick_minutes(shard, lo, hi)} | {minute}
         holes = decide.young_holes(present)
-        states = self.store.get_states(names)
+        states: dict[str, dict[str, Any] | None] = dict(self.store.get_states(names))
         grouped: list[str] = []
-        pending: list[tuple[str, dict, list[decide.Transition], dict]] = []
+        pending: list[Pending] = []
         for name in names:
             target = targets[name]
             target_holes = frozenset(h for h in holes if target.due(h))
-            for attempt in range(3):
+            for _attempt in range(3):
                 item = states.get(name)
                 version = int(item["version"]) if item else 0
                 outcome = self._decide(target, item, minute, rows[name], target_holes)
@@ -332,8 +366,8 @@ class UptimeService:
         self.store.add_known(newly_known)
         return self._announce(shard, minute, rows, targets, grouped, pending, final_status)
 
-    def _announce(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target],
-                  grouped: list[str], pending: list, final_status: dict[str, str]) -> int:
+    def _announce(self, shard: int, minute: int, rows: TickRows, targets: dict[str, Target],
+                  grouped: list[str], pending: list[Pending], final_status: dict[str, str]) -> int:
         """Write the tick's events. A grouped DOWN opens (or widens) the shard's group incident;
         while it is open its members' own reminders and recoveries are not sent: the group sends
         one reminder per interval (the shortest of its members') and one grouped recovery when
@@ -349,8 +383,8 @@ class UptimeService:
                 incident = {"id": group_id, "since": minute, "members": [], "down": [], "reminded": minute}
             incident["members"] = sorted(set(incident["members"]) | set(grouped))
             group_event = self._group_event(TARGETS_GROUPED_DOWN, group_id, minute, sorted(grouped), targets, {
-                "shard": shard, "failing": sum(1 for r in rows.values() if r[0] == "F"),
-                "checked": sum(1 for r in rows.values() if r[0] != "m")})
+                "shard": shard, "failing": sum(1 for r in rows.values() if r.code == FAILED_GROUPED),
+                "checked": sum(1 for r in rows.values() if not r.in_maintenance)})
             events += int(self.store.set_event("GROUP#uptime", group_event))
         members = set(incident["members"]) if incident else set()
         for name, item, transitions, row in pending:
@@ -369,15 +403,15 @@ class UptimeService:
             events += self._advance_incident(shard, minute, rows, targets, incident, final_status)
         return events
 
-    def _advance_incident(self, shard: int, minute: int, rows: dict[str, list[Any]], targets: dict[str, Target],
-                          incident: dict, final_status: dict[str, str]) -> int:
+    def _advance_incident(self, shard: int, minute: int, rows: TickRows, targets: dict[str, Target],
+                          incident: dict[str, Any], final_status: dict[str, str]) -> int:
         members = [m for m in incident["members"] if m in targets]
         down = set()
         for member in members:
             if member in final_status:
                 if final_status[member] == decide.DOWN:
                     down.add(member)
-            elif member in incident.get("down", []) and (rows.get(member) or ["?"])[0] != "o":
+            elif member in incident.get("down", []) and (member not in rows or rows[member].code != OK):
                 down.add(member)  # not judged this tick (not due, maintenance): as before
         incident["down"] = sorted(down)
         events = 0
@@ -400,19 +434,20 @@ class UptimeService:
         return events
 
     def _group_event(self, type_: str, event_id: str, minute: int, names: list[str], targets: dict[str, Target],
-                     extra: dict) -> dict:
+                     extra: dict[str, Any]) -> dict[str, Any]:
         return Event(
             id=event_id, type=type_, occurred_at=decide.minute_iso(minute) + ":00Z", subject="uptime",
             data={"targets": names, "channels": sorted({c for n in names if n in targets for c in targets[n].alerts}),
                   "status_page": f"{self.settings.public_base_url}/status", **extra},
         ).to_dict()
 
-    def _decide(self, target: Target, item: dict | None, minute: int, row: list[Any], holes: frozenset[int]):
+    def _decide(self, target: Target, item: dict[str, Any] | None, minute: int, row: TickRow,
+                holes: frozenset[int]) -> tuple[dict[str, Any], list[decide.Transition], bool] | None:
         state = decide.TargetState.from_dict((item or {}).get("machine"))
         state.version = int(item["version"]) if item else 0
         rules = decide.Rules(target.failure_threshold, target.success_threshold, target.interval_min,
                              max(1, target.reminder_interval_s // 60))
-        decision = decide.apply(state, target.name, minute, row[0], rules, holes)
+        decision = decide.apply(state, target.name, minute, row.code, rules, holes)
         if not decision.changed:
             return None
         new = decision.state
@@ -431,11 +466,12 @@ class UptimeService:
             "last_failure": (item or {}).get("last_failure"),
             "updated_minute": decide.minute_iso(minute),
         }
-        if row[0] in ("f", "F"):
-            new_item["last_failure"] = {"minute": decide.minute_iso(minute), "error": row[3], "condition": row[4], "status": row[2]}
+        if row.failed:
+            new_item["last_failure"] = {"minute": decide.minute_iso(minute), "error": row.error, "condition": row.detail,
+                                        "status": row.status}
         return {k: v for k, v in new_item.items() if v is not None}, list(decision.new), new.quiet
 
-    def _event(self, target: Target, transition: decide.Transition, item: dict, row: list[Any], minute: int) -> dict:
+    def _event(self, target: Target, transition: decide.Transition, item: dict[str, Any], row: TickRow, minute: int) -> dict[str, Any]:
         failure = item.get("last_failure") or {}
         data = {
             "target": target.name, "group": target.group, "url": target.url,
@@ -490,7 +526,7 @@ class UptimeService:
         self.store.put_rollup_marker(shard, hour, len(ticks), expires)  # last: a crash rewrites
 
     # --- archive -----------------------------------------------------------------------------
-    def archive_expired(self, event: dict) -> dict:
+    def archive_expired(self, event: dict[str, Any]) -> dict[str, Any]:
         import json as _json
 
         from chalicelib.batch import deserialize_image, stream_batch
@@ -499,7 +535,7 @@ class UptimeService:
         first_index: dict[str, int] = {}
         records = event.get("Records", [])
 
-        def handle(record: dict) -> None:
+        def handle(record: dict[str, Any]) -> None:
             if record.get("eventName") != "REMOVE":
                 return
             old = deserialize_image(record.get("dynamodb", {}).get("OldImage")) or {}
@@ -513,9 +549,8 @@ class UptimeService:
             first_index.setdefault(key, records.index(record))
             for name, row in sorted(decode_rows(old.get("r")).items()):
                 groups.setdefault(key, []).append(_json.dumps(
-                    {"tick": sk, "shard": int(shard) if shard.isdigit() else shard, "target": name, "code": row[0],
-                     "ok": row[0] in ("o", "s"), "latency_ms": row[1], "status": row[2], "error": row[3],
-                     "condition": row[4], "tls_expiry": row[5]}, separators=(",", ":")))
+                    {"tick": sk, "shard": int(shard) if shard.isdigit() else shard, "target": name, **row.archive_fields()},
+                    separators=(",", ":")))
             groups.setdefault(key, [])
 
         response = stream_batch(event, handle)
@@ -530,17 +565,17 @@ class UptimeService:
         return {"batchItemFailures": failures}
 
     # --- queries -----------------------------------------------------------------------------
-    def _display(self, target: Target, item: dict | None, now: datetime) -> str:
+    def _display(self, target: Target, item: dict[str, Any] | None, now: datetime) -> str:
         if in_maintenance(target.maintenance, now):
             return "MAINTENANCE"
-        return (item or {}).get("status", "PENDING" if item is None else "UNKNOWN")  # no decision yet
+        return str((item or {}).get("status", "PENDING" if item is None else "UNKNOWN"))  # no decision yet
 
-    def live_ticks(self, targets: list[Target], now: datetime) -> dict[str, list[tuple[str, list[Any]]]]:
+    def live_ticks(self, targets: list[Target], now: datetime) -> dict[str, list[tuple[str, TickRow]]]:
         """Tick rows of the last LIVE_MINUTES per target (one Query per shard): the minutes not
         rolled up yet, which every uptime figure includes."""
         now_min = decide.to_minute(now)
         start, end = decide.minute_iso(now_min - LIVE_MINUTES), decide.minute_iso(now_min)
-        live: dict[str, list[tuple[str, list[Any]]]] = {}
+        live: dict[str, list[tuple[str, TickRow]]] = {}
         for shard, members in enumerate(self.shards(targets)):
             if not members:
                 continue
@@ -549,20 +584,19 @@ class UptimeService:
                     live.setdefault(name, []).append((minute, row))
         return live
 
-    def history(self, name: str, live: list[tuple[str, list[Any]]], now: datetime) -> tuple[list[dict], dict[str, Rollup]]:
-        """(daily summary items of the last 90 days, hour -> Rollup incl. live minutes): one Query."""
+    def history(self, name: str, live: list[tuple[str, TickRow]], now: datetime) -> dict[str, Rollup]:
+        """Hour -> Rollup of the last 90 days incl. the live minutes: one Query of daily summary items."""
         first_day = (now - timedelta(days=FIGURE_DAYS - 1)).strftime("%Y-%m-%d")
-        items = self.store.day_items(name, first_day)
-        return items, hourly_history(items, live)
+        return hourly_history(self.store.day_items(name, first_day), live)
 
-    def figures(self, name: str, live: list[tuple[str, list[Any]]], now: datetime) -> dict[str, float | None]:
+    def figures(self, name: str, live: list[tuple[str, TickRow]], now: datetime) -> dict[str, float | None]:
         """The one uptime figure function's I/O side: 24h, 7d, 30d, 90d for `name`."""
-        return uptime_figures(self.history(name, live, now)[1], now)
+        return uptime_figures(self.history(name, live, now), now)
 
-    def status_summary(self, include_history: bool = False) -> dict:
-        """All targets, down first, each with the uptime figures (rollup.uptime_figures).
-        `include_history`: also each target's daily summary items and live rows (`_days`,
-        `_live`) for the status page's bars, so a page view reads them once."""
+    def status_board(self) -> StatusBoard:
+        """All targets, down first, each with its uptime figures (rollup.uptime_figures) and the
+        hourly history they came from (the status page's bars): BatchGet states + one tick Query
+        per shard + one daily summary Query per target."""
         now = self.clock()
         targets = self.targets()
         states = self.store.get_states([t.name for t in targets]) if targets else {}
@@ -572,24 +606,19 @@ class UptimeService:
             item = states.get(target.name)
             mine = live.get(target.name) or []
             last = max(mine, key=lambda pair: pair[0]) if mine else None
-            days, hours = self.history(target.name, mine, now)
-            figures = uptime_figures(hours, now)
-            entry = {
-                "name": target.name, "group": target.group, "state": self._display(target, item, now),
-                "last_check": last[0] if last else None, "latency_ms": last[1][1] if last else None,
-                "uptime_24h": figures["24h"], "uptime": figures,
-                "incidents": list((item or {}).get("incidents") or []),
-            }
-            if include_history:
-                entry["_days"], entry["_live"] = days, mine
-            out.append(entry)
-        out.sort(key=lambda r: (_ORDER.get(r["state"], 9), r["name"]))
-        if not include_history:
-            for entry in out:
-                entry.pop("incidents")
-        return {"targets": out, "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            hours = self.history(target.name, mine, now)
+            out.append(TargetSummary(
+                name=target.name, group=target.group, state=self._display(target, item, now),
+                last_check=last[0] if last else None, latency_ms=last[1].latency_ms if last else None,
+                uptime=uptime_figures(hours, now), incidents=list((item or {}).get("incidents") or []), hours=hours))
+        out.sort(key=lambda t: (_ORDER.get(t.state, 9), t.name))
+        return StatusBoard(out, now)
 
-    def target_uptime(self, name: str) -> dict | None:
+    def status_summary(self) -> dict[str, Any]:
+        """/status, Slack: every target's state and uptime figures, down first (`status_board`)."""
+        return self.status_board().to_dict()
+
+    def target_uptime(self, name: str) -> dict[str, Any] | None:
         """State and uptime figures of one target (badges): GetItem + 1 tick Query + 1 day Query."""
         now = self.clock()
         targets = self.targets()
@@ -607,7 +636,7 @@ class UptimeService:
         return {"name": name, "state": self._display(target, self.store.get_state(name), now),
                 "uptime": {"1h": uptime(last_hour), **self.figures(name, mine, now)}}
 
-    def target_status(self, name: str) -> dict | None:
+    def target_status(self, name: str) -> dict[str, Any] | None:
         now = self.clock()
         targets = self.targets()
         target = next((t for t in targets if t.name == name), None)
@@ -642,16 +671,14 @@ class UptimeService:
             "latency_ms": {k: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)} for k, v in windows.items()},
             "incidents": list((item or {}).get("incidents") or [])[-10:],
             "last_event": (item or {}).get("last_event"),
-            "last_checks": [
-                {"tick": decide.minute_iso(m), "ok": r[0] in ("o", "s"), "code": r[0], "latency_ms": r[1], "status": r[2],
-                 "error": r[3], "condition": r[4], "tls_expiry": r[5]}
-                for m, r in sorted(mine, reverse=True)[:10]
-            ],
+            # "ok" placed before the row's fields: the answer's key order (and so its ETag) as before
+            "last_checks": [{"tick": decide.minute_iso(m), "ok": r.passed, **r.archive_fields()}
+                            for m, r in sorted(mine, reverse=True)[:10]],
             "maintenance": [w.describe() for w in target.maintenance],
         }
 
 
-def alert_condition(event_type: str, failure: dict) -> str | None:
+def alert_condition(event_type: str, failure: dict[str, Any]) -> str | None:
     """What an alert says about the conditions: what fails (down, reminder) or what passes again
     (recovery), so `my-app is UP (3m; ...)` never reads as up with a 500.
         down:      `failing: [STATUS] == 200 (got 500)`, `failing: timeout (no verdict within 10s)`
@@ -679,7 +706,7 @@ def build(settings: Any, *, checker: Checker | None = None, clock: Callable[[], 
     store = UptimeStore(settings.state_table, settings.checks_table, settings.data_bucket)
     queue_url = getattr(settings, "ping_shards_queue_url", "")
 
-    def send_shards(event: dict, shards: int) -> int:
+    def send_shards(event: dict[str, Any], shards: int) -> int:
         if not queue_url:
             return 0  # no shards queue: run_tick checks every shard itself
         from chalicelib import aws

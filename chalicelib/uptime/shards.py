@@ -14,7 +14,7 @@ from typing import Any
 SEND_BATCH = 10  # SendMessageBatch's limit
 
 
-def fan_out(sqs: Any, queue_url: str, event: dict, shards: int) -> int:
+def fan_out(sqs: Any, queue_url: str, event: dict[str, Any], shards: int) -> int:
     """Send one message per shard of `event`'s tick; raises if any was not accepted (the
     schedule invocation then fails and is retried; shards already sent dedupe)."""
     entries = [
@@ -29,5 +29,5 @@ def fan_out(sqs: Any, queue_url: str, event: dict, shards: int) -> int:
     return len(entries)
 
 
-def shard_event(event: dict, shard: int) -> dict:
+def shard_event(event: dict[str, Any], shard: int) -> dict[str, Any]:
     return {"id": event.get("id"), "time": event["time"], "detail-type": "Ping Shard", "detail": {"shard": shard}}

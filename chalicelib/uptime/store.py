@@ -13,7 +13,7 @@ STATE table
                           it once per tick (GetItem, consistent) and reads states only for
                           dirty targets, new ones and those that did not pass
 CHECKS table
-  TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r`, TTL 48 h
+  TICK#<shard> / <YYYY-MM-DDTHH:MM>   one item per tick: zlib(JSON rows) in `r` (tickrow.py), TTL 48 h
   ROLLUP#<target> / <YYYY-MM-DDTHH>   hourly rollup, written once per hour, TTL 90 days
   ROLLUPDONE#<shard> / <YYYY-MM-DDTHH> how many tick items that hour's rollups were built from
   RDAP#<domain> / EXP                 [DOMAIN_EXPIRATION] cache: expires_on, TTL 1 day (1 h if none)
@@ -25,13 +25,15 @@ CHECKS table
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib import aws
+from chalicelib.uptime.tickrow import TickRows, decode_rows, encode_rows
+
+__all__ = ["Conflict", "UptimeStore", "decode_rows", "encode_rows"]
 
 TICK_TTL_S = 48 * 3600
 ROLLUP_TTL_S = 90 * 86400
@@ -40,17 +42,6 @@ DIRTY_KEY = {"pk": "UPTIME", "sk": "DIRTY"}
 
 class Conflict(Exception):
     """A conditional write lost: someone else wrote first."""
-
-
-def encode_rows(rows: dict[str, list[Any]]) -> bytes:
-    return zlib.compress(json.dumps(rows, separators=(",", ":"), sort_keys=True).encode(), 6)
-
-
-def decode_rows(blob: Any) -> dict[str, list[Any]]:
-    if blob is None:
-        return {}
-    raw = getattr(blob, "value", blob)
-    return json.loads(zlib.decompress(bytes(raw)))
 
 
 class UptimeStore:
@@ -66,11 +57,11 @@ class UptimeStore:
         return aws.table(self.checks_name)
 
     # --- ticks -------------------------------------------------------------------------------
-    def get_tick(self, shard: int, minute: str) -> dict[str, list[Any]] | None:
+    def get_tick(self, shard: int, minute: str) -> TickRows | None:
         item = self.checks.get_item(Key={"pk": f"TICK#{shard}", "sk": minute}, ConsistentRead=True).get("Item")
         return None if item is None else decode_rows(item.get("r"))
 
-    def put_tick(self, shard: int, minute: str, rows: dict[str, list[Any]], epoch_s: int) -> bool:
+    def put_tick(self, shard: int, minute: str, rows: TickRows, epoch_s: int) -> bool:
         try:
             self.checks.put_item(
                 Item={"pk": f"TICK#{shard}", "sk": minute, "r": encode_rows(rows), "n": len(rows),
@@ -90,11 +81,11 @@ class UptimeStore:
             out.add(item["sk"])
         return out
 
-    def ticks(self, shard: int, start: str, end: str) -> list[tuple[str, dict[str, list[Any]]]]:
+    def ticks(self, shard: int, start: str, end: str) -> list[tuple[str, TickRows]]:
         items = self._query(self.checks, Key("pk").eq(f"TICK#{shard}") & Key("sk").between(start, end))
         return [(item["sk"], decode_rows(item.get("r"))) for item in items]
 
-    def latest_tick(self, shard: int) -> tuple[str, dict[str, list[Any]]] | None:
+    def latest_tick(self, shard: int) -> tuple[str, TickRows] | None:
         items = self.checks.query(KeyConditionExpression=Key("pk").eq(f"TICK#{shard}"), ScanIndexForward=False, Limit=1)["Items"]
         return (items[0]["sk"], decode_rows(items[0].get("r"))) if items else None
 
@@ -144,7 +135,8 @@ class UptimeStore:
         client = aws.resource("dynamodb")
         for start in range(0, len(names), 100):
             keys = [{"pk": f"TARGET#{n}", "sk": "STATE"} for n in names[start : start + 100]]
-            request = {self.state_name: {"Keys": keys, "ConsistentRead": False}}  # stale -> version conflict -> re-read
+            # eventually consistent: a stale state loses its version check and is read again
+            request: dict[str, Any] | None = {self.state_name: {"Keys": keys, "ConsistentRead": False}}
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.state_name, []):
@@ -215,7 +207,9 @@ class UptimeStore:
                                    ExpressionAttributeNames=names, ExpressionAttributeValues={":v": incident})
 
     def get_state(self, name: str) -> dict[str, Any] | None:
-        return self.state.get_item(Key={"pk": f"TARGET#{name}", "sk": "STATE"}, ConsistentRead=True).get("Item")
+        item: dict[str, Any] | None = self.state.get_item(Key={"pk": f"TARGET#{name}", "sk": "STATE"},
+                                                          ConsistentRead=True).get("Item")
+        return item
 
     def put_state(self, name: str, item: dict[str, Any], expected_version: int) -> None:
         condition = "attribute_not_exists(pk)" if expected_version == 0 else "version = :v"
@@ -257,7 +251,7 @@ class UptimeStore:
         client = aws.resource("dynamodb")
         for start in range(0, len(domains), 100):
             keys = [{"pk": f"RDAP#{d}", "sk": "EXP"} for d in domains[start : start + 100]]
-            request = {self.checks_name: {"Keys": keys}}
+            request: dict[str, Any] | None = {self.checks_name: {"Keys": keys}}
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.checks_name, []):
@@ -299,7 +293,7 @@ class UptimeStore:
         client = aws.resource("dynamodb")
         for start in range(0, len(names), 100):
             keys = [{"pk": f"BEAT#{n}", "sk": "LAST"} for n in names[start : start + 100]]
-            request = {self.state_name: {"Keys": keys, "ConsistentRead": True}}
+            request: dict[str, Any] | None = {self.state_name: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.state_name, []):

@@ -30,14 +30,17 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 from chalicelib.errors import AlreadyExists, InvalidInput
 from chalicelib.uptime import conditions as cond
 from chalicelib.uptime.http1 import valid_header
 from chalicelib.uptime.maintenance import Window, WindowError, parse_window
 from chalicelib.uptime.ssrf import AddressPolicy
+
+if TYPE_CHECKING:
+    from chalicelib.uptime.heartbeat import Rule
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -112,15 +115,22 @@ class Target:
     source: str = "config"  # "config" (YAML) | "api" (runtime)
     dns_query_name: str | None = None  # dns:// with a `dns:` block: the url's host is the name server
     dns_query_type: str = "A"
-    heartbeat: Any = None  # heartbeat.Rule for heartbeat monitors (no url: jobs ping us)
+    heartbeat: Rule | None = None  # heartbeat monitors (no url: jobs ping us)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # derived from the above in __post_init__, not compared
+    _parts: SplitResult = field(init=False, repr=False, compare=False, hash=False)
+    _netloc: str = field(init=False, repr=False, compare=False, hash=False)
+    _scheme: str = field(init=False, repr=False, compare=False, hash=False)
+    _host: str = field(init=False, repr=False, compare=False, hash=False)
+    _port: int = field(init=False, repr=False, compare=False, hash=False)
+    _needs_body: bool = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # URL parts and the body need are derived once per Target (frozen: set through object)
         parts = urlsplit(self.url)
         host = ascii_host(parts.hostname or "")
         port_text = f":{parts.port}" if parts.port else ""
-        derived = {
+        derived: dict[str, Any] = {
             "_parts": parts,
             "_netloc": (f"[{host}]" if ":" in host else host) + port_text,  # the Host header, ASCII
             "_scheme": parts.scheme,
@@ -342,7 +352,8 @@ def parse_target(
     degraded = data.get("degraded_response_time")
     degraded_ms = None
     if degraded is not None:
-        degraded_ms = float(degraded) if isinstance(degraded, (int, float)) and not isinstance(degraded, bool) else cond.duration_ms(str(degraded))
+        numeric = isinstance(degraded, (int, float)) and not isinstance(degraded, bool)
+        degraded_ms = float(degraded) if numeric else cond.duration_ms(str(degraded))
         if not degraded_ms or degraded_ms <= 0:
             raise InvalidTarget("degraded_response_time", f"target {name!r}: degraded-response-time {degraded!r} must be ms or a duration")
     group = str(data.get("group") or "default")

@@ -16,8 +16,8 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.uptime.ssrf import AddressPolicy
-from chalicelib.uptime.store import decode_rows
 from chalicelib.uptime.targets import InvalidTarget, load_file
+from chalicelib.uptime.tickrow import decode_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "chalicelib" / "config"
@@ -151,7 +151,7 @@ def test_one_tick_of_every_schedule_with_the_prod_config(prod, aws):
     assert set(rows) == {t.name for t in targets}
     hosts_by_name = {t.name: t.host for t in targets}
     for name, row in rows.items():
-        code, kind, detail = row[0], row[3], row[4] or ""  # [code, ms, status, error kind, detail, tls]
+        code, kind, detail = row.code, row.error, row.detail or ""
         assert code in ("f", "F") and kind == "dns", (name, row)
         assert detail.startswith(f"cannot resolve {hosts_by_name[name]}:"), (name, row)
 

@@ -30,7 +30,7 @@ class Peer:
             def log_message(self, *args):
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 peer.hits.append(self.path)
                 if self.path.startswith("/redirect"):
                     self.send_response(302)
@@ -187,7 +187,7 @@ def test_ping_tick_in_prod_records_a_policy_failure_and_connects_nowhere(aws, pr
     outcome = service.run_tick({"id": "ev-1", "time": "2026-11-22T10:00:00Z", "detail": {}})
     assert outcome["checked"] == 1 and outcome["up"] == 0
     minute = service.store.get_tick(0, outcome["tick"])
-    assert minute["sneaky"][3] == "policy"  # row: [code, latency, status, error, condition, tls]
+    assert minute is not None and minute["sneaky"].error == "policy"
     assert peer.hits == [] and connects == []
 
 

@@ -20,7 +20,7 @@ class Rdap(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         HITS.append(self.path)
         port = self.server.server_address[1]
         if self.path == "/bootstrap/dns.json":

@@ -155,7 +155,7 @@ def test_maintenance_suppresses_alerts_and_shows_maintenance(make_service):
 
 def test_status_rollups_uptime_and_percentiles(make_service):
     service = make_service(FLAKY)
-    for minute in list(range(8)) + [65]:  # 10:00-10:07, then 11:05 rolls up hour 10
+    for minute in [*range(8), 65]:  # 10:00-10:07, then 11:05 rolls up hour 10
         Handler.flaky_fail.set() if minute in (1, 2, 3, 4) else Handler.flaky_fail.clear()
         service.run_tick(tick(minute))
     Handler.flaky_fail.clear()
@@ -334,11 +334,9 @@ def test_state_fanout_filter_passes_insert_and_modify_of_state_items():
 
 
 def test_insert_then_modify_of_the_group_item_give_the_grouped_alert_exactly_once():
-    from boto3.dynamodb.types import TypeSerializer as _S
-
     from chalicelib.notify.fanout import event_from_record
 
-    ser = _S()
+    ser = TypeSerializer()
     image = lambda item: {k: ser.serialize(v) for k, v in item.items()}  # noqa: E731
     keys = {"pk": {"S": "GROUP#uptime"}, "sk": {"S": "STATE"}}
     event = {"id": "targets.grouped_down:0:2026-11-22T10:04", "type": "targets.grouped_down", "v": 1,
@@ -391,3 +389,33 @@ def test_an_outage_counts_at_once_in_every_figure_before_any_rollup(make_service
     assert summary["healthy"]["uptime"]["24h"] == 1.0
     assert service.target_status("flaky")["uptime"]["24h"] == 0.0
     assert service.target_uptime("flaky")["uptime"]["90d"] == 0.0
+
+
+def test_status_page_reads_the_board_once_and_shows_the_same_figures(make_service):
+    """Pages get the status board from UptimeService: one BatchGet of states, one tick Query per
+    shard and one daily summary Query per target for a render; bars and figures from that read."""
+    from bs4 import BeautifulSoup
+
+    from chalicelib.pages.service import PagesService
+
+    service = make_service(FLAKY)
+    for minute in range(6):
+        Handler.flaky_fail.set() if minute in (1, 2, 3) else Handler.flaky_fail.clear()
+        service.run_tick(tick(minute))
+    Handler.flaky_fail.clear()
+    calls: list[str] = []
+    for method in ("get_states", "ticks", "day_items", "rollups", "get_state"):
+        original = getattr(service.store, method)
+        setattr(service.store, method, lambda *a, _m=method, _o=original, **k: (calls.append(_m), _o(*a, **k))[1])
+    pages = PagesService(None, service, lambda d: [], "https://status.example", clock=service.clock)
+    soup = BeautifulSoup(pages.status_html().body, "html.parser")
+    assert sorted(calls) == ["day_items", "day_items", "get_states", "ticks"]
+    summary = {t["name"]: t for t in service.status_summary()["targets"]}
+    for section in soup.select("section.target"):
+        name = section["data-target"]
+        assert section["data-state"] == summary[name]["state"]
+        assert len(section.select(".bar")) == 90
+        today = section.select(".bar")[-1]
+        assert today["data-day"] == "2026-11-22" and float(today["data-uptime"]) == pytest.approx(
+            summary[name]["uptime"]["24h"], abs=1e-4)  # today is the whole 24 h window here
+    assert {s["data-target"] for s in soup.select("section.target")} == {"flaky", "healthy"}

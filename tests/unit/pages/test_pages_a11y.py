@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 from bs4 import BeautifulSoup
 
 from chalicelib.pages import badges, releases_page, status_page, template
+from tests.unit.pages.pages_testkit import hours_of
 
 NOW = datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc)
 TODAY = NOW.date()
@@ -25,7 +26,7 @@ def status_html(name: str = "api") -> BeautifulSoup:
     hourly = [hour("2026-11-22T01", 60), hour("2026-11-21T01", 50, 10), hour("2026-11-20T01", 59, 1),
               hour("2026-11-19T01", 1000, 0)]
     row = {"name": name, "group": "local", "state": "MAINTENANCE", "latency_ms": 3, "uptime_24h": 1.0,
-           "days": status_page.daily_bars(hourly, [], TODAY), "incidents": []}
+           "days": status_page.daily_bars(hours_of(hourly), TODAY), "incidents": []}
     return BeautifulSoup(status_page.render([row], NOW), "html.parser")
 
 
@@ -42,7 +43,7 @@ def test_bars_have_a_text_alternative_with_the_bad_days_worst_first():
 
 
 def test_no_bad_day_says_so():
-    row = {"name": "web", "state": "UP", "days": status_page.daily_bars([hour("2026-11-22T01", 60)], [], TODAY)}
+    row = {"name": "web", "state": "UP", "days": status_page.daily_bars(hours_of([hour("2026-11-22T01", 60)]), TODAY)}
     soup = BeautifulSoup(status_page.render([row], NOW), "html.parser")
     assert soup.select(".bad-days li") == [] and "No day below" in soup.select_one(".bad-days").get_text()
 

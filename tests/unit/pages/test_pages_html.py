@@ -7,6 +7,9 @@ from datetime import date, datetime, timezone
 from bs4 import BeautifulSoup
 
 from chalicelib.pages import releases_page, status_page
+from chalicelib.uptime.rollup import hourly_history
+from chalicelib.uptime.tickrow import TickRow
+from tests.unit.pages.pages_testkit import hours_of
 
 NOW = datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc)
 TODAY = NOW.date()
@@ -23,7 +26,7 @@ def test_daily_bars_aggregates_hours_into_days_and_adds_unrolled_live_ticks():
               hour("2026-08-25T00", 59, 1)]
     live = [("2026-11-22T11:10", ["f", 5]),  # hour 11 is rolled up already: not counted twice
             ("2026-11-22T23:01", ["o", 5]), ("2026-11-22T23:02", ["f", 5]), ("2026-11-22T23:03", ["m", 0])]
-    days = status_page.daily_bars(hourly, live, TODAY)
+    days = status_page.daily_bars(hours_of(hourly, live), TODAY)
     assert len(days) == 90 and days[0].day == date(2026, 8, 25) and days[-1].day == TODAY
     today = days[-1]
     assert (today.passes, today.fails, today.maintenance) == (91, 31, 1)
@@ -43,7 +46,7 @@ def test_bar_classes_by_threshold():
 
 
 def row(name: str, state: str, **extra) -> dict:
-    days = status_page.daily_bars([hour("2026-11-22T01", 60)], [], TODAY)
+    days = status_page.daily_bars(hours_of([hour("2026-11-22T01", 60)]), TODAY)
     return {"name": name, "group": "local", "state": state, "latency_ms": 12, "uptime_24h": 1.0,
             "last_check": "2026-11-22T23:29", "days": days, "incidents": [], **extra}
 
@@ -192,6 +195,6 @@ def test_day_items_give_the_same_bars_as_hourly_items():
                  {"pk": "DAY#api", "sk": "2026-11-21", "h05": [0, 0, 60, 60]}]
     hourly = [hour("2026-11-22T10", 60), hour("2026-11-22T11", 30, 30), hour("2026-11-21T05", 0, 0, 60)]
     live = [("2026-11-22T11:10", ["f", 5]), ("2026-11-22T23:01", ["o", 5])]
-    from_days = status_page.daily_bars(status_page.hours_from_day_items(day_items), live, TODAY)
-    assert from_days == status_page.daily_bars(hourly, live, TODAY)
+    from_days = status_page.daily_bars(hourly_history(day_items, [(m, TickRow.from_stored(r)) for m, r in live]), TODAY)
+    assert from_days == status_page.daily_bars(hours_of(hourly, live), TODAY)
     assert from_days[-1].passes == 91 and from_days[-2].css == "maint"

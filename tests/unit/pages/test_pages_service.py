@@ -3,13 +3,16 @@ renderers (weeks split, followed series, badges, 90-day rows), no AWS."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import pytest
 from bs4 import BeautifulSoup
 
 from chalicelib.pages.service import PagesService
+from chalicelib.uptime.rollup import hourly_history
+from chalicelib.uptime.service import StatusBoard, TargetSummary
+from chalicelib.uptime.tickrow import TickRow
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 A = "{http://www.w3.org/2005/Atom}"
@@ -50,7 +53,7 @@ class FakeStore:
         return {"api": {"incidents": [{"start": "2026-11-25T11:00", "end": None}]}}
 
     def ticks(self, shard, start, end):
-        return [("2026-11-25T11:59", {"api": ["f", 20], "web": ["o", 10]})]
+        return [("2026-11-25T11:59", {"api": TickRow("f", 20), "web": TickRow("o", 10)})]
 
     def day_items(self, name, start_day):
         self.rollup_calls.append((name, start_day))
@@ -66,20 +69,18 @@ class FakeUptime:
     def __init__(self):
         self.store = FakeStore()
 
-    def status_summary(self, include_history=False):
-        """Shaped like UptimeService.status_summary: with include_history each target carries its
-        daily summary items (`_days`, one Query each) and live tick rows (`_live`)."""
-        rows = [{"name": "api", "group": "g", "state": "DOWN", "latency_ms": 20, "last_check": "x", "uptime_24h": 0.5,
-                 "uptime": {"24h": 0.5, "90d": 0.75}},
-                {"name": "web", "group": "g", "state": "UP", "latency_ms": 10, "last_check": "x", "uptime_24h": 1.0,
-                 "uptime": {"24h": 1.0, "90d": 1.0}}]
-        if include_history:
-            states = self.store.get_states(["api", "web"])
-            for row in rows:
-                row["_days"] = self.store.day_items(row["name"], "2026-08-28")
-                row["_live"] = [(m, r[row["name"]]) for m, r in self.store.ticks(0, "", "")]
-                row["incidents"] = list((states.get(row["name"]) or {}).get("incidents") or [])
-        return {"targets": rows}
+    def status_board(self):
+        """Shaped like UptimeService.status_board: each target with its hourly history, built
+        from its daily summary items (one Query each) and the live tick rows."""
+        states = self.store.get_states(["api", "web"])
+        live = self.store.ticks(0, "", "")
+        rows = [TargetSummary("api", "g", "DOWN", "x", 20, {"24h": 0.5, "90d": 0.75}, [], {}),
+                TargetSummary("web", "g", "UP", "x", 10, {"24h": 1.0, "90d": 1.0}, [], {})]
+        targets = [replace(t, incidents=list((states.get(t.name) or {}).get("incidents") or []),
+                           hours=hourly_history(self.store.day_items(t.name, "2026-08-28"),
+                                                [(m, r[t.name]) for m, r in live]))
+                   for t in rows]
+        return StatusBoard(targets, NOW)
 
     def targets(self):
         return [T("api"), T("web")]
@@ -153,7 +154,7 @@ def test_pages_and_badges_ignore_parameters_they_do_not_use():
 def test_feeds_carry_one_entry_per_work():
     covers = [rel(f"pw:{c}", "2026-11-25", title=f"AMALGAMA SPACE ZOMBIE #3 CVR {c}", work="amalgamaspacezombie|3|comic")
               for c in "ABCD"]
-    svc = service(covers + [rel("other", "2026-11-25")])
+    svc = service([*covers, rel("other", "2026-11-25")])
     feed = ET.fromstring(svc.releases_feed("atom").body)
     ids = [e.find(A + "id").text for e in feed.findall(A + "entry")]
     assert ids == ["urn:newbooks:release:pw:A", "urn:newbooks:release:other"]

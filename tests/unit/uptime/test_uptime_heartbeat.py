@@ -19,26 +19,26 @@ def at(text: str) -> datetime:
 def test_period_rule_late_only_after_period_plus_grace():
     rule = parse_rule({"token": TOKEN, "period": "1h", "grace": "10m"}, seconds)
     beat = {"last_success": "2026-12-03T10:00:00Z"}
-    assert verdict(rule, beat, at("2026-12-03T11:09:59"))[0] == "o"
+    assert verdict(rule, beat, at("2026-12-03T11:09:59")).code == "o"
     late = verdict(rule, beat, at("2026-12-03T11:10:30"))
-    assert late[0] == "f" and late[3] == "late" and "expected by 2026-12-03T11:00:00Z" in late[4]
+    assert late is not None and late.code == "f" and late.error == "late" and "expected by 2026-12-03T11:00:00Z" in (late.detail or "")
 
 
 def test_cron_rule_uses_its_time_zone_across_dst():
     rule = parse_rule({"token": TOKEN, "cron": "0 3 * * *", "timezone": "Europe/Berlin", "grace": "30m"}, seconds)
     # the run of 2026-10-25 (CET after the change): due 03:00 CET = 02:00 UTC
     beat = {"last_success": "2026-10-24T01:00:05Z"}  # 03:00:05 CEST
-    assert verdict(rule, beat, at("2026-10-25T02:29:00"))[0] == "o"
-    assert verdict(rule, beat, at("2026-10-25T02:31:00"))[0] == "f"
+    assert verdict(rule, beat, at("2026-10-25T02:29:00")).code == "o"
+    assert verdict(rule, beat, at("2026-10-25T02:31:00")).code == "f"
 
 
 def test_fail_and_exit_codes_fail_until_the_next_success():
     rule = Rule(token_hash(TOKEN), period_s=3600, grace_s=300)
     failed = {"last_success": "2026-12-03T10:00:00Z", "last_fail": "2026-12-03T10:30:00Z", "exit_code": 3}
     row = verdict(rule, failed, at("2026-12-03T10:31"))
-    assert row[0] == "f" and row[3] == "fail" and "exit code 3" in row[4]
+    assert row is not None and row.code == "f" and row.error == "fail" and "exit code 3" in (row.detail or "")
     again = {**failed, "last_success": "2026-12-03T10:40:00Z", "last_runtime_ms": 1234}
-    assert verdict(rule, again, at("2026-12-03T10:41")) == ["o", 1234, None, None, None, None]
+    assert verdict(rule, again, at("2026-12-03T10:41")).to_stored() == ["o", 1234, None, None, None, None]
 
 
 def test_never_pinged_has_no_verdict():

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.uptime.rollup import BOUNDS_MS, Rollup, aggregate, bucket, merge_all, percentile, uptime
+from chalicelib.uptime.tickrow import TickRow
 
 
 def rollup_of(rows) -> Rollup:
@@ -15,8 +16,8 @@ def rollup_of(rows) -> Rollup:
     return rollup
 
 
-def row(code: str, latency: int = 100) -> list:
-    return [code, latency, 200 if code in "os" else 500, None, None, None]
+def row(code: str, latency: int = 100) -> TickRow:
+    return TickRow.from_stored([code, latency, 200 if code in "os" else 500, None, None, None])
 
 
 def test_counts_and_uptime_exclude_maintenance_and_gaps():
@@ -104,8 +105,8 @@ def test_uptime_figures_include_minutes_not_rolled_up_and_agree_across_windows()
     now = datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)
     days = [{"sk": "2026-11-21", "h09": [60, 0, 0, 60]},  # 25 h ago: in 7d, not in 24h
             {"sk": "2026-11-22", "h09": [50, 10, 0, 60]}, {"sk": "2026-09-01", "h00": [0, 60, 0, 60]}]
-    live = [(f"2026-11-22T10:{m:02d}", ["f" if m < 15 else "o", 10]) for m in range(30)]
-    live += [("2026-11-22T09:59", ["f", 10])]  # hour 09 is covered by its summary: not counted twice
+    live = [(f"2026-11-22T10:{m:02d}", TickRow("f" if m < 15 else "o", 10)) for m in range(30)]
+    live += [("2026-11-22T09:59", TickRow("f", 10))]  # hour 09 is covered by its summary: not counted twice
     figures = uptime_figures(hourly_history(days, live), now)
     assert figures["24h"] == round((50 + 15) / (60 + 30), 6)
     assert figures["7d"] == round((60 + 50 + 15) / (60 + 60 + 30), 6)
@@ -118,5 +119,6 @@ def test_uptime_figures_are_none_without_judged_checks():
 
     from chalicelib.uptime.rollup import hourly_history, uptime_figures
 
-    figures = uptime_figures(hourly_history([], [("2026-11-22T10:00", ["m", 0])]), datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc))
+    now = datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc)
+    figures = uptime_figures(hourly_history([], [("2026-11-22T10:00", TickRow("m", 0))]), now)
     assert figures == {"24h": None, "7d": None, "30d": None, "90d": None}
