@@ -8,8 +8,9 @@ from ..errors import ParseError
 
 def parse_xml(body: bytes, source: str) -> Any:
     """Root Element of `body`; leading whitespace is tolerated (pasted captures start with a newline)."""
-    from defusedxml import ElementTree as SafeET  # lazy: `import crawlers` stays light
     from xml.etree.ElementTree import ParseError as XMLSyntaxError
+
+    from defusedxml import ElementTree as SafeET  # lazy: `import crawlers` stays light
 
     if not isinstance(body, (bytes, bytearray)):
         raise ParseError(source, f"body must be bytes, got {type(body).__name__}")

@@ -29,8 +29,12 @@ from .._text import absolute, opt, soup
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_numbering, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    find_isbn,
+    nfkc,
+    normalize_isbn,
+    parse_date,
 )
+from ._build import titled_release
 
 NAME = "html"
 DESCRIPTION = "Declarative HTML list page: CSS selectors from a YAML config (--config)"
@@ -75,21 +79,11 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     for node, title, link in rows:
         code = link if link and links[link] == 1 else None
         isbn = normalize_isbn(_value(node, options.get("isbn"))) or find_isbn(node.get_text(" "))
-        series, volume, issue = extract_numbering(title)
-        out.append(Release(
-            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume, issue=issue),
-            source=source,
-            title=title,
-            series=series or None,
-            volume=volume,
-            issue=issue,
-            flags=edition_flags(title),
-            isbn13=isbn,
+        out.append(titled_release(
+            source, title=title, isbn=isbn, code=code, ref=code or isbn or title,
             publisher=nfkc(_value(node, options.get("publisher"))) or nfkc(options.get("publisher_name")),
             release_date=parse_date(_value(node, options.get("date")), today=crawl_date),
-            url=link,
-            cover_url=absolute(_value(node, options.get("cover"), "src"), base),
-            source_refs=(f"{source}:{code or isbn or title}",),
+            url=link, cover_url=absolute(_value(node, options.get("cover"), "src"), base),
         ))
     if not out:
         raise ParseError(NAME, f"{len(items)} items matched but none has a title ({options['title']!r})")

@@ -25,9 +25,16 @@ from .._text import opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_numbering, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    edition_flags,
+    extract_numbering,
+    extract_volume,
+    find_isbn,
+    nfkc,
+    normalize_isbn,
+    parse_date,
     text_or_none,
 )
+from ._build import build_release
 from ._xml import local, parse_xml
 
 NAME = "feed"
@@ -140,19 +147,10 @@ def _record(source, publisher, series, episodes, from_description, el, title, li
             flags = tuple(dict.fromkeys(flags + ("episode",)))
     else:
         series, volume, issue = extract_numbering(title or "")
-    return Release(
-        id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume, issue=issue),
-        source=source,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=flags,
-        isbn13=isbn,
-        publisher=publisher,
-        release_date=released,
-        url=link,
-        source_refs=(f"{source}:{guid or isbn}",),
+    return build_release(
+        source, title=title, isbn=isbn, code=guid, series=series, volume=volume, issue=issue, flags=flags,
+        ref=str(guid or isbn),  # "<source>:None" for an entry with only a title, as it always was
+        publisher=publisher, release_date=released, url=link,
     )
 
 

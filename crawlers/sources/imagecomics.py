@@ -13,7 +13,8 @@ from datetime import date
 from .._text import absolute, opt, soup, text_of
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
+from ..normalize import nfkc, parse_date, parse_price
+from ._build import titled_release
 
 NAME = "imagecomics"
 DESCRIPTION = "Image Comics upcoming/archive/series/release HTML pages"
@@ -81,25 +82,11 @@ def _release(title: str, href: str | None, released: str | None, price_text: str
     m = _SLUG.search(href or "")
     # The archive page rewrote its links to "/issue"; fall back to Image's slug rule on the title.
     slug = m[1] if m else slugify(title)
-    series, volume, issue = extract_numbering(title)
     price, currency = parse_price(price_text)
     link = absolute(href, base) if m else f"{BASE}/comics/releases/{slug}"
-    return Release(
-        id=release_id(NAME, item_code=slug),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=edition_flags(title),
-        diamond_code=diamond,
-        publisher="Image Comics",
-        release_date=released,
-        price=price,
-        currency=currency,
-        url=link,
-        cover_url=absolute(cover, base),
-        source_refs=(f"{NAME}:{slug}",),
+    return titled_release(
+        NAME, title=title, code=slug, ref=slug, diamond_code=diamond, publisher="Image Comics",
+        release_date=released, price=price, currency=currency, url=link, cover_url=absolute(cover, base),
     )
 
 

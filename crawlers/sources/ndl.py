@@ -14,9 +14,16 @@ from .._text import opt
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, nfkc, normalize_isbn, parse_date, parse_price, release_id,
-    strip_parallel_title, text_or_none,
+    edition_flags,
+    extract_volume,
+    nfkc,
+    normalize_isbn,
+    parse_date,
+    parse_price,
+    strip_parallel_title,
+    text_or_none,
 )
+from ._build import build_release
 from ._xml import parse_xml
 
 NAME = "ndl"
@@ -86,20 +93,13 @@ def _item(item) -> Release:
         series, volume = extract_volume(strip_parallel_title(title or ""))
     edition = _text(item, "dcndl:edition")
     price, currency = parse_price(_text(item, "dcndl:price"), default_currency="JPY")
-    return Release(
-        id=release_id(NAME, isbn=isbn, item_code=bib),
-        source=NAME,
-        title=title if not vol_text else f"{title} {vol_text}",
-        series=series or None,
-        volume=volume,
+    return build_release(
+        NAME, title=title if not vol_text else f"{title} {vol_text}", isbn=isbn, code=bib,
+        series=series, volume=volume, ref=bib or isbn,
         flags=edition_flags(" ".join(x for x in (title, vol_text, edition) if x)),
-        isbn13=isbn,
         publisher=_text(item, "dc:publisher"),
         release_date=parse_date(_text(item, "dcterms:issued")) or parse_date(_text(item, "dc:date")),
-        price=price,
-        currency=currency if price else None,
-        url=link,
-        source_refs=(f"{NAME}:{bib or isbn}",),
+        price=price, currency=currency, url=link,
     )
 
 

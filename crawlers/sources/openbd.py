@@ -11,11 +11,16 @@ from datetime import date
 from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..rows import read_each
 from ..normalize import (
-    edition_flags, extract_volume, normalize_isbn, parse_date, parse_price, release_id,
-    strip_parallel_title, text_or_none,
+    extract_volume,
+    normalize_isbn,
+    parse_date,
+    parse_price,
+    strip_parallel_title,
+    text_or_none,
 )
+from ..rows import read_each
+from ._build import build_release
 
 NAME = "openbd"
 DESCRIPTION = "openBD book metadata by ISBN (JSON; cover, price, publisher, date)"
@@ -78,21 +83,13 @@ def _record(entry: dict) -> Release:
     if volume is None:
         volume = text_or_none(s.get("volume"))
     price, currency = _price(entry)
-    return Release(
-        id=release_id(NAME, isbn=isbn),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        flags=edition_flags(title),
-        isbn13=isbn,
+    return build_release(
+        NAME, title=title, isbn=isbn, series=series, volume=volume, ref=isbn,
         publisher=text_or_none(s.get("publisher")),
         release_date=parse_date(s.get("pubdate")) or _onix_date(entry),
-        price=price,
-        currency=currency,
+        price=price, currency=currency,
         url=f"https://openbd.jp/?isbn={isbn}",
         cover_url=text_or_none(s.get("cover")),
-        source_refs=(f"{NAME}:{isbn}",),
     )
 
 

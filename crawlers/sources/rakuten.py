@@ -12,11 +12,16 @@ from urllib.parse import urlencode
 from .._text import load_json, opt
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..rows import read_each
 from ..normalize import (
-    edition_flags, extract_numbering, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
+    extract_numbering,
+    normalize_isbn,
+    normalize_jan,
+    parse_date,
+    parse_price,
     text_or_none,
 )
+from ..rows import read_each
+from ._build import build_release
 
 NAME = "rakuten"
 DESCRIPTION = "Rakuten Books API search results (JSON; needs application_id)"
@@ -59,23 +64,13 @@ def _record(item: dict) -> Release:
     code = url.rstrip("/").rsplit("/", 1)[-1] if url else None
     if not (isbn or jan or code or series):
         raise ParseError(NAME, "item has no ISBN, JAN, itemUrl or title")
-    return Release(
-        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume, issue=issue),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=edition_flags(title),
-        isbn13=isbn,
-        jan=jan,
+    return build_release(
+        NAME, title=title, isbn=isbn, jan=jan, code=code, series=series, volume=volume, issue=issue,
+        ref=str(isbn or jan or code),  # "rakuten:None" for a title-only item, as it always was
         publisher=text_or_none(item.get("publisherName")) or text_or_none(item.get("label")),
         release_date=parse_date(item.get("salesDate")),
-        price=price,
-        currency=currency if price else None,
-        url=url,
+        price=price, currency=currency, url=url,
         cover_url=text_or_none(item.get("largeImageUrl")) or text_or_none(item.get("mediumImageUrl")),
-        source_refs=(f"{NAME}:{isbn or jan or code}",),
     )
 
 
