@@ -29,7 +29,7 @@ from typing import Any, cast
 REPO = Path(__file__).resolve().parent.parent
 
 # folder -> [(file-name needle, parser name, parse kwargs)]; the first needle that matches wins.
-PARSERS: dict[str, list[tuple[str, str, dict]]] = {
+PARSERS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "previewsworld-newreleases-txt": [(".txt", "previewsworld", {})],
     "previewsworld-newreleases-csv": [(".csv", "previewsworld", {})],
     "publisher-release-html": [(".html", "imagecomics", {})],
@@ -60,9 +60,9 @@ def dump(root: str, samples: str, exact: bool = False) -> dict[str, dict[str, An
             if rule is None:
                 continue
             _, name, kwargs = rule
-            kw = {k: date.fromisoformat(v) if k == "crawl_date" else v for k, v in kwargs.items()}
+            crawl_date = date.fromisoformat(kwargs["crawl_date"]) if "crawl_date" in kwargs else None
             try:
-                records = crawlers.parse(name, path.read_bytes(), **kw)
+                records = crawlers.parse(name, path.read_bytes(), crawl_date=crawl_date)
             except crawlers.ParseError as exc:
                 out[f"{folder}/{path.name}"] = {"__error__": [str(exc), None, None]}
                 continue
@@ -86,10 +86,10 @@ def _baseline_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def compare(before: dict, after: dict) -> dict:
+def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, Any]:
     total = changed = 0
     by_kind: Counter[str] = Counter()
-    examples: list[dict] = []
+    examples: list[dict[str, Any]] = []
     files = {}
     for name in sorted(after):
         new, old = after[name], before.get(name, {})
@@ -141,7 +141,7 @@ def _kind(old: str | None, vol: str | None, issue: str | None) -> str:
         return "VOL N #M: volume and issue"
     if vol and "-" in vol:
         return "range kept"
-    if vol and any(c in vol for c in "½¼¾.") or (vol or "").endswith("AU"):
+    if (vol and any(c in vol for c in "½¼¾.")) or (vol or "").endswith("AU"):
         return "fractional/special issue kept"
     return "other"
 

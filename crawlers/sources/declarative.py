@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from typing import TYPE_CHECKING
 
-from .._text import absolute, opt, soup
+from .._text import absolute, attr, opt, soup
+from ..contract import Options, PageHints
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
@@ -36,26 +38,29 @@ from ..normalize import (
 )
 from ._build import titled_release
 
+if TYPE_CHECKING:
+    from bs4 import Tag
+
 NAME = "html"
 DESCRIPTION = "Declarative HTML list page: CSS selectors from a YAML config (--config)"
 REQUIRED = ("item", "title")
 
 
-def _value(node, spec: str | None, default_attr: str | None = None) -> str | None:
+def _value(node: Tag, spec: str | None, default_attr: str | None = None) -> str | None:
     if not spec:
         return None
-    sel, _, attr = spec.partition("@")
+    sel, _, name = spec.partition("@")
     target = node.select_one(sel.strip()) if sel.strip() else node
     if target is None:
         return None
-    attr = attr.strip() or default_attr
-    if attr:
-        return target.get(attr)
+    name = name.strip() or default_attr or ""
+    if name:
+        return attr(target, name)
     return target.get_text(" ", strip=True) or None
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     options = options or {}
     if options.get("embedded"):
         return _embedded(body, url, crawl_date, options)
@@ -90,7 +95,7 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return dedupe(out)
 
 
-def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: dict) -> list[Release]:
+def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: Options) -> list[Release]:
     import json
 
     from . import jsonapi
@@ -115,7 +120,7 @@ def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: di
                          options={"source_name": options.get("source_name", NAME), **options})
 
 
-def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+def next_page(body: bytes, *, url: str | None = None, options: Options | None = None) -> PageHints:
     """Paging hint for crawlers/session.py: `next: "a[rel=next]@href"` (default) names the next page."""
     options = options or {}
     if options.get("embedded"):
@@ -124,7 +129,7 @@ def next_page(body: bytes, *, url: str | None = None, options: dict | None = Non
     return {"next": absolute(link, url)} if link else {}
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     urls = opt(options, "urls") or ([options["url"]] if opt(options, "url") else [])
     if not urls:
         raise ValueError("html needs options.url")

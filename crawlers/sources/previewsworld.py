@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from .._text import decode, opt
 from ..categories import classify
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import nfkc, parse_date, parse_price
@@ -50,7 +51,7 @@ def clean_title(title: str) -> str:
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     text = decode(body, NAME)
     stripped = text.lstrip()
     if stripped.startswith('"') and "\\r\\n" in stripped[:400]:
@@ -111,7 +112,7 @@ def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, sh
     )
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"format": "txt"|"csv", "release_date": "YYYY-MM-DD"}`; `url`/`urls` override."""
     if opt(options, "urls"):
         return list(options["urls"])

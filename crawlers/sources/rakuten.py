@@ -7,9 +7,11 @@ so the series comes from the title.
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict, cast
 from urllib.parse import urlencode
 
 from .._text import load_json, opt
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
@@ -36,7 +38,7 @@ COMICS_GENRE = "001001"
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     data = load_json(body, NAME)
     if not isinstance(data, dict) or not isinstance(data.get("Items"), list):
         if isinstance(data, dict) and "error" in data:
@@ -46,14 +48,28 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return tally.finish(dedupe(out))
 
 
+class Item(TypedDict, total=False):
+    """One search result (the fields read here, as in the shared rakuten-books-api samples)."""
+    title: str
+    isbn: str
+    jan: str
+    itemPrice: int
+    itemUrl: str
+    publisherName: str
+    label: str
+    salesDate: str
+    largeImageUrl: str
+    mediumImageUrl: str
+
+
 def _item(wrapped: object) -> Release:
     item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
     if not isinstance(item, dict) or "title" not in item:
         raise ParseError(NAME, "item without a title")
-    return _record(item)
+    return _record(cast(Item, item))  # the JSON boundary: checked just above
 
 
-def _record(item: dict) -> Release:
+def _record(item: Item) -> Release:
     isbn = normalize_isbn(item.get("isbn"))
     # Bargain books carry a non-ISBN EAN (4528...) in the "isbn" field: keep it as the JAN.
     jan = normalize_jan(item.get("jan")) or (None if isbn else normalize_jan(item.get("isbn")))
@@ -74,7 +90,7 @@ def _record(item: dict) -> Release:
     )
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """Search newest first (`sort=-releaseDate`), comics genre by default.
 
     Options: application_id (required), title / author / publisher / keyword / isbn, booksGenreId,
