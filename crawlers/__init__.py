@@ -7,24 +7,34 @@ so `import crawlers` stays cheap for every Lambda that only needs the model.
 from __future__ import annotations
 
 from datetime import date
-from types import ModuleType
 
+from .contract import Options, Source
 from .errors import ParseError
 from .model import Release, merge
 from .sources import (
-    comicwalker, declarative, feed, imagecomics, jsonapi, ndl, newtype, openbd, previewsworld, rakuten, sundaywebry, table,
+    comicwalker,
+    declarative,
+    feed,
+    imagecomics,
+    jsonapi,
+    ndl,
+    newtype,
+    openbd,
+    previewsworld,
+    rakuten,
+    sundaywebry,
+    table,
 )
 
 __all__ = ["SOURCES", "ParseError", "Release", "get_source", "merge", "parse"]
 
-SOURCES: dict[str, ModuleType] = {
-    m.NAME: m
-    for m in (previewsworld, imagecomics, ndl, openbd, rakuten, comicwalker, newtype, sundaywebry, feed, declarative,
-              jsonapi, table)
-}
+# Typed as the Source protocol: mypy checks every module's NAME, DESCRIPTION, parse() and plan().
+_MODULES: tuple[Source, ...] = (previewsworld, imagecomics, ndl, openbd, rakuten, comicwalker, newtype, sundaywebry,
+                                feed, declarative, jsonapi, table)
+SOURCES: dict[str, Source] = {m.NAME: m for m in _MODULES}
 
 
-def get_source(name: str) -> ModuleType:
+def get_source(name: str) -> Source:
     try:
         return SOURCES[name]
     except KeyError:
@@ -32,5 +42,5 @@ def get_source(name: str) -> ModuleType:
 
 
 def parse(name: str, body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     return get_source(name).parse(body, url=url, crawl_date=crawl_date, options=options)

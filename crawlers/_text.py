@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from .contract import Options
 from .errors import ParseError
 
 if TYPE_CHECKING:  # bs4 is imported lazily: `import crawlers` must stay cheap
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
 
 
 def decode(body: bytes, source: str) -> str:
@@ -38,7 +39,7 @@ def load_json(body: bytes, source: str) -> Any:
 MAX_HTML_BYTES = 2_000_000
 
 
-def soup(body: bytes | str, source: str = "html") -> "BeautifulSoup":
+def soup(body: bytes | str, source: str = "html") -> BeautifulSoup:
     from bs4 import BeautifulSoup  # lazy: keeps `import crawlers` fast
 
     if len(body) > MAX_HTML_BYTES:
@@ -51,7 +52,14 @@ def soup(body: bytes | str, source: str = "html") -> "BeautifulSoup":
     return BeautifulSoup(body, "html.parser")
 
 
-def text_of(node: Any) -> str | None:
+def attr(node: Tag, name: str) -> str | None:
+    """A tag's attribute as text (None when absent). bs4 gives multi-valued attributes (class, rel)
+    as a list: joined with spaces, as they stand in the page."""
+    value = node.get(name)
+    return " ".join(value) if isinstance(value, list) else value
+
+
+def text_of(node: Tag | None) -> str | None:
     if node is None:
         return None
     return node.get_text(" ", strip=True) or None
@@ -63,5 +71,5 @@ def absolute(href: str | None, base: str | None) -> str | None:
     return urljoin(base, href) if base else href
 
 
-def opt(options: dict | None, key: str, default: Any = None) -> Any:
+def opt(options: Options | None, key: str, default: Any = None) -> Any:
     return (options or {}).get(key, default)

@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import SOURCES, get_source
 from .errors import ParseError
@@ -93,7 +94,8 @@ def _load_config(path: Path | None, source: str) -> dict[str, Any]:
 def _body(args: argparse.Namespace) -> bytes:
     if args.file is not None:
         try:
-            return args.file.read_bytes()
+            path: Path = args.file
+            return path.read_bytes()
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}") from None
     from .fetcher import fetch  # lazy: network code only on the --url path
@@ -176,7 +178,7 @@ def probe(name: str, *, sources: Path | None = None, allow_private: bool = False
 
     from chalicelib.uptime.ssrf import AddressPolicy
 
-    from .fetcher import FetchError, Fetcher
+    from .fetcher import Fetcher, FetchError
     from .session import ConfigProblem, crawl_pages
 
     config = _configured(name, sources)

@@ -22,9 +22,10 @@ import random
 import socket
 import time
 import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import httpx
 
@@ -104,8 +105,9 @@ class FetchError(Exception):
     "network" (other transport failure), "too_large", "http_status" (non-retryable status,
     see ``status``), "retries_exhausted" (429/5xx on every attempt, see ``status``),
     "too_many_redirects", "bad_url", "dns" (the host name does not resolve), "refused" (the
-    address policy refused where the host resolves), "budget" (the request budget is used up). Transport kinds keep their name after retries run out;
-    ``attempts`` tells how many requests were made.
+    address policy refused where the host resolves), "budget" (the request budget is used up).
+    Transport kinds keep their name after retries run out; ``attempts`` tells how many requests
+    were made.
     """
 
     def __init__(

@@ -15,7 +15,8 @@ host as server_hostname), so connecting to the address loses nothing.
 from __future__ import annotations
 
 import socket
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 import httpcore
 import httpx
@@ -45,7 +46,7 @@ class _PolicyBackend(httpcore.SyncBackend):
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"{exc}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # an IP text for INET/INET6
         # Every answer must pass: a name that also resolves to the metadata address is refused.
         for address in addresses:
             reason = self._policy.refusal(address)

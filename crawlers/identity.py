@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_WINDOW_DAYS = 14
 # Flags that make a separate format (a TP is not the HC of the same volume); the rest are editions.

@@ -58,7 +58,7 @@ class Release:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Release":
+    def from_dict(cls, data: dict[str, Any]) -> Release:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in data.items() if k in names}
         kw["flags"] = tuple(kw.get("flags") or ())

@@ -5,10 +5,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .dates import parse_date  # noqa: F401  (re-exported: part of the normalize contract)
-from .volumes import (  # noqa: F401
-    EDITION_MARKERS, Numbering, edition_flags, extract_numbering, extract_volume, kanji_to_int,
-)
+# Re-exported ("X as X", so mypy --strict sees them as exported): part of the normalize contract.
+from .dates import parse_date as parse_date
+from .volumes import EDITION_MARKERS as EDITION_MARKERS
+from .volumes import Numbering as Numbering
+from .volumes import edition_flags as edition_flags
+from .volumes import extract_numbering as extract_numbering
+from .volumes import extract_volume as extract_volume
+from .volumes import kanji_to_int as kanji_to_int
 
 _WS = re.compile(r"\s+")
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from .contract import Options
 from .errors import ParseError
 from .model import Release
 
@@ -21,7 +22,7 @@ _log = logging.getLogger("crawlers.rows")
 T = TypeVar("T")
 
 
-class ParsedList(list):
+class ParsedList(list[Release]):
     """A plain list of releases plus what was skipped on the way (still a `list` for every caller)."""
 
     skipped_rows: int = 0
@@ -29,7 +30,7 @@ class ParsedList(list):
     bad_rows: tuple[str, ...] = ()
 
 
-def max_bad_row_share(options: dict | None) -> float:
+def max_bad_row_share(options: Options | None) -> float:
     raw = (options or {}).get("max_bad_row_share", DEFAULT_MAX_BAD_ROW_SHARE)
     try:
         share = float(raw)
@@ -43,7 +44,7 @@ def max_bad_row_share(options: dict | None) -> float:
 class RowTally:
     """Counts rows read and skipped while a parser walks a list."""
 
-    def __init__(self, source: str, options: dict | None = None) -> None:
+    def __init__(self, source: str, options: Options | None = None) -> None:
         self.source = source
         self.limit = max_bad_row_share(options)
         self.read = 0
@@ -73,7 +74,7 @@ class RowTally:
 
 
 def read_each(source: str, items: Iterable[T], read: Callable[[T], Release | None],
-              options: dict | None = None) -> tuple[list[Release], RowTally]:
+              options: Options | None = None) -> tuple[list[Release], RowTally]:
     """Apply `read` to each item; a ParseError/ValueError from one item skips that item only.
     `read` returning None means "not a release" (a news card), neither read nor bad."""
     tally = RowTally(source, options)

@@ -24,9 +24,10 @@ through the `secret` callable the caller passes); plain `${VAR}` was already exp
 file was loaded. Template values are only substituted in string leaves.
 
 A next link is followed only on the source's own origin (scheme, host, port): the source's headers
-and credentials must not go to a host the answer names. Paging stops at max_pages, on an empty page, on a page whose newest item is older than the window,
-when the body names no next page (or its last page), and when the first page is unchanged
-(304 or same hash: the listing has not moved, so the later pages are not asked for).
+and credentials must not go to a host the answer names. Paging stops at max_pages, on an empty
+page, on a page whose newest item is older than the window, when the body names no next page
+(or its last page), and when the first page is unchanged (304 or same hash: the listing has not
+moved, so the later pages are not asked for).
 """
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from .errors import ParseError
@@ -195,7 +197,7 @@ def crawl_pages(
         return _single_pages(fetcher, module, urls, options, variables, crawl_date, state_of, stored_body, secret)
     pages: list[Page] = []
     for url in urls:
-        next_url: str | None = url
+        next_url: str = url
         extra: dict[str, Any] = {}
         if paging.get("type") in ("page", "offset"):
             extra[paging["param"]] = int(paging.get("start", 1))

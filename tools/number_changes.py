@@ -7,7 +7,11 @@ once by the working tree, each in its own subprocess. Releases are paired by (fi
 "#17" that stays volume "17" / issue "17" is unchanged; "VOL 2 #3" going from "2" to "2"/"3" is a
 change). Samples come from devstack/samples.py (set NEWBOOKS_SAMPLES if they are not beside the repo).
 
-Run: .venv/bin/python tools/number_changes.py [--base main] [--examples 5]   (last line is JSON)
+`--exact` compares every field of every release instead (`Release.to_dict()`), for refactors that
+must change nothing at all: a release counts as changed when any field differs or its id is on one
+side only, and a file when it fails on one side only.
+
+Run: .venv/bin/python tools/number_changes.py [--base main] [--examples 5] [--exact]   (last line is JSON)
 """
 from __future__ import annotations
 
@@ -20,11 +24,12 @@ import tempfile
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parent.parent
 
 # folder -> [(file-name needle, parser name, parse kwargs)]; the first needle that matches wins.
-PARSERS: dict[str, list[tuple[str, str, dict]]] = {
+PARSERS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "previewsworld-newreleases-txt": [(".txt", "previewsworld", {})],
     "previewsworld-newreleases-csv": [(".csv", "previewsworld", {})],
     "publisher-release-html": [(".html", "imagecomics", {})],
@@ -40,12 +45,13 @@ PARSERS: dict[str, list[tuple[str, str, dict]]] = {
 }
 
 
-def dump(root: str, samples: str) -> dict[str, dict[str, list]]:
-    """{"folder/file": {id: [volume, issue, title]}} parsed by the `crawlers` package under root."""
+def dump(root: str, samples: str, exact: bool = False) -> dict[str, dict[str, Any]]:
+    """{"folder/file": {id: [volume, issue, title]}} parsed by the `crawlers` package under root
+    (with `exact`: {id: the release's to_dict()})."""
     sys.path.insert(0, root)
     import crawlers
 
-    out: dict[str, dict[str, list]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for folder, rules in PARSERS.items():
         for path in sorted((Path(samples) / folder).glob("*")):
             if path.suffix == ".md":
@@ -54,21 +60,21 @@ def dump(root: str, samples: str) -> dict[str, dict[str, list]]:
             if rule is None:
                 continue
             _, name, kwargs = rule
-            kw = {k: date.fromisoformat(v) if k == "crawl_date" else v for k, v in kwargs.items()}
+            crawl_date = date.fromisoformat(kwargs["crawl_date"]) if "crawl_date" in kwargs else None
             try:
-                records = crawlers.parse(name, path.read_bytes(), **kw)
+                records = crawlers.parse(name, path.read_bytes(), crawl_date=crawl_date)
             except crawlers.ParseError as exc:
                 out[f"{folder}/{path.name}"] = {"__error__": [str(exc), None, None]}
                 continue
             out[f"{folder}/{path.name}"] = {
-                r.id: [r.volume, getattr(r, "issue", None), r.title] for r in records}
+                r.id: r.to_dict() if exact else [r.volume, getattr(r, "issue", None), r.title] for r in records}
     return out
 
 
-def _run_dump(root: Path, samples: str) -> dict[str, dict[str, list]]:
-    proc = subprocess.run([sys.executable, __file__, "--dump", str(root), samples],
+def _run_dump(root: Path, samples: str, exact: bool = False) -> dict[str, dict[str, Any]]:
+    proc = subprocess.run([sys.executable, __file__, "--dump" + ("-exact" if exact else ""), str(root), samples],
                           capture_output=True, text=True, check=True)
-    return json.loads(proc.stdout)
+    return cast(dict[str, dict[str, Any]], json.loads(proc.stdout))
 
 
 def _baseline_tree(rev: str, into: Path) -> Path:
@@ -80,10 +86,10 @@ def _baseline_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def compare(before: dict, after: dict) -> dict:
+def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, Any]:
     total = changed = 0
     by_kind: Counter[str] = Counter()
-    examples: list[dict] = []
+    examples: list[dict[str, Any]] = []
     files = {}
     for name in sorted(after):
         new, old = after[name], before.get(name, {})
@@ -111,6 +117,23 @@ def compare(before: dict, after: dict) -> dict:
     return {"releases": total, "changed": changed, "by_kind": dict(by_kind), "files": files, "examples": examples}
 
 
+def compare_exact(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Releases whose fields differ in any way (or whose id is on one side only), per file."""
+    total = changed = 0
+    files: dict[str, dict[str, Any]] = {}
+    examples: list[dict[str, Any]] = []
+    for name in sorted(set(before) | set(after)):
+        new, old = after.get(name, {}), before.get(name, {})
+        ids = [i for i in dict.fromkeys([*new, *old]) if i != "__error__"]
+        differ = [i for i in ids if new.get(i) != old.get(i)]
+        total += len([i for i in new if i != "__error__"])
+        changed += len(differ)
+        examples += [{"file": name, "id": i, "before": old.get(i), "after": new.get(i)} for i in differ[:3]]
+        files[name] = {"releases": len(ids), "changed": len(differ) + (("__error__" in old) != ("__error__" in new)),
+                       "error_before": "__error__" in old, "error_after": "__error__" in new}
+    return {"releases": total, "changed": changed, "files": files, "examples": examples}
+
+
 def _kind(old: str | None, vol: str | None, issue: str | None) -> str:
     if old and len(old) == 4 and old.isdigit() and old.startswith(("19", "20")):
         return "year no longer read as the number"
@@ -118,18 +141,19 @@ def _kind(old: str | None, vol: str | None, issue: str | None) -> str:
         return "VOL N #M: volume and issue"
     if vol and "-" in vol:
         return "range kept"
-    if vol and any(c in vol for c in "½¼¾.") or (vol or "").endswith("AU"):
+    if (vol and any(c in vol for c in "½¼¾.")) or (vol or "").endswith("AU"):
         return "fractional/special issue kept"
     return "other"
 
 
 def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--dump":
-        json.dump(dump(sys.argv[2], sys.argv[3]), sys.stdout, ensure_ascii=False)
+    if len(sys.argv) == 4 and sys.argv[1] in ("--dump", "--dump-exact"):
+        json.dump(dump(sys.argv[2], sys.argv[3], exact=sys.argv[1] == "--dump-exact"), sys.stdout, ensure_ascii=False)
         return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="main", help="git revision whose crawlers/ is the baseline (default: main)")
     ap.add_argument("--examples", type=int, default=3, help="examples printed per kind of change")
+    ap.add_argument("--exact", action="store_true", help="compare every field of every release, not only numbers")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
     from devstack.samples import samples_dir
@@ -139,8 +163,10 @@ def main() -> int:
         print("samples not found (set NEWBOOKS_SAMPLES); nothing to count")
         return 1
     with tempfile.TemporaryDirectory() as tmp:
-        before = _run_dump(_baseline_tree(args.base, Path(tmp)), str(samples))
-    after = _run_dump(REPO, str(samples))
+        before = _run_dump(_baseline_tree(args.base, Path(tmp)), str(samples), args.exact)
+    after = _run_dump(REPO, str(samples), args.exact)
+    if args.exact:
+        return _report_exact(args.base, compare_exact(before, after), args.examples)
     result = compare(before, after)
     for name, f in result["files"].items():
         flag = (" (failed before)" if f["error_before"] else "") + (" (fails now)" if f["error_after"] else "")
@@ -154,6 +180,18 @@ def main() -> int:
     print(f"base {args.base}: {result['changed']} of {result['releases']} parsed sample releases changed number")
     print(json.dumps({"base": args.base, "releases": result["releases"], "changed": result["changed"],
                       "by_kind": result["by_kind"]}))
+    return 0
+
+
+def _report_exact(base: str, result: dict[str, Any], examples: int) -> int:
+    for name, f in result["files"].items():
+        flag = (" (failed before)" if f["error_before"] else "") + (" (fails now)" if f["error_after"] else "")
+        print(f"{f['changed']:>5} of {f['releases']:>5}  {name}{flag}")
+    for ex in result["examples"][:examples]:
+        print(f"  {ex['file']} {ex['id']}: {ex['before']} -> {ex['after']}")
+    changed = result["changed"] + sum(f["error_before"] != f["error_after"] for f in result["files"].values())
+    print(f"base {base}: {changed} of {result['releases']} parsed sample releases differ in any field")
+    print(json.dumps({"base": base, "exact": True, "releases": result["releases"], "changed": changed}))
     return 0
 
 

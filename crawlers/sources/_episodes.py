@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..model import Release
-from ..normalize import extract_volume, nfkc, parse_date, release_id
 from ..dates import day_after
+from ..model import Release
+from ..normalize import extract_volume, nfkc, parse_date
+from ._build import build_release
 
 
 def resolve_dates(texts: list[str | None], crawl_date: date | None) -> list[str | None]:
@@ -27,16 +28,5 @@ def episode(source: str, *, code: str, series: str | None, episode_title: str | 
     ep = nfkc(episode_title) or ""
     _, number = extract_volume(ep)
     title = " ".join(x for x in (series, ep) if x) or code
-    return Release(
-        id=release_id(source, item_code=code),
-        source=source,
-        title=title,
-        series=series,
-        volume=number,
-        flags=("episode",),
-        publisher=publisher,
-        release_date=released,
-        url=url,
-        cover_url=cover,
-        source_refs=(f"{source}:{code}",),
-    )
+    return build_release(source, title=title, code=code, ref=code, series=series, volume=number, flags=("episode",),
+                         publisher=publisher, release_date=released, url=url, cover_url=cover)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..model import Release
-from ..normalize import edition_flags, extract_volume, normalize_isbn, normalize_jan, parse_price, release_id
+from ..normalize import extract_volume, normalize_isbn, normalize_jan, parse_price
+from ._build import build_release
 
 
 def mapped_release(source: str, field: Callable[[str], str | None], *, release_date: str | None,
@@ -22,20 +23,8 @@ def mapped_release(source: str, field: Callable[[str], str | None], *, release_d
     if not (isbn or jan or code or series):
         return None
     price, currency = parse_price(field("price"), default_currency=default_currency)
-    return Release(
-        id=release_id(source, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume),
-        source=source,
-        title=title,
-        series=series,
-        volume=volume,
-        flags=edition_flags(title),
-        isbn13=isbn,
-        jan=jan if jan and not isbn else None,
-        publisher=field("publisher"),
-        release_date=release_date,
-        price=price,
-        currency=currency if price else None,
-        url=field("url"),
-        cover_url=cover_url,
-        source_refs=(f"{source}:{code}",) if code else (),
+    return build_release(
+        source, title=title, isbn=isbn, jan=None if isbn else jan, code=code, series=series, volume=volume,
+        publisher=field("publisher"), release_date=release_date, price=price, currency=currency,
+        url=field("url"), cover_url=cover_url, ref=code,
     )

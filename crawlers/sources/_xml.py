@@ -1,15 +1,16 @@
 """Safe XML parsing (defusedxml) shared by the ndl and feed parsers."""
 from __future__ import annotations
 
-from typing import Any
+from xml.etree.ElementTree import Element
 
 from ..errors import ParseError
 
 
-def parse_xml(body: bytes, source: str) -> Any:
+def parse_xml(body: bytes, source: str) -> Element:
     """Root Element of `body`; leading whitespace is tolerated (pasted captures start with a newline)."""
-    from defusedxml import ElementTree as SafeET  # lazy: `import crawlers` stays light
     from xml.etree.ElementTree import ParseError as XMLSyntaxError
+
+    from defusedxml import ElementTree as SafeET  # lazy: `import crawlers` stays light
 
     if not isinstance(body, (bytes, bytearray)):
         raise ParseError(source, f"body must be bytes, got {type(body).__name__}")
@@ -17,7 +18,8 @@ def parse_xml(body: bytes, source: str) -> Any:
     if not data.startswith(b"<"):
         raise ParseError(source, "body is not XML")
     try:
-        return SafeET.fromstring(data)
+        root: Element = SafeET.fromstring(data)  # defusedxml (untyped) builds stdlib Elements
+        return root
     except XMLSyntaxError as exc:
         raise ParseError(source, f"malformed XML: {exc}") from None
     except Exception as exc:  # defusedxml refuses entities/DTDs: also not a shape we accept

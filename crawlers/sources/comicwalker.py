@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .._text import absolute, opt, soup, text_of
+from .._text import absolute, attr, opt, soup, text_of
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import nfkc, parse_date
@@ -18,7 +19,7 @@ _CID = re.compile(r"cid=([A-Za-z0-9_]+)")
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     doc = soup(body)
     index = doc.select_one("#detailIndex")
     if index is None:
@@ -28,26 +29,26 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     # Recommendation blocks reuse .comicIndex-rightBox for other series; keyed by cid, they never match.
     for box in doc.select(".comicIndex-rightBox"):
         link = box.select_one("a[href*='cid=']")
-        if link and (m := _CID.search(link["href"])):
+        if link and (m := _CID.search(attr(link, "href") or "")):
             latest_date[m[1]] = parse_date(text_of(box.select_one(".comicIndex-date")), today=crawl_date)
     cover = doc.select_one("img.detail_image")
     out = []
     # html.parser closes #detailIndex before the list on this markup, so search the whole document.
     for li in doc.select("ul.acBacknumber-list li"):
         link = li.select_one("a[href*='cid=']")
-        if link is None or not (m := _CID.search(link["href"])):
+        if link is None or not (m := _CID.search(attr(link, "href") or "")):
             continue
         out.append(episode(
             NAME, code=m[1], series=series, episode_title=text_of(li.select_one(".acBacknumber-title")),
-            released=latest_date.get(m[1]), url=absolute(link["href"], url or BASE),
-            cover=cover.get("src") if cover else None, publisher="KADOKAWA",
+            released=latest_date.get(m[1]), url=absolute(attr(link, "href"), url or BASE),
+            cover=attr(cover, "src") if cover else None, publisher="KADOKAWA",
         ))
     if not out:
         raise ParseError(NAME, "no back-number episodes (ul.acBacknumber-list li a[href*=cid=])")
     return dedupe(out)
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"content_id": "KDCW_KS13202228010000_68"}` -> the title page."""
     if opt(options, "url"):
         return [options["url"]]

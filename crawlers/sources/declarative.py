@@ -24,34 +24,43 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from typing import TYPE_CHECKING
 
-from .._text import absolute, opt, soup
+from .._text import absolute, attr, opt, soup
+from ..contract import Options, PageHints
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_numbering, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    find_isbn,
+    nfkc,
+    normalize_isbn,
+    parse_date,
 )
+from ._build import titled_release
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 NAME = "html"
 DESCRIPTION = "Declarative HTML list page: CSS selectors from a YAML config (--config)"
 REQUIRED = ("item", "title")
 
 
-def _value(node, spec: str | None, default_attr: str | None = None) -> str | None:
+def _value(node: Tag, spec: str | None, default_attr: str | None = None) -> str | None:
     if not spec:
         return None
-    sel, _, attr = spec.partition("@")
+    sel, _, name = spec.partition("@")
     target = node.select_one(sel.strip()) if sel.strip() else node
     if target is None:
         return None
-    attr = attr.strip() or default_attr
-    if attr:
-        return target.get(attr)
+    name = name.strip() or default_attr or ""
+    if name:
+        return attr(target, name)
     return target.get_text(" ", strip=True) or None
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     options = options or {}
     if options.get("embedded"):
         return _embedded(body, url, crawl_date, options)
@@ -75,28 +84,18 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     for node, title, link in rows:
         code = link if link and links[link] == 1 else None
         isbn = normalize_isbn(_value(node, options.get("isbn"))) or find_isbn(node.get_text(" "))
-        series, volume, issue = extract_numbering(title)
-        out.append(Release(
-            id=release_id(source, isbn=isbn, item_code=code, series=series, volume=volume, issue=issue),
-            source=source,
-            title=title,
-            series=series or None,
-            volume=volume,
-            issue=issue,
-            flags=edition_flags(title),
-            isbn13=isbn,
+        out.append(titled_release(
+            source, title=title, isbn=isbn, code=code, ref=code or isbn or title,
             publisher=nfkc(_value(node, options.get("publisher"))) or nfkc(options.get("publisher_name")),
             release_date=parse_date(_value(node, options.get("date")), today=crawl_date),
-            url=link,
-            cover_url=absolute(_value(node, options.get("cover"), "src"), base),
-            source_refs=(f"{source}:{code or isbn or title}",),
+            url=link, cover_url=absolute(_value(node, options.get("cover"), "src"), base),
         ))
     if not out:
         raise ParseError(NAME, f"{len(items)} items matched but none has a title ({options['title']!r})")
     return dedupe(out)
 
 
-def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: dict) -> list[Release]:
+def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: Options) -> list[Release]:
     import json
 
     from . import jsonapi
@@ -121,7 +120,7 @@ def _embedded(body: bytes, url: str | None, crawl_date: date | None, options: di
                          options={"source_name": options.get("source_name", NAME), **options})
 
 
-def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+def next_page(body: bytes, *, url: str | None = None, options: Options | None = None) -> PageHints:
     """Paging hint for crawlers/session.py: `next: "a[rel=next]@href"` (default) names the next page."""
     options = options or {}
     if options.get("embedded"):
@@ -130,7 +129,7 @@ def next_page(body: bytes, *, url: str | None = None, options: dict | None = Non
     return {"next": absolute(link, url)} if link else {}
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     urls = opt(options, "urls") or ([options["url"]] if opt(options, "url") else [])
     if not urls:
         raise ValueError("html needs options.url")

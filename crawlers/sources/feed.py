@@ -20,14 +20,24 @@ from __future__ import annotations
 import re
 from datetime import date
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
+from xml.etree.ElementTree import Element
 
 from .._text import opt
+from ..contract import Options, PageHints
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_numbering, extract_volume, find_isbn, nfkc, normalize_isbn, parse_date, release_id,
+    edition_flags,
+    extract_numbering,
+    extract_volume,
+    find_isbn,
+    nfkc,
+    normalize_isbn,
+    parse_date,
     text_or_none,
 )
+from ._build import build_release
 from ._xml import local, parse_xml
 
 NAME = "feed"
@@ -48,7 +58,7 @@ def _date(text: str | None, crawl_date: date | None) -> str | None:
         return parse_date(text, today=crawl_date)
 
 
-def _child(el, *names: str) -> str | None:
+def _child(el: Element, *names: str) -> str | None:
     for name in names:
         for c in el:
             if local(c.tag) == name and c.text and c.text.strip():
@@ -56,7 +66,7 @@ def _child(el, *names: str) -> str | None:
     return None
 
 
-def _isbn_anywhere(el, *texts: str | None) -> str | None:
+def _isbn_anywhere(el: Element, *texts: str | None) -> str | None:
     """An ISBN from the entry's id-like elements first (`urn:isbn:…`), then from its text."""
     for c in el.iter():
         name = local(c.tag).lower()
@@ -70,10 +80,11 @@ def _isbn_anywhere(el, *texts: str | None) -> str | None:
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     root = parse_xml(body, NAME)
-    if local(root.tag) == "rss" and root.find("channel") is not None:  # RSS 0.91/0.92/2.0
-        channel = root.find("channel")
+    channel = root.find("channel")
+    items: list[Element]
+    if local(root.tag) == "rss" and channel is not None:  # RSS 0.91/0.92/2.0
         items = channel.findall("item")
         entries = [_rss(it, crawl_date) for it in items]
         channel_title = _child(channel, "title")
@@ -94,12 +105,12 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     episodes = bool(opt(options, "episodes", False))
     from_description = opt(options, "series_from") == "description"
     return dedupe([
-        _record(source, publisher, series, episodes, from_description, el, *entry)
-        for el, entry in zip(items, entries)
+        _record(source, publisher, series, episodes, from_description, el, entry)
+        for el, entry in zip(items, entries, strict=True)
     ])
 
 
-def _series_option(options: dict | None, channel_title: str | None) -> str | None:
+def _series_option(options: Options | None, channel_title: str | None) -> str | None:
     if opt(options, "series"):
         return nfkc(opt(options, "series"))
     if opt(options, "series_from") == "channel" and channel_title:
@@ -108,51 +119,53 @@ def _series_option(options: dict | None, channel_title: str | None) -> str | Non
     return None
 
 
-def _rss(item, crawl_date):
+class Entry(NamedTuple):
+    """One RSS item or Atom entry, as read before any normalization."""
+    title: str | None
+    link: str | None
+    guid: str | None  # guid / rdf:about / Atom id, else the link
+    summary: str | None
+    released: str | None
+
+
+def _rss(item: Element, crawl_date: date | None) -> Entry:
     link = _child(item, "link")
     guid = _child(item, "guid") or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about") or link
-    return (_child(item, "title"), link, guid, _child(item, "description", "encoded"),
-            _date(_child(item, "pubDate", "date", "issued"), crawl_date))
+    return Entry(_child(item, "title"), link, guid, _child(item, "description", "encoded"),
+                 _date(_child(item, "pubDate", "date", "issued"), crawl_date))
 
 
-def _atom(entry, crawl_date):
+def _atom(entry: Element, crawl_date: date | None) -> Entry:
     links = [ln for ln in entry.findall(f"{ATOM}link") if ln.get("rel", "alternate") == "alternate"]
     link = links[0].get("href") if links else None
-    return (_child(entry, "title"), link, _child(entry, "id") or link, _child(entry, "summary", "content"),
-            _date(_child(entry, "published", "updated"), crawl_date))
+    return Entry(_child(entry, "title"), link, _child(entry, "id") or link, _child(entry, "summary", "content"),
+                 _date(_child(entry, "published", "updated"), crawl_date))
 
 
-def _record(source, publisher, series, episodes, from_description, el, title, link, guid, summary,
-            released) -> Release:
-    title = text_or_none(title) or text_or_none(_plain(summary))  # a description-only item
+def _record(source: str, publisher: str | None, series: str | None, episodes: bool, from_description: bool,
+            el: Element, entry: Entry) -> Release:
+    link, guid, summary, released = entry.link, entry.guid, entry.summary, entry.released
+    title = text_or_none(entry.title) or text_or_none(_plain(summary))  # a description-only item
     isbn = _isbn_anywhere(el, title, link, summary)
     if not (isbn or guid or title):
         raise ParseError(NAME, "entry without title, id or link")
     if from_description and summary:
         series = nfkc(_plain(summary))
     flags = edition_flags(title)
-    issue = None
+    issue: str | None = None
+    volume: str | None
     if series:
         number = _episode_number(title) if episodes else None
         issue = None if number else extract_numbering(title or "").issue
         volume = number or extract_volume(title or "")[1]
         if episodes:
-            flags = tuple(dict.fromkeys(flags + ("episode",)))
+            flags = tuple(dict.fromkeys((*flags, "episode")))
     else:
         series, volume, issue = extract_numbering(title or "")
-    return Release(
-        id=release_id(source, isbn=isbn, item_code=guid, series=series, volume=volume, issue=issue),
-        source=source,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=flags,
-        isbn13=isbn,
-        publisher=publisher,
-        release_date=released,
-        url=link,
-        source_refs=(f"{source}:{guid or isbn}",),
+    return build_release(
+        source, title=title, isbn=isbn, code=guid, series=series, volume=volume, issue=issue, flags=flags,
+        ref=str(guid or isbn),  # "<source>:None" for an entry with only a title, as it always was
+        publisher=publisher, release_date=released, url=link,
     )
 
 
@@ -170,7 +183,7 @@ def _plain(text: str | None) -> str | None:
     return text_or_none(re.sub(r"<[^>]+>", " ", text))
 
 
-def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+def next_page(body: bytes, *, url: str | None = None, options: Options | None = None) -> PageHints:
     """Paging by `<link rel="next">` (RFC 5005 paged feeds, Atom or atom:link in RSS)."""
     root = parse_xml(body, NAME)
     for el in root.iter():
@@ -179,7 +192,7 @@ def next_page(body: bytes, *, url: str | None = None, options: dict | None = Non
     return {}
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     urls = opt(options, "urls") or ([options["url"]] if opt(options, "url") else [])
     if not urls:
         raise ValueError("feed needs options.url")

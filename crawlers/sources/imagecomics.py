@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
-from .._text import absolute, opt, soup, text_of
+from .._text import absolute, attr, opt, soup, text_of
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
+from ..normalize import nfkc, parse_date, parse_price
+from ._build import titled_release
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 NAME = "imagecomics"
 DESCRIPTION = "Image Comics upcoming/archive/series/release HTML pages"
@@ -30,7 +36,7 @@ def slugify(title: str) -> str:
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     doc = soup(body)
     base = url or BASE
     cards = doc.select("div.book")
@@ -45,7 +51,7 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     raise ParseError(NAME, "no release cards (div.book) and no release detail header")
 
 
-def _card(card, base: str) -> Release | None:
+def _card(card: Tag, base: str) -> Release | None:
     content = card.select_one(".book__content") or card
     link = content.select_one(".book__headline a[href]") or content.select_one("a[href]")
     if link is None:
@@ -55,25 +61,25 @@ def _card(card, base: str) -> Release | None:
         return None
     date_text = text_of(content.select_one(".book__text"))
     # News cards share the markup; a release links to /comics/releases/ or says "Published:".
-    if not _SLUG.search(link.get("href") or "") and not (date_text or "").startswith("Published"):
+    if not _SLUG.search(attr(link, "href") or "") and not (date_text or "").startswith("Published"):
         return None
     if date_text is None:  # search widget: the date is the next plain paragraph
         date_text = " ".join(p.get_text(" ", strip=True) for p in content.select("p"))
     price_m = _PRINT_PRICE.search(content.get_text(" ", strip=True))
     img = card.select_one("img[src]")
-    return _release(title, link.get("href"), parse_date(date_text), price_m[1] if price_m else None,
-                    img.get("src") if img else None, None, base)
+    return _release(title, attr(link, "href"), parse_date(date_text), price_m[1] if price_m else None,
+                    attr(img, "src") if img else None, None, base)
 
 
-def _detail(doc, header, base: str) -> Release:
+def _detail(doc: BeautifulSoup, header: Tag, base: str) -> Release:
     title = nfkc(header.get_text(" ", strip=True)) or ""
     info = header.find_next("p")
     info_text = info.get_text(" ", strip=True) if info else ""
     canonical = doc.select_one('link[rel="canonical"]')
     img = doc.select_one("figure.book-cover img[src]")
     m = _DIAMOND.search(info_text)
-    return _release(title, canonical.get("href") if canonical else None, parse_date(info_text), None,
-                    img.get("src") if img else None, m[1] if m else None, base)
+    return _release(title, attr(canonical, "href") if canonical else None, parse_date(info_text), None,
+                    attr(img, "src") if img else None, m[1] if m else None, base)
 
 
 def _release(title: str, href: str | None, released: str | None, price_text: str | None,
@@ -81,29 +87,15 @@ def _release(title: str, href: str | None, released: str | None, price_text: str
     m = _SLUG.search(href or "")
     # The archive page rewrote its links to "/issue"; fall back to Image's slug rule on the title.
     slug = m[1] if m else slugify(title)
-    series, volume, issue = extract_numbering(title)
     price, currency = parse_price(price_text)
     link = absolute(href, base) if m else f"{BASE}/comics/releases/{slug}"
-    return Release(
-        id=release_id(NAME, item_code=slug),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=edition_flags(title),
-        diamond_code=diamond,
-        publisher="Image Comics",
-        release_date=released,
-        price=price,
-        currency=currency,
-        url=link,
-        cover_url=absolute(cover, base),
-        source_refs=(f"{NAME}:{slug}",),
+    return titled_release(
+        NAME, title=title, code=slug, ref=slug, diamond_code=diamond, publisher="Image Comics",
+        release_date=released, price=price, currency=currency, url=link, cover_url=absolute(cover, base),
     )
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"month": "2017-02"}` -> upcoming list; `{"series": "nailbiter"}` -> series + archive pages."""
     if opt(options, "urls"):
         return list(options["urls"])

@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any
 
 from .._text import load_json
+from ..contract import Options, PageHints
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
@@ -44,7 +45,7 @@ NAME = "json"
 DESCRIPTION = "any JSON API: item path and field mapping in JMESPath (options.items, options.fields)"
 
 
-def plan(options: dict | None) -> list[str]:
+def plan(options: Options | None) -> list[str]:
     raise ValueError("the json kind needs a url in the source config")
 
 
@@ -65,7 +66,7 @@ def _text(value: Any) -> str | None:
     return text_or_none(str(value))
 
 
-def error_message(body: bytes, options: dict | None = None) -> str | None:
+def error_message(body: bytes, options: Options | None = None) -> str | None:
     """The API's own error text from an error body, e.g. Rakuten's openapi gateway
     `{"errors":{"errorCode":403,"errorMessage":"CLIENT_IP_NOT_ALLOWED"}}`, its older
     `{"error":"wrong_parameter","error_description":"specify valid applicationId"}`, or a gateway's
@@ -78,9 +79,9 @@ def error_message(body: bytes, options: dict | None = None) -> str | None:
         return None
     if not isinstance(data, dict):
         return None
-    if (options or {}).get("error"):
-        found = _search(options["error"], data)
-        return _text(found)[:200] if _text(found) else None
+    if options and options.get("error"):
+        found = _text(_search(options["error"], data))
+        return found[:200] if found else None
     errors = data.get("errors")
     if isinstance(errors, dict) and (errors.get("errorMessage") or errors.get("errorCode")):
         return " ".join(str(v) for v in (errors.get("errorCode"), errors.get("errorMessage")) if v)[:200]
@@ -90,13 +91,13 @@ def error_message(body: bytes, options: dict | None = None) -> str | None:
             error = error.get("message") or error.get("code") or json.dumps(error)
         return ": ".join(str(v) for v in (error, data.get("error_description")) if v)[:200]
     for key in ("message", "detail"):
-        if isinstance(data.get(key), str):
-            return data[key][:200]
+        if isinstance(message := data.get(key), str):
+            return message[:200]
     return None
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     options = options or {}
     data = load_json(body, NAME)
     items = _search(options.get("items") or "@", data)
@@ -115,7 +116,7 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return dedupe(out)
 
 
-def _record(item: Any, fields: dict, source: str, options: dict, crawl_date: date | None) -> Release:
+def _record(item: Any, fields: dict[str, str], source: str, options: Options, crawl_date: date | None) -> Release:
     def get(name: str) -> Any:
         return _search(fields.get(name), item) if fields.get(name) else None
 
@@ -129,7 +130,7 @@ def _record(item: Any, fields: dict, source: str, options: dict, crawl_date: dat
     return release
 
 
-def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict[str, Any]:
+def next_page(body: bytes, *, url: str | None = None, options: Options | None = None) -> PageHints:
     """Paging hints for crawlers/session.py: next URL, cursor, last page number, total."""
     options = options or {}
     data = load_json(body, NAME)

@@ -9,14 +9,23 @@ from __future__ import annotations
 import re
 from datetime import date
 from urllib.parse import urlencode
+from xml.etree.ElementTree import Element
 
 from .._text import opt
+from ..contract import Options, PageHints
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
-    edition_flags, extract_volume, nfkc, normalize_isbn, parse_date, parse_price, release_id,
-    strip_parallel_title, text_or_none,
+    edition_flags,
+    extract_volume,
+    nfkc,
+    normalize_isbn,
+    parse_date,
+    parse_price,
+    strip_parallel_title,
+    text_or_none,
 )
+from ._build import build_release
 from ._xml import parse_xml
 
 NAME = "ndl"
@@ -34,12 +43,12 @@ _XSI_TYPE = f"{{{NS['xsi']}}}type"
 _LINK_ID = re.compile(r"/books/([^/?#]+)")
 
 
-def _text(item, path: str) -> str | None:
+def _text(item: Element, path: str) -> str | None:
     el = item.find(path, NS)
     return text_or_none(el.text) if el is not None else None
 
 
-def _identifiers(item) -> dict[str, list[str]]:
+def _identifiers(item: Element) -> dict[str, list[str]]:
     ids: dict[str, list[str]] = {}
     for el in item.findall("dc:identifier", NS):
         kind = (el.get(_XSI_TYPE) or "").split(":")[-1]
@@ -59,7 +68,7 @@ def volume_field(v: str | None) -> str | None:
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     root = parse_xml(body, NAME)
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
@@ -69,11 +78,11 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return dedupe([_item(it) for it in channel.findall("item")])
 
 
-def _item(item) -> Release:
+def _item(item: Element) -> Release:
     ids = _identifiers(item)
     isbn = next((i for raw in ids.get("ISBN", []) + ids.get("ISBN13", []) if (i := normalize_isbn(raw))), None)
     link = _text(item, "link")
-    bib = (ids.get("NDLBibID") or [None])[0]
+    bib = next(iter(ids.get("NDLBibID") or []), None)
     if bib is None and link and (m := _LINK_ID.search(link)):
         bib = m[1]
     if bib is None and isbn is None:
@@ -86,27 +95,20 @@ def _item(item) -> Release:
         series, volume = extract_volume(strip_parallel_title(title or ""))
     edition = _text(item, "dcndl:edition")
     price, currency = parse_price(_text(item, "dcndl:price"), default_currency="JPY")
-    return Release(
-        id=release_id(NAME, isbn=isbn, item_code=bib),
-        source=NAME,
-        title=title if not vol_text else f"{title} {vol_text}",
-        series=series or None,
-        volume=volume,
+    return build_release(
+        NAME, title=title if not vol_text else f"{title} {vol_text}", isbn=isbn, code=bib,
+        series=series, volume=volume, ref=bib or isbn,
         flags=edition_flags(" ".join(x for x in (title, vol_text, edition) if x)),
-        isbn13=isbn,
         publisher=_text(item, "dc:publisher"),
         release_date=parse_date(_text(item, "dcterms:issued")) or parse_date(_text(item, "dc:date")),
-        price=price,
-        currency=currency if price else None,
-        url=link,
-        source_refs=(f"{NAME}:{bib or isbn}",),
+        price=price, currency=currency, url=link,
     )
 
 
 _PARAMS = ("title", "creator", "publisher", "isbn", "ndc", "from", "until", "cnt", "idx", "mediatype", "dpid", "any")
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """OpenSearch URL from `title`/`creator`/`publisher`/`isbn`/`from`/`until` (YYYY[-MM[-DD]]), cnt=200 by default."""
     if opt(options, "url"):
         return [options["url"]]
@@ -117,8 +119,8 @@ def plan(options: dict) -> list[str]:
     return [f"{ENDPOINT}?{urlencode(params)}"]
 
 
-def next_page(body: bytes, *, url: str | None = None, options: dict | None = None) -> dict:
+def next_page(body: bytes, *, url: str | None = None, options: Options | None = None) -> PageHints:
     """Paging by `idx` (crawlers/session.py offset paging): the total tells where the results end."""
     root = parse_xml(body, NAME)
     total = root.find("channel/openSearch:totalResults", NS)
-    return {"total": int(total.text)} if total is not None and (total.text or "").strip().isdigit() else {}
+    return {"total": int(total.text or "")} if total is not None and (total.text or "").strip().isdigit() else {}

@@ -9,7 +9,8 @@ import json
 import re
 from datetime import date
 
-from .._text import absolute, decode, opt, soup, text_of
+from .._text import absolute, attr, decode, opt, soup, text_of
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import nfkc
@@ -24,7 +25,7 @@ _TITLE_SEL = "p.number, .detail__txt--ttl-sub"
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     text = decode(body, NAME)
     series = nfkc(opt(options, "series"))
     if text.lstrip().startswith("{"):
@@ -48,7 +49,7 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
             series = nfkc(h1.get_text(" ", strip=True))
     rows = []
     for a in doc.select("a[href]"):
-        m = _EP_HREF.search(a["href"])
+        m = _EP_HREF.search(attr(a, "href") or "")
         date_el = a.select_one(_DATE_SEL)
         if m and date_el is not None:
             rows.append((m, a, text_of(date_el)))
@@ -56,18 +57,18 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
         raise ParseError(NAME, "no episode entries (a[href=/contents/<slug>/<n>/] with a date)")
     dates = resolve_dates([r[2] for r in rows], crawl_date)
     out = []
-    for (m, a, _), released in zip(rows, dates):
+    for (m, a, _), released in zip(rows, dates, strict=True):
         img = a.select_one("img[src]")
         out.append(episode(
             NAME, code=f"{m[1]}/{m[2]}", series=series or m[1],
-            episode_title=text_of(a.select_one(_TITLE_SEL)) or (img.get("alt") if img else None),
-            released=released, url=absolute(a["href"], url or BASE),
-            cover=absolute(img["src"], url or BASE) if img else None, publisher="KADOKAWA",
+            episode_title=text_of(a.select_one(_TITLE_SEL)) or (attr(img, "alt") if img else None),
+            released=released, url=absolute(attr(a, "href"), url or BASE),
+            cover=absolute(attr(img, "src"), url or BASE) if img else None, publisher="KADOKAWA",
         ))
     return dedupe(out)
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"slug": "fuzoroi"}` -> the title page; `url` overrides (e.g. the episode JSON endpoint)."""
     if opt(options, "url"):
         return [options["url"]]

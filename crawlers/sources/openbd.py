@@ -7,15 +7,22 @@ volume comes from the title; `summary.volume` is used only when the title has no
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, TypedDict, cast
 
 from .._text import load_json, opt
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..rows import read_each
 from ..normalize import (
-    edition_flags, extract_volume, normalize_isbn, parse_date, parse_price, release_id,
-    strip_parallel_title, text_or_none,
+    extract_volume,
+    normalize_isbn,
+    parse_date,
+    parse_price,
+    strip_parallel_title,
+    text_or_none,
 )
+from ..rows import read_each
+from ._build import build_release
 
 NAME = "openbd"
 DESCRIPTION = "openBD book metadata by ISBN (JSON; cover, price, publisher, date)"
@@ -24,7 +31,7 @@ BATCH = 100  # ISBNs per GET: keeps URLs short; openBD accepts comma-separated l
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     data = load_json(body, NAME)
     if isinstance(data, dict) and data and all(normalize_isbn(k) for k in data):
         entries = list(data.values())
@@ -37,13 +44,28 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return tally.finish(dedupe(out))
 
 
+class Summary(TypedDict, total=False):
+    """openBD's flat `summary` (the fields read here, as in the shared openbd samples)."""
+    isbn: str
+    title: str
+    volume: str
+    publisher: str
+    pubdate: str
+    cover: str
+
+
+class Record(TypedDict, total=False):
+    summary: Summary
+    onix: dict[str, Any]  # ONIX for Books as JSON: deep and often partial, read defensively below
+
+
 def _entry(entry: object) -> Release:
     if not isinstance(entry, dict) or not isinstance(entry.get("summary"), dict):
         raise ParseError(NAME, "record without a 'summary' object")
-    return _record(entry)
+    return _record(cast(Record, entry))  # the JSON boundary: checked just above
 
 
-def _price(entry: dict) -> tuple[str | None, str | None]:
+def _price(entry: Record) -> tuple[str | None, str | None]:
     try:
         supply = entry["onix"]["ProductSupply"]["SupplyDetail"]
         prices = supply.get("Price") or []
@@ -56,7 +78,7 @@ def _price(entry: dict) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _onix_date(entry: dict) -> str | None:
+def _onix_date(entry: Record) -> str | None:
     try:
         dates = entry["onix"]["PublishingDetail"]["PublishingDate"]
     except (KeyError, TypeError):
@@ -67,36 +89,28 @@ def _onix_date(entry: dict) -> str | None:
     return None
 
 
-def _record(entry: dict) -> Release:
+def _record(entry: Record) -> Release:
     s = entry["summary"]
     isbn = normalize_isbn(s.get("isbn"))
     if isbn is None:
         raise ParseError(NAME, f"record with an invalid ISBN: {s.get('isbn')!r}")
     title = text_or_none(s.get("title"))
-    series, volume = extract_volume(title or "")
-    series = strip_parallel_title(series) if series else None
+    found, volume = extract_volume(title or "")
+    series = strip_parallel_title(found) if found else None
     if volume is None:
         volume = text_or_none(s.get("volume"))
     price, currency = _price(entry)
-    return Release(
-        id=release_id(NAME, isbn=isbn),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        flags=edition_flags(title),
-        isbn13=isbn,
+    return build_release(
+        NAME, title=title, isbn=isbn, series=series, volume=volume, ref=isbn,
         publisher=text_or_none(s.get("publisher")),
         release_date=parse_date(s.get("pubdate")) or _onix_date(entry),
-        price=price,
-        currency=currency,
+        price=price, currency=currency,
         url=f"https://openbd.jp/?isbn={isbn}",
         cover_url=text_or_none(s.get("cover")),
-        source_refs=(f"{NAME}:{isbn}",),
     )
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"isbns": [...]}` -> one or more `/v1/get?isbn=a,b` URLs (invalid ISBNs dropped)."""
     if opt(options, "url"):
         return [options["url"]]

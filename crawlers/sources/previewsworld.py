@@ -12,11 +12,13 @@ from datetime import date
 from urllib.parse import urlencode
 
 from .._text import decode, opt
+from ..categories import classify
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..categories import classify
+from ..normalize import nfkc, parse_date, parse_price
 from ..rows import read_each, split_tab_row
-from ..normalize import edition_flags, extract_numbering, nfkc, parse_date, parse_price, release_id
+from ._build import titled_release
 
 NAME = "previewsworld"
 DESCRIPTION = "PREVIEWSworld/Diamond weekly new releases (newreleases.txt or CSV export)"
@@ -49,7 +51,7 @@ def clean_title(title: str) -> str:
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     text = decode(body, NAME)
     stripped = text.lstrip()
     if stripped.startswith('"') and "\\r\\n" in stripped[:400]:
@@ -102,28 +104,15 @@ _CODE_ANYWHERE = re.compile(rf"\b{_CODE}\b")
 def _record(code: str, raw_title: str, raw_price: str, publisher: str | None, ship: str,
             section: str | None = None) -> Release:
     title = clean_title(raw_title)
-    series, volume, issue = extract_numbering(title)
     price, currency = parse_price(raw_price)
-    return Release(
-        id=release_id(NAME, item_code=code),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=edition_flags(title),
-        diamond_code=code,
-        publisher=publisher,
-        release_date=ship,
-        price=price,
-        currency=currency,
-        url=f"https://www.previewsworld.com/Catalog/{code}",
-        source_refs=(f"{NAME}:{code}",),
+    return titled_release(
+        NAME, title=title, code=code, ref=code, diamond_code=code, publisher=publisher, release_date=ship,
+        price=price, currency=currency, url=f"https://www.previewsworld.com/Catalog/{code}",
         category=classify(title, section=section),  # the list's section knows merchandise from comics
     )
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"format": "txt"|"csv", "release_date": "YYYY-MM-DD"}`; `url`/`urls` override."""
     if opt(options, "urls"):
         return list(options["urls"])

@@ -7,16 +7,23 @@ so the series comes from the title.
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict, cast
 from urllib.parse import urlencode
 
 from .._text import load_json, opt
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
-from ..rows import read_each
 from ..normalize import (
-    edition_flags, extract_numbering, normalize_isbn, normalize_jan, parse_date, parse_price, release_id,
+    extract_numbering,
+    normalize_isbn,
+    normalize_jan,
+    parse_date,
+    parse_price,
     text_or_none,
 )
+from ..rows import read_each
+from ._build import build_release
 
 NAME = "rakuten"
 DESCRIPTION = "Rakuten Books API search results (JSON; needs application_id)"
@@ -31,7 +38,7 @@ COMICS_GENRE = "001001"
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     data = load_json(body, NAME)
     if not isinstance(data, dict) or not isinstance(data.get("Items"), list):
         if isinstance(data, dict) and "error" in data:
@@ -41,14 +48,28 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return tally.finish(dedupe(out))
 
 
+class Item(TypedDict, total=False):
+    """One search result (the fields read here, as in the shared rakuten-books-api samples)."""
+    title: str
+    isbn: str
+    jan: str
+    itemPrice: int
+    itemUrl: str
+    publisherName: str
+    label: str
+    salesDate: str
+    largeImageUrl: str
+    mediumImageUrl: str
+
+
 def _item(wrapped: object) -> Release:
     item = wrapped.get("Item", wrapped) if isinstance(wrapped, dict) else None
     if not isinstance(item, dict) or "title" not in item:
         raise ParseError(NAME, "item without a title")
-    return _record(item)
+    return _record(cast(Item, item))  # the JSON boundary: checked just above
 
 
-def _record(item: dict) -> Release:
+def _record(item: Item) -> Release:
     isbn = normalize_isbn(item.get("isbn"))
     # Bargain books carry a non-ISBN EAN (4528...) in the "isbn" field: keep it as the JAN.
     jan = normalize_jan(item.get("jan")) or (None if isbn else normalize_jan(item.get("isbn")))
@@ -59,27 +80,17 @@ def _record(item: dict) -> Release:
     code = url.rstrip("/").rsplit("/", 1)[-1] if url else None
     if not (isbn or jan or code or series):
         raise ParseError(NAME, "item has no ISBN, JAN, itemUrl or title")
-    return Release(
-        id=release_id(NAME, isbn=isbn, jan=jan, item_code=code, series=series, volume=volume, issue=issue),
-        source=NAME,
-        title=title,
-        series=series or None,
-        volume=volume,
-        issue=issue,
-        flags=edition_flags(title),
-        isbn13=isbn,
-        jan=jan,
+    return build_release(
+        NAME, title=title, isbn=isbn, jan=jan, code=code, series=series, volume=volume, issue=issue,
+        ref=str(isbn or jan or code),  # "rakuten:None" for a title-only item, as it always was
         publisher=text_or_none(item.get("publisherName")) or text_or_none(item.get("label")),
         release_date=parse_date(item.get("salesDate")),
-        price=price,
-        currency=currency if price else None,
-        url=url,
+        price=price, currency=currency, url=url,
         cover_url=text_or_none(item.get("largeImageUrl")) or text_or_none(item.get("mediumImageUrl")),
-        source_refs=(f"{NAME}:{isbn or jan or code}",),
     )
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """Search newest first (`sort=-releaseDate`), comics genre by default.
 
     Options: application_id (required), title / author / publisher / keyword / isbn, booksGenreId,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .._text import absolute, opt, soup, text_of
+from .._text import absolute, attr, opt, soup, text_of
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import nfkc
@@ -19,26 +20,26 @@ _LEADING_NO = re.compile(r"^\d+\.\s*")
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     doc = soup(body)
-    items = [(a, m) for a in doc.select("a.detail-block__item[href]") if (m := _CHAPTER.search(a["href"]))]
+    items = [(a, m) for a in doc.select("a.detail-block__item[href]") if (m := _CHAPTER.search(attr(a, "href") or ""))]
     if not items:
         raise ParseError(NAME, "no episode entries (a.detail-block__item with chapter_id)")
     series = nfkc(opt(options, "series")) or text_of(doc.select_one(".detail-block__image--title")) \
         or text_of(doc.select_one("title"))
     dates = resolve_dates([text_of(a.select_one(".detail-block__item--date")) for a, _ in items], crawl_date)
     out = []
-    for (a, m), released in zip(items, dates):
+    for (a, m), released in zip(items, dates, strict=True):
         ep = _LEADING_NO.sub("", text_of(a.select_one(".detail-block__item--title")) or "")
         img = a.select_one("img[src]")
         out.append(episode(
             NAME, code=m[1], series=series, episode_title=ep or None, released=released,
-            url=absolute(a["href"], url or BASE), cover=img["src"] if img else None, publisher="小学館",
+            url=absolute(attr(a, "href"), url or BASE), cover=attr(img, "src") if img else None, publisher="小学館",
         ))
     return dedupe(out)
 
 
-def plan(options: dict) -> list[str]:
+def plan(options: Options) -> list[str]:
     """`{"title_id": 5743}` -> the title page."""
     if opt(options, "url"):
         return [options["url"]]

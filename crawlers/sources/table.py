@@ -29,10 +29,12 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from .._text import decode, opt
+from ..contract import Options
 from ..errors import ParseError
 from ..model import Release, dedupe
 from ..normalize import (
@@ -49,11 +51,11 @@ _MAX_UNZIPPED = 50_000_000
 _EXCEL_EPOCH = date(1899, 12, 30)  # the 1900 date system, with Excel's 1900-02-29 folded in
 
 
-def plan(options: dict | None) -> list[str]:
+def plan(options: Options | None) -> list[str]:
     raise ValueError("the table kind needs a url in the source config")
 
 
-def rows(body: bytes, options: dict | None = None) -> list[list[str]]:
+def rows(body: bytes, options: Options | None = None) -> list[list[str]]:
     fmt = (opt(options, "format") or ("xlsx" if body[:2] == b"PK" else "")).lower()
     if fmt == "xlsx":
         return _xlsx_rows(body, int(opt(options, "sheet", 1)))
@@ -68,7 +70,7 @@ def rows(body: bytes, options: dict | None = None) -> list[list[str]]:
 
 
 def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
+          options: Options | None = None) -> list[Release]:
     table = [r for r in rows(body, options) if any(c.strip() for c in r)]
     if not table:
         raise ParseError(NAME, "empty table")
@@ -92,10 +94,7 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     source = str(opt(options, "source_name", NAME))
     out = []
     for row in data:
-        def cell(field: str) -> str | None:
-            i = index.get(field)
-            return text_or_none(row[i]) if i is not None and i < len(row) else None
-
+        cell = _cells(row, index)
         if pattern and not pattern.search(cell("code") or ""):
             continue
         out.append(_record(cell, source, options or {}, crawl_date))
@@ -105,7 +104,16 @@ def parse(body: bytes, *, url: str | None = None, crawl_date: date | None = None
     return dedupe(records)
 
 
-def _record(cell: Any, source: str, options: dict, crawl_date: date | None) -> Release | None:
+def _cells(row: list[str], index: dict[str, int]) -> Callable[[str], str | None]:
+    """`cell(field)`: the row's text in the column mapped to that release field, if any."""
+    def cell(field: str) -> str | None:
+        i = index.get(field)
+        return text_or_none(row[i]) if i is not None and i < len(row) else None
+
+    return cell
+
+
+def _record(cell: Callable[[str], str | None], source: str, options: Options, crawl_date: date | None) -> Release | None:
     # None: a blank or subtotal line
     return mapped_release(source, cell, release_date=_date(cell("release_date"), crawl_date),
                           default_currency=options.get("currency"))
@@ -155,13 +163,13 @@ def _xlsx_rows(body: bytes, sheet: int) -> list[list[str]]:
     return out
 
 
-def _sheet_path(book: zipfile.ZipFile, names: set[str], sheet: int, ElementTree: Any) -> str:
+def _sheet_path(book: zipfile.ZipFile, names: set[str], sheet: int, etree: Any) -> str:
     """The worksheet part of the n-th sheet, through workbook.xml and its relationships."""
     try:
-        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+        workbook = etree.fromstring(book.read("xl/workbook.xml"))
         sheets = list(workbook.iter(f"{_MAIN}sheet"))
         rel_id = sheets[sheet - 1].get(f"{_REL}id")
-        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        rels = etree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
         for rel in rels:
             if rel.get("Id") == rel_id:
                 target = rel.get("Target", "").lstrip("/")
