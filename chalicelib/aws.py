@@ -105,15 +105,15 @@ def conditional() -> Iterator[Condition]:
         outcome.held = False
 
 
-def query_items(table: Any, **request: Any) -> Iterator[dict[str, Any]]:
-    """Every item a DynamoDB Query on a boto3 Table resource matches, page after page: a Query
-    answers at most 1 MB (or `Limit` items); the next page starts at the previous answer's
-    LastEvaluatedKey, and only an answer without one is the last (Amazon DynamoDB Developer
-    Guide, "Paginating table query results", read 2026-12-03). boto3's paginators belong to
-    the low-level client, which takes neither `Key(...)` conditions nor plain Python values,
-    so they do not fit the resource tables used here."""
+def all_items(read: Callable[..., Any], **request: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a DynamoDB Query or Scan, page after page: `read` is a boto3 Table
+    resource's `query` or `scan`. An answer holds at most 1 MB (or `Limit` items); the next page
+    starts at the previous answer's LastEvaluatedKey, and only an answer without one is the last
+    (Amazon DynamoDB Developer Guide, "Paginating table query results", read 2026-12-03).
+    boto3's paginators belong to the low-level client, which takes neither `Key(...)` conditions
+    nor plain Python values, so they do not fit the resource tables used here."""
     while True:
-        page = table.query(**request)
+        page = read(**request)
         yield from page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:

@@ -166,7 +166,7 @@ class SourceStateStore:
     def list_health(self) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
-        return list(aws.query_items(self._table, KeyConditionExpression=Key("pk").eq("SOURCES")))
+        return list(aws.all_items(self._table.query, KeyConditionExpression=Key("pk").eq("SOURCES")))
 
 
 class BlobStore:

@@ -119,15 +119,15 @@ class DigestStore:
     def due(self, now: datetime) -> list[DueBucket]:
         from boto3.dynamodb.conditions import Key
 
-        items = aws.query_items(self.table, ConsistentRead=True,
-                                KeyConditionExpression=Key("pk").eq("DIGESTS") & Key("sk").lte(f"{iso(now)}#\uffff"))
+        items = aws.all_items(self.table.query, ConsistentRead=True,
+                              KeyConditionExpression=Key("pk").eq("DIGESTS") & Key("sk").lte(f"{iso(now)}#\uffff"))
         return [DueBucket(str(i["destination"]), str(i["bucket"]), str(i["sk"]), int(i.get("n", 0))) for i in items]
 
     def held(self, destination: str, bucket: str) -> list[Event]:
         from boto3.dynamodb.conditions import Key
 
-        items = aws.query_items(self.table, ConsistentRead=True,
-                                KeyConditionExpression=Key("pk").eq(f"DIGEST#{destination}#{bucket}"))
+        items = aws.all_items(self.table.query, ConsistentRead=True,
+                              KeyConditionExpression=Key("pk").eq(f"DIGEST#{destination}#{bucket}"))
         return [parse_event(json.loads(i["event"])) for i in items]
 
     def forget(self, destination: str, bucket: str, event_ids: list[str]) -> None:

@@ -338,13 +338,13 @@ class SubscriptionStore:
     def for_destination(self, destination: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
-        items = aws.query_items(self.table, KeyConditionExpression=Key("pk").eq(f"SUB#{destination}"))
+        items = aws.all_items(self.table.query, KeyConditionExpression=Key("pk").eq(f"SUB#{destination}"))
         return [Subscription.from_item(i) for i in items]
 
     def by_match(self, match_pk: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
-        items = aws.query_items(self.table, IndexName=self.index, KeyConditionExpression=Key("gsi1pk").eq(match_pk))
+        items = aws.all_items(self.table.query, IndexName=self.index, KeyConditionExpression=Key("gsi1pk").eq(match_pk))
         return [Subscription.from_item(i) for i in items]
 
 

@@ -313,4 +313,4 @@ class UptimeStore:
 
     @staticmethod
     def _query(table: Any, condition: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        return list(aws.query_items(table, KeyConditionExpression=condition, **kwargs))
+        return list(aws.all_items(table.query, KeyConditionExpression=condition, **kwargs))

@@ -1,5 +1,5 @@
-"""`aws.conditional()` and `aws.query_items()` against DynamoDB in moto: the three ways boto3
-raises a failed condition, and a query that spans several pages."""
+"""`aws.conditional()` and `aws.all_items()` against DynamoDB in moto: the three ways boto3
+raises a failed condition, and a query and a scan that span several pages."""
 from __future__ import annotations
 
 import boto3
@@ -49,22 +49,22 @@ def test_an_error_that_is_not_a_condition_propagates(table):
     assert aws.error_code(caught.value) == "ValidationException"
 
 
-def test_query_items_reads_every_page(table):
+def test_all_items_reads_every_page_of_a_query_and_a_scan(table):
     from boto3.dynamodb.conditions import Key
 
     with table.batch_writer() as batch:
         for n in range(7):
             batch.put_item(Item={"pk": "P", "sk": f"{n:02d}"})
         batch.put_item(Item={"pk": "OTHER", "sk": "00"})
-    calls = []
-    original = table.query
+    starts = []
 
-    def counting(**request):
-        calls.append(request.get("ExclusiveStartKey"))
-        return original(**request)
+    def query(**request):  # the real Query, recording where each page started
+        starts.append(request.get("ExclusiveStartKey"))
+        return table.query(**request)
 
-    table.query = counting
-    items = list(aws.query_items(table, KeyConditionExpression=Key("pk").eq("P"), Limit=3))
+    items = list(aws.all_items(query, KeyConditionExpression=Key("pk").eq("P"), Limit=3))
     assert [i["sk"] for i in items] == [f"{n:02d}" for n in range(7)]
-    assert len(calls) >= 3 and calls[0] is None and calls[1] == {"pk": "P", "sk": "02"}
-    assert list(aws.query_items(table, KeyConditionExpression=Key("pk").eq("NONE"))) == []
+    assert len(starts) >= 3 and starts[0] is None and starts[1] == {"pk": "P", "sk": "02"}
+    scanned = list(aws.all_items(table.scan, Limit=2))
+    assert sorted((i["pk"], i["sk"]) for i in scanned) == sorted([("OTHER", "00")] + [("P", f"{n:02d}") for n in range(7)])
+    assert list(aws.all_items(table.query, KeyConditionExpression=Key("pk").eq("NONE"))) == []
