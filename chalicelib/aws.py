@@ -7,7 +7,9 @@ importing `app` stays cheap on cold start and works where boto3 is absent (packa
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str], Any] = {}
@@ -63,12 +65,60 @@ def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError ("ConditionalCheckFailedException",
     "NoSuchKey", "404", ...), or None for any other exception."""
     response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code")
+    code = response.get("Error", {}).get("Code")
+    return None if code is None else str(code)
 
 
 def is_conditional_failure(exc: BaseException) -> bool:
     """A conditional write lost: the idempotency primitive's "already done" answer."""
     return error_code(exc) == "ConditionalCheckFailedException"
+
+
+class Condition:
+    """What `conditional()` saw: `held` is False when the write's condition failed (nothing
+    was written)."""
+
+    def __init__(self) -> None:
+        self.held = True
+
+
+@contextmanager
+def conditional() -> Iterator[Condition]:
+    """The one way to make a conditional write (PutItem/UpdateItem/DeleteItem with a
+    ConditionExpression) and learn whether its condition held::
+
+        with aws.conditional() as write:
+            table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        if not write.held:
+            ...  # someone else got there first
+
+    A failed condition is recognised by its error code, so the resource table's
+    `meta.client.exceptions.ConditionalCheckFailedException` (a ClientError subclass), the
+    low-level client's and a plain ClientError all count (botocore reference, DynamoDB client
+    exceptions, ConditionalCheckFailedException, read 2026-12-03). Any other error propagates."""
+    outcome = Condition()
+    try:
+        yield outcome
+    except Exception as exc:
+        if not is_conditional_failure(exc):
+            raise
+        outcome.held = False
+
+
+def all_items(read: Callable[..., Any], **request: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a DynamoDB Query or Scan, page after page: `read` is a boto3 Table
+    resource's `query` or `scan`. An answer holds at most 1 MB (or `Limit` items); the next page
+    starts at the previous answer's LastEvaluatedKey, and only an answer without one is the last
+    (Amazon DynamoDB Developer Guide, "Paginating table query results", read 2026-12-03).
+    boto3's paginators belong to the low-level client, which takes neither `Key(...)` conditions
+    nor plain Python values, so they do not fit the resource tables used here."""
+    while True:
+        page = read(**request)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+        request = {**request, "ExclusiveStartKey": start}
 
 
 def reset() -> None:

@@ -65,13 +65,9 @@ class ReleaseStore:
 
     def put_if_new(self, item: dict[str, Any]) -> bool:
         """First writer wins: True when this call created the release (a "new" sighting)."""
-        try:
+        with aws.conditional() as write:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-            return True
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        return write.held
 
     def save(self, item: dict[str, Any], seen_at: str) -> str:
         """Store a crawled release: "new" (first sighting), "same", or "moved" when its release
@@ -108,44 +104,32 @@ class ReleaseStore:
         condition = "version = :v" if version else "attribute_not_exists(version)"
         if version:
             values[":v"] = version
-        try:
+        with aws.conditional() as write:
             self._table.update_item(Key={"pk": item["pk"], "sk": "META"}, UpdateExpression=update,
                                     ConditionExpression=condition, ExpressionAttributeValues=values)
-            return True
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        return write.held
 
     def mark_unlisted(self, release_id: str, seen_at: str) -> bool:
         """A future release gone from its source's list: kept, marked "no longer listed" (once)."""
-        try:
+        with aws.conditional() as write:
             self._table.update_item(
                 Key={"pk": f"REL#{release_id}", "sk": "META"},
                 UpdateExpression="SET listing = :gone, unlisted_at = :at REMOVE last_event",  # not a move
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(listing) OR listing <> :gone)",
                 ExpressionAttributeValues={":gone": NO_LONGER_LISTED, ":at": seen_at},
             )
-            return True
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        return write.held
 
     def add_source_ref(self, release_id: str, source_ref: str, seen_at: str) -> bool:
         from crawlers.normalize import cap_key
 
-        try:
+        with aws.conditional() as write:
             self._table.put_item(
                 Item={"pk": f"REL#{cap_key(release_id, _KEY_PART_BYTES)}",
                       "sk": f"REF#{cap_key(source_ref, _KEY_PART_BYTES)}", "seen_at": seen_at},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-            return True
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        return write.held
 
 
 class SourceStateStore:
@@ -163,15 +147,13 @@ class SourceStateStore:
         """Write the next version; False when another worker got there first (its result stands)."""
         previous = int(state.get("version", 0))
         item = {**state, "version": previous + 1}
-        try:
+        with aws.conditional() as write:
             if previous == 0:
                 self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
             else:
                 self._table.put_item(Item=item, ConditionExpression="version = :v", ExpressionAttributeValues={":v": previous})
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        if not write.held:
+            return False
         name = state["pk"].split("#", 1)[1]
         self._table.put_item(
             Item={"pk": "SOURCES", "sk": name, "status": item.get("status"), "items": item.get("item_count", 0),
@@ -184,14 +166,7 @@ class SourceStateStore:
     def list_health(self) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq("SOURCES")}
-        while True:
-            page = self._table.query(**kwargs)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(aws.all_items(self._table.query, KeyConditionExpression=Key("pk").eq("SOURCES")))
 
 
 class BlobStore:

@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib import events as ev
+from chalicelib.notify import http_post
 from chalicelib.notify.errors import PermanentError, TransientError, retry_after, scrub
 from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST
 from chalicelib.notify.text import release_title, safe_url
@@ -81,28 +83,6 @@ def summary(event: ev.Event, public_base_url: str) -> tuple[str, str, str | None
     return f"{header_text}: {subject}", text, f"{base}/sources" if is_source else status_url(base, subject)
 
 
-def _http_errors(reason: str, status: int, body: str, headers: dict, url: str) -> Exception:
-    body = scrub(body[:2000], url)[:200]
-    if status == 429:
-        return TransientError(f"{reason}: 429", retry_after(headers))
-    if status >= 500 or status == 408:
-        return TransientError(f"{reason}: HTTP {status}")
-    return PermanentError(f"{reason}: HTTP {status} {body}".rstrip())
-
-
-def _post(name: str, url: str, timeout_s: float, **kwargs: Any) -> Any:
-    """POST with httpx; errors before the request went out are plain transient, after it
-    ambiguous (the peer may have acted). Every reason is scrubbed of the URL."""
-    import httpx
-
-    try:
-        return httpx.post(url, timeout=timeout_s, **kwargs)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.WriteError, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
-        raise TransientError(f"{name}: {type(exc).__name__}: {scrub(str(exc), url)}") from None
-    except httpx.HTTPError as exc:
-        raise TransientError(f"{name}: {type(exc).__name__}: {scrub(str(exc), url)}", ambiguous=True) from None
-
-
 class DiscordSender:
     def __init__(self, url: str, timeout_s: float = 10) -> None:
         self.url, self.timeout_s = url, timeout_s
@@ -114,10 +94,10 @@ class DiscordSender:
             embed["url"] = link
         body = {"content": title[:2000], "embeds": [embed], "allowed_mentions": {"parse": []}}
         sep = "&" if "?" in self.url else "?"
-        response = _post("discord", f"{self.url}{sep}wait=true", self.timeout_s, json=body)
+        response = http_post.post("discord", f"{self.url}{sep}wait=true", self.timeout_s, json=body)
         if response.status_code in (200, 204):
             return str((response.json() or {}).get("id") or "ok") if response.status_code == 200 else "ok"
-        raise _http_errors("discord", response.status_code, response.text, dict(response.headers), self.url)
+        raise http_post.status_error("discord", response.status_code, response.text, dict(response.headers), self.url)
 
 
 class TeamsSender:
@@ -135,10 +115,10 @@ class TeamsSender:
             card["actions"] = [{"type": "Action.OpenUrl", "title": "Open", "url": link}]
         body = {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
                                                     "contentUrl": None, "content": card}]}
-        response = _post("teams", self.url, self.timeout_s, json=body)
+        response = http_post.post("teams", self.url, self.timeout_s, json=body)
         if 200 <= response.status_code < 300:
             return str(response.status_code)
-        raise _http_errors("teams", response.status_code, response.text, dict(response.headers), self.url)
+        raise http_post.status_error("teams", response.status_code, response.text, dict(response.headers), self.url)
 
 
 class TelegramSender:
@@ -149,7 +129,7 @@ class TelegramSender:
     def send(self, chat_id: str, event: ev.Event, public_base_url: str) -> str:
         title, text, link = summary(event, public_base_url)
         message = "\n".join(x for x in (title, text, link) if x)[:4096]  # plain text: no parse_mode, nothing to inject
-        response = _post("telegram", self.url, self.timeout_s,
+        response = http_post.post("telegram", self.url, self.timeout_s,
                          json={"chat_id": chat_id, "text": message, "link_preview_options": {"is_disabled": True}})
         try:
             data = response.json()
@@ -182,10 +162,10 @@ class NtfySender:
             headers["Click"] = link
         if event.type in (ev.TARGET_DOWN, ev.TARGETS_GROUPED_DOWN):
             headers["Priority"] = "high"
-        response = _post("ntfy", self.url, self.timeout_s, content=(text or title).encode(), headers=headers)
+        response = http_post.post("ntfy", self.url, self.timeout_s, content=(text or title).encode(), headers=headers)
         if response.status_code == 200:
             return str((response.json() or {}).get("id") or "ok")
-        raise _http_errors("ntfy", response.status_code, response.text, dict(response.headers), self.url)
+        raise http_post.status_error("ntfy", response.status_code, response.text, dict(response.headers), self.url)
 
     def posted(self, event_id: str, since: float) -> bool:
         """Is a message tagged for `event_id` in the topic's cache since `since`?"""
@@ -249,10 +229,10 @@ class PagerDutySender:
             body["payload"] = {k: v for k, v in body["payload"].items() if v is not None}
             if link:
                 body["links"] = [{"href": link, "text": "newbooks"}]
-        response = _post("pagerduty", self.url, self.timeout_s, json=body)
+        response = http_post.post("pagerduty", self.url, self.timeout_s, json=body)
         if response.status_code == 202:
             return f"{action} {dedup_key}"
-        raise _http_errors("pagerduty", response.status_code, response.text.replace(self.routing_key, "***"),
+        raise http_post.status_error("pagerduty", response.status_code, response.text.replace(self.routing_key, "***"),
                            dict(response.headers), self.url)
 
 

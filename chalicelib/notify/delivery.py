@@ -29,7 +29,8 @@ import math
 import os
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import events as ev
 from chalicelib.log import get_logger
@@ -48,6 +49,14 @@ from chalicelib.notify.model import (
     split_destination,
     url_target,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.notify.channels import ChannelSenders
+    from chalicelib.notify.ledger import Claim
+    from chalicelib.notify.slack import SlackWebApi, SlackWebhookSender
+    from chalicelib.notify.threads import IncidentThreads, Parent
+    from chalicelib.notify.webhook import WebhookSender
+    from chalicelib.notify.x import XClient
 
 log = get_logger("notify.delivery")
 _ANY_URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -70,15 +79,15 @@ class Senders:
     def __init__(
         self,
         public_base_url: str,
-        slack_api: Any = None,
-        slack_webhook: Callable[[str], Any] = lambda name: None,
-        x: Any = None,
-        webhook: Callable[[str], Any] = lambda name: None,
+        slack_api: SlackWebApi | None = None,
+        slack_webhook: Callable[[str], SlackWebhookSender | None] = lambda name: None,
+        x: XClient | None = None,
+        webhook: Callable[[str], WebhookSender | None] = lambda name: None,
         console: ConsoleSender | None = None,
         slack_webhook_channel: Callable[[str], str | None] = lambda name: None,
-        webhook_url: Callable[[str], Any] | None = None,
-        threads: Any = None,
-        channels: Any = None,
+        webhook_url: Callable[[str], WebhookSender | None] | None = None,
+        threads: IncidentThreads | None = None,
+        channels: ChannelSenders | None = None,
     ) -> None:
         """`webhook_url(url)`: the sender for a `webhook:<url>` destination (default: unsigned,
         public addresses only). `slack_webhook_channel(name)`: the channel id an incoming
@@ -107,27 +116,27 @@ class Senders:
             if found is None:
                 raise CannotTell(f"{scheme} destinations cannot be checked for an earlier post")
             return found
-        channel = None
-        if scheme == "slack" and self.slack_api is not None:
+        api, channel = self.slack_api, None
+        if scheme == "slack" and api is not None:
             channel = target
-        elif scheme == "slack-user" and self.slack_api is not None:
-            channel = self.slack_api.dm_channel(target)
-        elif scheme == "slack-webhook" and self.slack_api is not None:
+        elif scheme == "slack-user" and api is not None:
+            channel = api.dm_channel(target)
+        elif scheme == "slack-webhook" and api is not None:
             channel = self.slack_webhook_channel(target)
-        if not channel:
+        if not channel or api is None:
             raise CannotTell(f"{scheme} destinations cannot be checked for an earlier post")
         try:
             parent = self._parent(destination, event) if scheme != "slack-webhook" else None
             if parent is not None:
-                return bool(self.slack_api.posted(parent.channel, event.id, since - 60, thread_ts=parent.ts))
-            ts = self.slack_api.posted(channel, event.id, since - 60)
+                return bool(api.posted(parent.channel, event.id, since - 60, thread_ts=parent.ts))
+            ts = api.posted(channel, event.id, since - 60)
         except Exception as exc:  # scope missing, Slack down: ask again later, never guess
             raise TransientError(f"slack: could not check for an earlier post ({type(exc).__name__})") from None
         if ts and scheme != "slack-webhook":
             self._remember(destination, event, channel, ts)
         return bool(ts)
 
-    def _parent(self, destination: str, event: ev.Event) -> Any:
+    def _parent(self, destination: str, event: ev.Event) -> Parent | None:
         from chalicelib.notify.threads import THREADED
 
         if self.threads is None or event.type not in THREADED:
@@ -144,7 +153,9 @@ class Senders:
         except Exception as exc:  # the post is done; later events of the incident post on their own
             log.warning("could not remember the incident thread", extra={"error": type(exc).__name__})
 
-    def _update_parent(self, destination: str, parent: Any, event: ev.Event) -> None:
+    def _update_parent(self, destination: str, parent: Parent, event: ev.Event) -> None:
+        if self.threads is None or self.slack_api is None:  # a parent is only found with both
+            return
         try:
             recovered = parent.target if event.type == ev.TARGET_RECOVERED else None
             group = self.threads.group_state(destination, parent, recovered) if parent.group else None
@@ -161,14 +172,14 @@ class Senders:
     def send(self, destination: str, event: ev.Event) -> str:
         scheme, target = split_destination(destination)
         if scheme in ("slack", "slack-user") and self.slack_api is not None:
-            channel = target if scheme == "slack" else self.slack_api.dm_channel(target)
+            api = self.slack_api
+            channel = target if scheme == "slack" else api.dm_channel(target)
             parent = self._parent(destination, event)
             if parent is not None:  # a reminder or the recovery: into the incident's thread
-                ts = self.slack_api.post(parent.channel, render.slack_thread_reply(event, self.public_base_url),
-                                         thread_ts=parent.ts)
+                ts = api.post(parent.channel, render.slack_thread_reply(event, self.public_base_url), thread_ts=parent.ts)
                 self._update_parent(destination, parent, event)
                 return ts
-            ts = self.slack_api.post(channel, render.slack_message(event, self.public_base_url))
+            ts = api.post(channel, render.slack_message(event, self.public_base_url))
             self._remember(destination, event, channel, ts)
             return ts
         if scheme == "slack-webhook":
@@ -183,9 +194,9 @@ class Senders:
                 return info
         if scheme == "webhook":
             url = url_target(destination)
-            sender = self.webhook_url(url) if url else self.webhook(target)
-            if sender is not None:
-                return sender.post(render.webhook_payload(event, destination))
+            hook = self.webhook_url(url) if url else self.webhook(target)
+            if hook is not None:
+                return hook.post(render.webhook_payload(event, destination))
         return self.console.post(render.console_line(event, safe_destination(destination), self.public_base_url))
 
 
@@ -219,7 +230,7 @@ class DeliveryService:
         self.clock = clock
         self.after_claim = after_claim  # test hook: crash injection between claim and send
 
-    def deliver(self, channel: str, body: dict, record: dict) -> None:
+    def deliver(self, channel: str, body: dict[str, Any], record: dict[str, Any]) -> None:
         try:
             event, destination = self._parse(body)
         except (KeyError, TypeError, ValueError, BadDestination, ev.UnsupportedEvent) as exc:
@@ -246,7 +257,8 @@ class DeliveryService:
                 self.ledger.mark_sent(claim, "muted")
                 log.info("muted", extra={"key": key})
                 return
-        if claim.uncertain_since is not None and self._reconcile(channel, record, claim, event, destination):
+        if claim.uncertain_since is not None and self._reconcile(channel, record, claim, claim.uncertain_since, event,
+                                                                 destination):
             return
         try:
             info = self.senders.send(destination, event)
@@ -269,12 +281,13 @@ class DeliveryService:
             log.warning("claim went stale during send", extra={"key": key})
         log.info("delivered", extra={"key": key, "event_type": event.type, "destination": safe_destination(destination)})
 
-    def _reconcile(self, channel: str, record: dict, claim: Any, event: ev.Event, destination: str) -> bool:
+    def _reconcile(self, channel: str, record: dict[str, Any], claim: Claim, since: int, event: ev.Event,
+                   destination: str) -> bool:
         """An earlier attempt may have posted. True when this delivery is settled without a send:
         found at the peer (sent), or parked in the DLQ because the peer cannot be asked and a
         duplicate there would be a second visible post (at most once, nothing silently lost)."""
         try:
-            found = self.senders.already_sent(destination, event, claim.uncertain_since)
+            found = self.senders.already_sent(destination, event, since)
         except CannotTell as exc:
             if self.senders.resend_when_unsure(destination):
                 return False
@@ -300,7 +313,7 @@ class DeliveryService:
         channel_of(destination)
         return parse_event(body["event"]), destination
 
-    def _hide(self, channel: str, record: dict, seconds: float) -> None:
+    def _hide(self, channel: str, record: dict[str, Any], seconds: float) -> None:
         url = self.queue_urls.get(channel)
         handle = record.get("receiptHandle")
         if not url or not handle:
@@ -313,7 +326,7 @@ class DeliveryService:
             log.warning("could not delay message", extra={"error": type(exc).__name__})
 
     def _dead_letter(
-        self, channel: str, record: dict, reason: str, event: ev.Event | None, destination: str | None
+        self, channel: str, record: dict[str, Any], reason: str, event: ev.Event | None, destination: str | None
     ) -> None:
         destination = safe_destination(destination) if destination else destination
         reason = _ANY_URL.sub("<url>", reason)  # belt and braces: senders scrub their own URLs

@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
+from chalicelib import aws
 from chalicelib.events import Event
 from chalicelib.notify.model import RELEASE_DIGEST, parse_event
 from chalicelib.notify.subscriptions import Subscription, zone
@@ -98,8 +100,7 @@ class DigestStore:
         (stable across retries: the first call records it)."""
         attr = "e_" + hashlib.sha256(event_id.encode()).hexdigest()[:16]
         key = {"pk": f"BURST#{destination}", "sk": hour}
-        client = self.table.meta.client
-        try:
+        with aws.conditional() as write:
             out = self.table.update_item(
                 Key=key,
                 UpdateExpression="SET n = if_not_exists(n, :zero) + :one, #e = if_not_exists(n, :zero) + :one",
@@ -108,35 +109,26 @@ class DigestStore:
                 ExpressionAttributeValues={":zero": 0, ":one": 1},
                 ReturnValues="UPDATED_NEW",
             )
+        if write.held:
             return int(out["Attributes"][attr])
-        except client.exceptions.ConditionalCheckFailedException:
-            item = self.table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
-            return int(item.get(attr, 1))
+        item = self.table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        return int(item.get(attr, 1))
 
     # -- flush -------------------------------------------------------------------------------
 
     def due(self, now: datetime) -> list[DueBucket]:
         from boto3.dynamodb.conditions import Key
 
-        out, kwargs = [], {"KeyConditionExpression": Key("pk").eq("DIGESTS") & Key("sk").lte(f"{iso(now)}#\uffff")}
-        while True:
-            page = self.table.query(ConsistentRead=True, **kwargs)
-            for item in page.get("Items", []):
-                out.append(DueBucket(str(item["destination"]), str(item["bucket"]), str(item["sk"]), int(item.get("n", 0))))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = aws.all_items(self.table.query, ConsistentRead=True,
+                              KeyConditionExpression=Key("pk").eq("DIGESTS") & Key("sk").lte(f"{iso(now)}#\uffff"))
+        return [DueBucket(str(i["destination"]), str(i["bucket"]), str(i["sk"]), int(i.get("n", 0))) for i in items]
 
     def held(self, destination: str, bucket: str) -> list[Event]:
         from boto3.dynamodb.conditions import Key
 
-        events, kwargs = [], {"KeyConditionExpression": Key("pk").eq(f"DIGEST#{destination}#{bucket}")}
-        while True:
-            page = self.table.query(ConsistentRead=True, **kwargs)
-            events += [parse_event(json.loads(i["event"])) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return events
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = aws.all_items(self.table.query, ConsistentRead=True,
+                              KeyConditionExpression=Key("pk").eq(f"DIGEST#{destination}#{bucket}"))
+        return [parse_event(json.loads(i["event"])) for i in items]
 
     def forget(self, destination: str, bucket: str, event_ids: list[str]) -> None:
         with self.table.batch_writer() as batch:
@@ -145,15 +137,13 @@ class DigestStore:
 
     def close(self, due: DueBucket) -> bool:
         """Delete the index entry unless the fan-out added to the bucket since it was read."""
-        try:
+        with aws.conditional() as write:
             self.table.delete_item(
                 Key={"pk": "DIGESTS", "sk": due.index_sk},
                 ConditionExpression="n = :n",
                 ExpressionAttributeValues={":n": due.n},
             )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return write.held
 
 
 def digest_event(destination: str, bucket: str, held: list[Event]) -> Event:

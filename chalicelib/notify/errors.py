@@ -1,6 +1,9 @@
 """How a send can fail. Deliverers translate these into ledger and queue actions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class DeliveryError(Exception):
     def __init__(self, reason: str) -> None:
@@ -23,7 +26,7 @@ class TransientError(DeliveryError):
         self.ambiguous = ambiguous
 
 
-def header(headers: dict | None, name: str) -> str | None:
+def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
     for key, value in (headers or {}).items():
         if key.lower() == name.lower():
             if isinstance(value, (list, tuple)):
@@ -32,7 +35,7 @@ def header(headers: dict | None, name: str) -> str | None:
     return None
 
 
-def retry_after(headers: dict | None, default: float = 1.0) -> float:
+def retry_after(headers: Mapping[str, Any] | None, default: float = 1.0) -> float:
     raw = header(headers, "retry-after")
     try:
         return max(0.0, float(raw)) if raw is not None else default

@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 from chalicelib import events as ev
 from chalicelib.log import get_logger
@@ -36,9 +37,9 @@ from chalicelib.notify.model import UPTIME_TYPES, channel_of, message
 from chalicelib.notify.subscriptions import (
     SeriesKeyFn,
     StaticSubscriptions,
-    announced,
     Subscription,
     SubscriptionStore,
+    announced,
     default_series_key,
     event_match_pks,
     load_yaml,

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+
+from chalicelib import aws
 
 
 class AlreadySent(Exception):
@@ -65,7 +68,7 @@ class Ledger:
     def claim(self, key: str) -> Claim:
         now = self.clock()
         token = secrets.token_hex(8)
-        try:
+        with aws.conditional() as write:
             old = self.table.put_item(
                 Item={"pk": key, "status": "claimed", "token": token, "claimed_at": int(now), "expires_at": int(now + self.ttl_s)},
                 ConditionExpression="attribute_not_exists(pk) OR #s IN (:released, :failed, :uncertain) "
@@ -80,12 +83,12 @@ class Ledger:
                 },
                 ReturnValues="ALL_OLD",
             ).get("Attributes") or {}
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+        if not write.held:
             item = self.get(key) or {}
             if item.get("status") == "sent":
-                raise AlreadySent(key) from None
+                raise AlreadySent(key)
             age = now - float(item.get("claimed_at", now))
-            raise InFlight(max(1.0, self.stale_after_s - age + 1)) from None
+            raise InFlight(max(1.0, self.stale_after_s - age + 1))
         if old.get("status") not in ("claimed", "uncertain"):
             return Claim(key, token, None)
         # The earliest attempt that may have posted: kept across chained uncertain attempts so
@@ -119,7 +122,7 @@ class Ledger:
             names[f"#a{i}"] = key
             values[f":a{i}"] = value
             sets.append(f"#a{i} = :a{i}")
-        try:
+        with aws.conditional() as write:
             self.table.update_item(
                 Key={"pk": claim.key},
                 UpdateExpression="SET " + ", ".join(sets),
@@ -127,9 +130,8 @@ class Ledger:
                 ExpressionAttributeNames={**names, "#tok": "token"},
                 ExpressionAttributeValues=values,
             )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False  # our claim went stale and someone else owns the item now
-        return True
+        return write.held  # False: our claim went stale and someone else owns the item now
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self.table.get_item(Key={"pk": key}, ConsistentRead=True).get("Item")
+        item: dict[str, Any] | None = self.table.get_item(Key={"pk": key}, ConsistentRead=True).get("Item")
+        return item

@@ -15,9 +15,11 @@ records a silenced delivery as done, so un-muting never replays old notification
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from chalicelib import aws
 from chalicelib import events as ev
 
 SERIES_MUTE_S = 30 * 86400  # "Mute series" from a release post
@@ -44,7 +46,7 @@ class Mutes:
     def mute(self, destination: str, scope: str, key: str, seconds: int, by: str) -> Outcome:
         now = int(self.clock())
         until = now + seconds
-        try:
+        with aws.conditional() as write:
             self.table.put_item(
                 Item={"pk": f"MUTE#{destination}", "sk": f"{scope}#{key}", "until": until, "by": by,
                       "expires_at": until + 86400},
@@ -52,7 +54,7 @@ class Mutes:
                 ExpressionAttributeNames={"#u": "until"},
                 ExpressionAttributeValues={":now": now},
             )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+        if not write.held:
             item = self.table.get_item(Key={"pk": f"MUTE#{destination}", "sk": f"{scope}#{key}"}).get("Item") or {}
             return Outcome(False, str(item.get("by", "")), int(item.get("until", until)))
         return Outcome(True, by, until)
@@ -70,12 +72,12 @@ class Mutes:
 
     def acknowledge(self, target: str, event_id: str, by: str) -> Outcome:
         now = int(self.clock())
-        try:
+        with aws.conditional() as write:
             self.table.put_item(
                 Item={"pk": f"ACK#{target}", "sk": event_id, "by": by, "at": now, "expires_at": now + ACK_KEEP_S},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+        if not write.held:
             item = self.table.get_item(Key={"pk": f"ACK#{target}", "sk": event_id}).get("Item") or {}
             return Outcome(False, str(item.get("by", "")))
         return Outcome(True, by)

@@ -36,7 +36,8 @@ def alarm_event(body: Any) -> Event:
     name, state = str(body["AlarmName"])[:255], str(body["NewStateValue"])
     changed = str(body.get("StateChangeTime") or "")
     occurred = changed[:19] + "Z" if len(changed) >= 19 else changed
-    trigger = body.get("Trigger") if isinstance(body.get("Trigger"), dict) else {}
+    raw_trigger = body.get("Trigger")
+    trigger: dict[str, Any] = raw_trigger if isinstance(raw_trigger, dict) else {}
     return Event(
         id=f"{OPS_ALARM}:{name}:{state}:{changed}",
         type=OPS_ALARM,

@@ -11,33 +11,16 @@ Unknown codes are permanent, so they surface in the DLQ with their reason.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from chalicelib.notify.errors import PermanentError, TransientError, retry_after, scrub
+from chalicelib.notify.errors import DeliveryError, PermanentError, TransientError, retry_after, scrub
+from chalicelib.notify.retry import InlineRetry
 
 TRANSIENT_CODES = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
      "team_added_to_org", "timeout"}
 )
-
-
-class _Retrying:
-    def __init__(self, max_inline_wait_s: float, attempts: int, sleep: Callable[[float], None]) -> None:
-        self.max_inline_wait_s = max_inline_wait_s
-        self.attempts = attempts
-        self.sleep = sleep
-
-    def run(self, call: Callable[[], Any]) -> Any:
-        for attempt in range(self.attempts):
-            try:
-                return call()
-            except TransientError as exc:
-                wait = exc.retry_after_s
-                last = attempt == self.attempts - 1
-                if wait is None or wait > self.max_inline_wait_s or last:
-                    raise
-                self.sleep(wait)
-        raise AssertionError("unreachable")
 
 
 class SlackWebApi:
@@ -57,7 +40,7 @@ class SlackWebApi:
         if not base_url.endswith("/"):
             base_url += "/"
         self.client = WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout_s)), retry_handlers=[])
-        self.retrying = _Retrying(max_inline_wait_s, attempts, sleep)
+        self.retrying = InlineRetry(max_inline_wait_s, attempts, sleep)
         self._dm: dict[str, str] = {}
 
     def dm_channel(self, user: str) -> str:
@@ -71,9 +54,7 @@ class SlackWebApi:
             try:
                 response = self.client.conversations_open(users=user)
             except SlackApiError as exc:
-                data = getattr(exc.response, "data", None)
-                raise classify(getattr(exc.response, "status_code", 0), data.get("error") if isinstance(data, dict) else None,
-                               getattr(exc.response, "headers", {}) or {}) from None
+                raise api_error(exc) from None
             except Exception as exc:  # opening a DM posts nothing: safe to retry
                 raise TransientError(f"slack: conversations.open {type(exc).__name__}") from None
             self._dm[user] = str((response.get("channel") or {}).get("id") or "")
@@ -87,11 +68,12 @@ class SlackWebApi:
         from slack_sdk.errors import SlackApiError
 
         try:
-            return dict(self.client.api_call(method, json={k: v for k, v in params.items() if v is not None}).data)
+            data = self.client.api_call(method, json={k: v for k, v in params.items() if v is not None}).data
+            if not isinstance(data, dict):
+                raise TypeError("the answer is not a JSON object")
+            return dict(data)
         except SlackApiError as exc:
-            data = getattr(exc.response, "data", None)
-            raise classify(getattr(exc.response, "status_code", 0), data.get("error") if isinstance(data, dict) else None,
-                           getattr(exc.response, "headers", {}) or {}) from None
+            raise api_error(exc) from None
         except Exception as exc:
             raise TransientError(f"slack: {method} {type(exc).__name__}", ambiguous=True) from None
 
@@ -118,11 +100,7 @@ class SlackWebApi:
                 unfurl_media=False,
             )
         except SlackApiError as exc:
-            status = getattr(exc.response, "status_code", 0)
-            headers = getattr(exc.response, "headers", {}) or {}
-            data = getattr(exc.response, "data", None)
-            code = data.get("error") if isinstance(data, dict) else None
-            raise classify(status, code, headers) from None
+            raise api_error(exc) from None
         except PermanentError:
             raise
         except Exception as exc:  # timeouts, connection resets, unparsable bodies: may have posted
@@ -168,7 +146,7 @@ class SlackWebhookSender:
         from slack_sdk.webhook import WebhookClient
 
         self.client = WebhookClient(url=url, timeout=int(max(1, timeout_s)), retry_handlers=[])
-        self.retrying = _Retrying(max_inline_wait_s, attempts, sleep)
+        self.retrying = InlineRetry(max_inline_wait_s, attempts, sleep)
 
     def post(self, message: dict[str, Any]) -> str:
         return self.retrying.run(lambda: self._post_once(message))
@@ -198,7 +176,14 @@ class SlackWebhookSender:
         raise PermanentError(f"slack webhook: HTTP {response.status_code} {body}".rstrip())
 
 
-def classify(status: int, code: str | None, headers: dict) -> Exception:
+def api_error(exc: Any) -> DeliveryError:
+    """The error for a slack-sdk `SlackApiError` (its HTTP status, `error` code and headers)."""
+    data = getattr(exc.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return classify(getattr(exc.response, "status_code", 0), code, getattr(exc.response, "headers", {}) or {})
+
+
+def classify(status: int, code: str | None, headers: Mapping[str, Any]) -> DeliveryError:
     if status == 429 or code in ("ratelimited", "rate_limited"):
         return TransientError(f"slack: {code or 'HTTP 429'}", retry_after(headers))
     if status >= 500 or code in TRANSIENT_CODES:

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
+from chalicelib import aws
 from chalicelib.errors import InvalidInput
 from chalicelib.notify.model import split_destination
 
@@ -82,7 +83,8 @@ def resolve_series_key() -> SeriesKeyFn:
     """The crawlers' pipeline when present (`extract_volume` then `series_key`: what a crawled
     title goes through, aliases included), so a follow and a release meet on one key."""
     try:
-        from crawlers.normalize import extract_volume, series_key  # type: ignore[import-not-found]
+        from crawlers.normalize import series_key
+        from crawlers.volumes import extract_volume
     except ImportError:
         return fallback_series_key
 
@@ -263,7 +265,8 @@ def release_keys(release: dict[str, Any], series_key: SeriesKeyFn = default_seri
 
 def _legacy_key(text: str) -> str:
     try:
-        from crawlers.normalize import extract_volume, legacy_series_key  # type: ignore[import-not-found]
+        from crawlers.normalize import legacy_series_key
+        from crawlers.volumes import extract_volume
     except ImportError:
         return ""
     series, _volume = extract_volume(text)
@@ -274,7 +277,7 @@ def announced(release: dict[str, Any]) -> bool:
     """Whether a release is told to followers at all: merchandise (toys, apparel, games, supplies)
     is not. Items without a stored category are classified from their title."""
     try:
-        from crawlers.categories import LISTED_BY_DEFAULT, classify  # type: ignore[import-not-found]
+        from crawlers.categories import LISTED_BY_DEFAULT, classify
     except ImportError:
         return True
     return (release.get("category") or classify(release.get("title"))) in LISTED_BY_DEFAULT
@@ -337,21 +340,15 @@ class SubscriptionStore:
     def for_destination(self, destination: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
-        return [Subscription.from_item(i) for i in self._paged(KeyConditionExpression=Key("pk").eq(f"SUB#{destination}"))]
+        items = aws.all_items(self.table.query, KeyConditionExpression=Key("pk").eq(f"SUB#{destination}"))
+        return [Subscription.from_item(i) for i in items]
 
     def by_match(self, match_pk: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
-        items = self._paged(IndexName=self.index, KeyConditionExpression=Key("gsi1pk").eq(match_pk))
+        items = aws.all_items(self.table.query, IndexName=self.index, KeyConditionExpression=Key("gsi1pk").eq(match_pk))
         return [Subscription.from_item(i) for i in items]
 
-    def _paged(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self.table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @dataclass

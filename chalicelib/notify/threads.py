@@ -22,8 +22,9 @@ best effort: the thread reply is the delivery that counts (ledger, reconciliatio
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import events as ev
 

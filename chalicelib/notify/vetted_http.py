@@ -28,7 +28,7 @@ class _VettingBackend(httpcore.SyncBackend):
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve the host: {exc.strerror or exc}") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         refusals = [self.policy.refusal(a) for a in addresses]
         if not addresses or any(refusals):
             raise RefusedAddress(next(r for r in refusals if r) if any(refusals) else "no address")

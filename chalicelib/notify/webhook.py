@@ -35,9 +35,12 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from chalicelib.notify.errors import PermanentError, TransientError, retry_after, scrub
+from chalicelib.notify import http_post
+from chalicelib.notify.errors import PermanentError, scrub
+from chalicelib.notify.retry import InlineRetry
 
 TIMESTAMP_HEADER = "X-Newbooks-Timestamp"
 SIGNATURE_HEADER = "X-Newbooks-Signature"
@@ -81,23 +84,13 @@ class WebhookSender:
         self.secret = secret
         self.timeout_s = timeout_s
         self.clock = clock
-        self.max_inline_wait_s = max_inline_wait_s
-        self.sleep = sleep
+        self.retrying = InlineRetry(max_inline_wait_s, 2, sleep)
         self.policy = policy
 
     def post(self, payload: dict[str, Any]) -> str:
-        for attempt in range(2):
-            try:
-                return self._post_once(payload)
-            except TransientError as exc:
-                if attempt or exc.retry_after_s is None or exc.retry_after_s > self.max_inline_wait_s:
-                    raise
-                self.sleep(exc.retry_after_s)
-        raise AssertionError("unreachable")
+        return self.retrying.run(lambda: self._post_once(payload))
 
     def _post_once(self, payload: dict[str, Any]) -> str:
-        import httpx
-
         from chalicelib.uptime.ssrf import RefusedAddress
 
         body = encode(payload)
@@ -110,22 +103,11 @@ class WebhookSender:
                 from chalicelib.notify.vetted_http import client
 
                 with client(self.policy, self.timeout_s) as http:
-                    response = http.post(self.url, content=body, headers=headers)
+                    response = http_post.post("webhook", self.url, self.timeout_s, http, content=body, headers=headers)
             else:
-                response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
+                response = http_post.post("webhook", self.url, self.timeout_s, content=body, headers=headers)
         except RefusedAddress as exc:
             raise PermanentError(f"webhook: refused address ({scrub(str(exc), self.url)})") from None
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.WriteError, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
-            # the receiver cannot have acted on a request it did not fully get
-            raise TransientError(f"webhook: {type(exc).__name__}: {scrub(str(exc), self.url)}") from None
-        except httpx.HTTPError as exc:  # read timeout, reset: it may have acted
-            raise TransientError(f"webhook: {type(exc).__name__}: {scrub(str(exc), self.url)}", ambiguous=True) from None
-        status = response.status_code
-        if 200 <= status < 300:
-            return str(status)
-        if status == 429:
-            raise TransientError("webhook: 429", retry_after(dict(response.headers)))
-        if status >= 500 or status == 408:
-            raise TransientError(f"webhook: HTTP {status}")
-        text = scrub(response.text[:2000], self.url)[:200]
-        raise PermanentError(f"webhook: HTTP {status} {text}".rstrip())
+        if 200 <= response.status_code < 300:
+            return str(response.status_code)
+        raise http_post.status_error("webhook", response.status_code, response.text, dict(response.headers), self.url)

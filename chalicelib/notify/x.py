@@ -23,10 +23,12 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from chalicelib.notify.errors import PermanentError, TransientError, header, retry_after
+from chalicelib.notify.retry import InlineRetry
 
 
 def enc(value: Any) -> str:
@@ -79,6 +81,13 @@ def oauth_header(
     return "OAuth " + ", ".join(f'{enc(k)}="{enc(v)}"' for k, v in sorted(oauth.items()))
 
 
+class _Credentials(TypedDict):
+    consumer_key: str
+    consumer_secret: str
+    token: str
+    token_secret: str
+
+
 class XClient:
     def __init__(
         self,
@@ -93,23 +102,14 @@ class XClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = api_url.rstrip("/") + "/2/tweets"
-        self.credentials = dict(
-            consumer_key=consumer_key, consumer_secret=consumer_secret, token=token, token_secret=token_secret
-        )
+        self.credentials: _Credentials = {"consumer_key": consumer_key, "consumer_secret": consumer_secret, "token": token,
+                                          "token_secret": token_secret}
         self.timeout_s = timeout_s
         self.clock = clock
-        self.max_inline_wait_s = max_inline_wait_s
-        self.sleep = sleep
+        self.retrying = InlineRetry(max_inline_wait_s, 2, sleep)
 
     def post(self, text: str) -> str:
-        for attempt in range(2):
-            try:
-                return self._post_once(text)
-            except TransientError as exc:
-                if attempt or exc.retry_after_s is None or exc.retry_after_s > self.max_inline_wait_s:
-                    raise
-                self.sleep(exc.retry_after_s)
-        raise AssertionError("unreachable")
+        return self.retrying.run(lambda: self._post_once(text))
 
     def _post_once(self, text: str) -> str:
         import httpx

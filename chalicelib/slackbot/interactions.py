@@ -220,17 +220,13 @@ class SlackInteractions:
         from chalicelib import aws
 
         now = int(self.clock())
-        try:
+        with aws.conditional() as write:
             self.state_table().put_item(
                 Item={"pk": f"SLACKEVT#{event_id}", "sk": "-", "expires_at": now + EVENT_KEEP_S},
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": now},
             )
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return write.held
 
     # --- worker -----------------------------------------------------------------------------------------
 

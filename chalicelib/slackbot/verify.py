@@ -90,7 +90,7 @@ class ReplayGuard:
 
         now = int(self.clock())
         client, name = self.table
-        try:
+        with aws.conditional() as write:
             client.put_item(
                 TableName=name,
                 Item={"pk": {"S": f"SLACKREQ#{signature}"}, "sk": {"S": str(timestamp)},
@@ -98,10 +98,8 @@ class ReplayGuard:
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": str(now)}},
             )
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                raise Rejected("replayed request") from None
-            raise
+        if not write.held:
+            raise Rejected("replayed request")
 
 
 class Verifier:

@@ -28,7 +28,6 @@ import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from chalicelib import aws
 from chalicelib.uptime.tickrow import TickRows, decode_rows, encode_rows
@@ -62,17 +61,13 @@ class UptimeStore:
         return None if item is None else decode_rows(item.get("r"))
 
     def put_tick(self, shard: int, minute: str, rows: TickRows, epoch_s: int) -> bool:
-        try:
+        with aws.conditional() as write:
             self.checks.put_item(
                 Item={"pk": f"TICK#{shard}", "sk": minute, "r": encode_rows(rows), "n": len(rows),
                       "expires_at": epoch_s + TICK_TTL_S, "v": 1},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        return write.held
 
     def tick_minutes(self, shard: int, start: str, end: str) -> set[str]:
         out: set[str] = set()
@@ -179,13 +174,10 @@ class UptimeStore:
         self._dirty_update("REMOVE #t", "#t <= :v", name, version)
 
     def _dirty_update(self, expression: str, condition: str, name: str, version: int) -> None:
-        try:
+        with aws.conditional():  # condition failed: a newer mark stands (or none to clear), nothing to do
             self.state.update_item(Key=DIRTY_KEY, UpdateExpression=expression, ConditionExpression=condition,
                                    ExpressionAttributeNames={"#t": f"T#{name}"},
                                    ExpressionAttributeValues={":v": version})
-        except ClientError as exc:
-            if not aws.is_conditional_failure(exc):
-                raise
 
     def group_incident(self, shard: int) -> dict[str, Any] | None:
         """The open group incident of `shard` (on GROUP#uptime/STATE, attribute `incident#<shard>`)."""
@@ -216,12 +208,10 @@ class UptimeStore:
         kwargs: dict[str, Any] = {"ConditionExpression": condition}
         if expected_version:
             kwargs["ExpressionAttributeValues"] = {":v": expected_version}
-        try:
+        with aws.conditional() as write:
             self.state.put_item(Item={"pk": f"TARGET#{name}", "sk": "STATE", **item}, **kwargs)
-        except ClientError as exc:
-            if aws.is_conditional_failure(exc):
-                raise Conflict(name) from None
-            raise
+        if not write.held:
+            raise Conflict(name)
 
     def set_event(self, pk: str, event: dict[str, Any], expected_version: int | None = None) -> bool:
         """Set last_event (+1 version). For the group item: conditional on a different id."""
@@ -229,20 +219,16 @@ class UptimeStore:
             condition, values = "attribute_not_exists(last_event) OR last_event.id <> :id", {":id": event["id"], ":e": event, ":one": 1}
         else:
             condition, values = "version = :v", {":v": expected_version, ":e": event, ":one": 1}
-        try:
+        with aws.conditional() as write:
             self.state.update_item(
                 Key={"pk": pk, "sk": "STATE"},
                 UpdateExpression="SET last_event = :e ADD version :one",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_failure(exc):
-                if expected_version is None:
-                    return False
-                raise Conflict(pk) from None
-            raise
+        if not write.held and expected_version is not None:
+            raise Conflict(pk)
+        return write.held
 
     # --- [DOMAIN_EXPIRATION] cache --------------------------------------------------------------
     def domain_expirations(self, domains: list[str], now_s: int) -> dict[str, str | None]:
@@ -306,14 +292,10 @@ class UptimeStore:
         return [json.loads(i["config"]) for i in self._query(self.state, Key("pk").eq("TARGETS"))]
 
     def put_runtime_target(self, name: str, config: dict[str, Any]) -> bool:
-        try:
+        with aws.conditional() as write:
             self.state.put_item(Item={"pk": "TARGETS", "sk": name, "config": json.dumps(config)},
                                 ConditionExpression="attribute_not_exists(pk)")
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
+        return write.held
 
     def delete_runtime_target(self, name: str) -> bool:
         old = self.state.delete_item(Key={"pk": "TARGETS", "sk": name}, ReturnValues="ALL_OLD").get("Attributes")
@@ -325,12 +307,4 @@ class UptimeStore:
 
     @staticmethod
     def _query(table: Any, condition: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        items, start = [], None
-        while True:
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            response = table.query(KeyConditionExpression=condition, **kwargs)
-            items.extend(response["Items"])
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return list(aws.all_items(table.query, KeyConditionExpression=condition, **kwargs))

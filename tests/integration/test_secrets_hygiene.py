@@ -173,13 +173,7 @@ def _everything_stored(env: dict) -> dict[str, str]:
     settings = get_settings()
     out: dict[str, str] = {}
     for table in (settings.releases_table, settings.state_table, settings.checks_table, settings.ledger_table):
-        items, kwargs = [], {}
-        while True:
-            page = aws.table(table).scan(**kwargs)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = list(aws.all_items(aws.table(table).scan))
         out[f"dynamodb:{table}"] = json.dumps(items, default=_plain, ensure_ascii=False)
     s3 = aws.client("s3")
     for obj in s3.list_objects_v2(Bucket=settings.data_bucket).get("Contents", []):
