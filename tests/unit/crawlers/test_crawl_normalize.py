@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -141,9 +139,3 @@ def test_registry():
     with pytest.raises(KeyError):
         crawlers.get_source("nope")
     assert crawlers.parse("openbd", b"[null]") == []
-
-
-def test_import_is_light():
-    code = "import sys, crawlers; print(sorted(m for m in ('bs4', 'defusedxml', 'yaml', 'httpx') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
