@@ -99,8 +99,8 @@ def test_merchandise_is_never_announced(env):
     env.store.put(Subscription.create("webhook:all", "source", "previewsworld"))
     fanout = env.fanout()
     # a real row of the 2020-02-19 Diamond list; once with its category, once stored before categories
-    toy = dict(release_id="previewsworld:DEC198999", source="previewsworld", title="BATWOMAN SYMBOL T/S LG",
-               series="BATWOMAN SYMBOL T/S LG", volume=None, publisher=None)
+    toy = {"release_id": "previewsworld:DEC198999", "source": "previewsworld", "title": "BATWOMAN SYMBOL T/S LG",
+               "series": "BATWOMAN SYMBOL T/S LG", "volume": None, "publisher": None}
     fanout.handle_record(release_record(**toy, category="merchandise"))
     fanout.handle_record(release_record(**{**toy, "release_id": "previewsworld:DEC198998"}, seq="2"))
     assert env.messages("slack") == [] and env.messages("webhook") == []
@@ -231,8 +231,8 @@ def test_uptime_events_also_go_to_the_targets_configured_alert_channels(env):
 
 def _pw(code, title, **over):
     """A release of a real PREVIEWSworld row as the stream carries it (work computed by the crawlers)."""
-    from crawlers.normalize import extract_numbering
     from crawlers.model import Release
+    from crawlers.normalize import extract_numbering
 
     series, volume, issue = extract_numbering(title)
     rel = Release(id=f"previewsworld:{code}", source="previewsworld", title=title, series=series, volume=volume,
@@ -252,8 +252,10 @@ def works_env(env):
 def test_variants_of_one_issue_are_announced_once_and_the_merge_says_why(env):
     env.store.put(Subscription.create("slack:CAMAL", "series", "Amalgama Space Zombie"))
     fanout = works_env(env)
-    covers = [("AUG191468", "AMALGAMA SPACE ZOMBIE #3 CVR A YOUNG (MR)"), ("AUG191469", "AMALGAMA SPACE ZOMBIE #3 CVR B YOUNG RISQUE (MR)"),
-              ("AUG191470", "AMALGAMA SPACE ZOMBIE #3 CVR C ESPINOSA (MR)"), ("AUG191471", "AMALGAMA SPACE ZOMBIE #3 CVR D ESPINOSA RISQUE (MR)")]
+    covers = [("AUG191468", "AMALGAMA SPACE ZOMBIE #3 CVR A YOUNG (MR)"),
+              ("AUG191469", "AMALGAMA SPACE ZOMBIE #3 CVR B YOUNG RISQUE (MR)"),
+              ("AUG191470", "AMALGAMA SPACE ZOMBIE #3 CVR C ESPINOSA (MR)"),
+              ("AUG191471", "AMALGAMA SPACE ZOMBIE #3 CVR D ESPINOSA RISQUE (MR)")]
     records = [release_record(**{**_pw(c, t), "release_id": f"previewsworld:{c}"}, seq=str(i)) for i, (c, t) in enumerate(covers)]
     for record in records + records[::-1]:  # every record twice, the second time out of order
         fanout.handle_record(record)
@@ -273,7 +275,8 @@ def test_cross_source_merge_window_and_undo_by_configuration(env, monkeypatch):
     env.store.put(Subscription.create("slack:CNAIL", "series", "Nailbiter"))
     fanout = works_env(env)
     diamond = {**_pw("JAN170746", "NAILBITER #30 (MR)", release_date="2017-03-01"), "release_id": "previewsworld:JAN170746"}
-    image = {**diamond, "release_id": "imagecomics:nailbiter-30", "id": "imagecomics:nailbiter-30", "source": "imagecomics", "title": "Nailbiter #30",
+    image = {**diamond, "release_id": "imagecomics:nailbiter-30", "id": "imagecomics:nailbiter-30", "source": "imagecomics",
+             "title": "Nailbiter #30",
              "series": "Nailbiter", "publisher": "Image Comics"}
     fanout.handle_record(release_record(**diamond, seq="1"))
     fanout.handle_record(release_record(**image, seq="2"))

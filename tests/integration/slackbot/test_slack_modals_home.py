@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from tests.integration.slackbot.slackbot_testkit import (
     block_actions,
     checkbox_values,
@@ -96,10 +97,10 @@ def test_follow_to_dm_uses_the_user_destination(slack, web):
 
 
 @pytest.mark.parametrize("values, block, words", [
-    (dict(quiet="25:00-07:00"), "quiet_hours", "quiet_hours"),
-    (dict(tz="Mars/Olympus"), "tz", "time zone"),
-    (dict(match="!!!"), "match", ""),
-    (dict(match="x" * 300), "match", "match"),
+    ({"quiet": "25:00-07:00"}, "quiet_hours", "quiet_hours"),
+    ({"tz": "Mars/Olympus"}, "tz", "time zone"),
+    ({"match": "!!!"}, "match", ""),
+    ({"match": "x" * 300}, "match", "match"),
 ])
 def test_follow_errors_show_under_the_field(slack, web, values, block, words):
     from chalicelib.bootstrap import subscription_service
@@ -132,11 +133,11 @@ def test_target_submission_adds_the_target_and_its_alerts_here(slack, web):
 
 
 @pytest.mark.parametrize("values, block", [
-    (dict(url="ftp://shop.example/"), "url"),
-    (dict(url="http://169.254.169.254/latest"), "url"),
-    (dict(conditions="[NOPE] == 1"), "conditions"),
-    (dict(name="bad name!"), "name"),
-    (dict(interval="soon"), "interval"),
+    ({"url": "ftp://shop.example/"}, "url"),
+    ({"url": "http://169.254.169.254/latest"}, "url"),
+    ({"conditions": "[NOPE] == 1"}, "conditions"),
+    ({"name": "bad name!"}, "name"),
+    ({"interval": "soon"}, "interval"),
 ])
 def test_target_errors_show_under_the_field(slack, web, values, block, monkeypatch):
     from chalicelib.bootstrap import uptime_service
@@ -257,9 +258,8 @@ def test_home_lists_and_removes_runtime_targets(slack, web):
 def test_any_channel_follow_can_be_removed_from_the_following_list(slack, web):
     """Keyword / publisher follows made with the form are listed by `/newbooks following`, whose
     menu removes them (what DELETE /subscriptions/... does, without the key)."""
-    from tests.integration.slackbot.slackbot_testkit import validate_blocks
-
     from chalicelib.bootstrap import subscription_service
+    from tests.integration.slackbot.slackbot_testkit import validate_blocks
 
     slack.command("follow")
     slack.interact(view_submission(opened_view(web), follow_values("鬼滅の刃", "keyword")))

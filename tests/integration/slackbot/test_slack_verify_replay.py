@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.slackbot.verify import ReplayGuard, Rejected, Verifier
+from chalicelib.slackbot.verify import Rejected, ReplayGuard, Verifier
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib import resources as r
 from chalicelib.uptime.targets import MAX_TIMEOUT_S, STORE_MARGIN_S, InvalidTarget, parse_target
-
-from tests.integration.uptime.uptime_testkit import Handler  # noqa: E402
+from tests.integration.uptime.uptime_testkit import Handler
 
 ROOT = Path(__file__).resolve().parents[3]
 MINUTE = datetime(2026, 12, 3, 9, 17, tzinfo=timezone.utc)

@@ -1,11 +1,8 @@
 """The checker against real servers on 127.0.0.1."""
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timezone
-
-import pytest
 
 from chalicelib.uptime.checker import Checker
 from chalicelib.uptime.ssrf import AddressPolicy
@@ -27,7 +24,8 @@ def run(targets, policy=LOCAL, **kwargs):
 
 
 def test_healthy_passes_with_json_path_len_and_latency(peer):
-    r = run([target("ok", f"{peer}/healthy", ["[STATUS] == 200", '[BODY].status == "up"', "len([BODY].items) > 0", "[RESPONSE_TIME] < 1500"])])["ok"]
+    conditions = ["[STATUS] == 200", '[BODY].status == "up"', "len([BODY].items) > 0", "[RESPONSE_TIME] < 1500"]
+    r = run([target("ok", f"{peer}/healthy", conditions)])["ok"]
     assert r.ok and r.status == 200 and r.error is None and r.ip == "127.0.0.1"
 
 

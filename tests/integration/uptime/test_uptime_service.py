@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.uptime.targets import InvalidTarget
 from tests.integration.uptime.uptime_testkit import Handler
@@ -155,7 +154,7 @@ def test_maintenance_suppresses_alerts_and_shows_maintenance(make_service):
 
 def test_status_rollups_uptime_and_percentiles(make_service):
     service = make_service(FLAKY)
-    for minute in list(range(8)) + [65]:  # 10:00-10:07, then 11:05 rolls up hour 10
+    for minute in [*list(range(8)), 65]:  # 10:00-10:07, then 11:05 rolls up hour 10
         Handler.flaky_fail.set() if minute in (1, 2, 3, 4) else Handler.flaky_fail.clear()
         service.run_tick(tick(minute))
     Handler.flaky_fail.clear()
@@ -334,11 +333,11 @@ def test_state_fanout_filter_passes_insert_and_modify_of_state_items():
 
 
 def test_insert_then_modify_of_the_group_item_give_the_grouped_alert_exactly_once():
-    from boto3.dynamodb.types import TypeSerializer as _S
+    from boto3.dynamodb.types import TypeSerializer
 
     from chalicelib.notify.fanout import event_from_record
 
-    ser = _S()
+    ser = TypeSerializer()
     image = lambda item: {k: ser.serialize(v) for k, v in item.items()}  # noqa: E731
     keys = {"pk": {"S": "GROUP#uptime"}, "sk": {"S": "STATE"}}
     event = {"id": "targets.grouped_down:0:2026-11-22T10:04", "type": "targets.grouped_down", "v": 1,

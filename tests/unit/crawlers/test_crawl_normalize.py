@@ -5,11 +5,21 @@ import json
 from datetime import date
 
 import pytest
+
 import crawlers
 from crawlers.model import EXTRA_KEYS, KEYS, Release, merge
 from crawlers.normalize import (
-    edition_flags, extract_volume, isbn10_to_13, isbn13_to_10, nfkc, normalize_isbn, normalize_jan, parse_date,
-    parse_price, release_id, series_key,
+    edition_flags,
+    extract_volume,
+    isbn10_to_13,
+    isbn13_to_10,
+    nfkc,
+    normalize_isbn,
+    normalize_jan,
+    parse_date,
+    parse_price,
+    release_id,
+    series_key,
 )
 from crawlers.snapshot import diff_new
 
@@ -134,7 +144,7 @@ def test_registry():
     assert set(crawlers.SOURCES) == {"previewsworld", "imagecomics", "ndl", "openbd", "rakuten", "comicwalker",
                                      "newtype", "sundaywebry", "feed", "html", "json", "table"}
     for name, mod in crawlers.SOURCES.items():
-        assert mod.NAME == name and callable(mod.parse) and callable(mod.plan) and mod.DESCRIPTION
+        assert name == mod.NAME and callable(mod.parse) and callable(mod.plan) and mod.DESCRIPTION
     assert crawlers.get_source("ndl").NAME == "ndl"
     with pytest.raises(KeyError):
         crawlers.get_source("nope")

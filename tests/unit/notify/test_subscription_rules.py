@@ -8,8 +8,8 @@ import pytest
 from chalicelib.notify.subscriptions import (
     Subscription,
     default_series_key,
-    fallback_series_key,
     event_match_pks,
+    fallback_series_key,
     keyword_key,
     load_yaml,
     matches_release,
@@ -138,12 +138,12 @@ def test_item_round_trip_and_gsi_keys():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(destination="pigeon:x", kind="series", key="a"),
-        dict(destination="slack:C1", kind="colour", key="a"),
-        dict(destination="slack:C1", kind="series", key=""),
-        dict(destination="slack:C1", kind="series", key="a", digest="hourly"),
-        dict(destination="slack:C1", kind="series", key="a", quiet_hours="late"),
-        dict(destination="slack:C1", kind="series", key="a", tz="Mars/Olympus"),
+        {"destination": "pigeon:x", "kind": "series", "key": "a"},
+        {"destination": "slack:C1", "kind": "colour", "key": "a"},
+        {"destination": "slack:C1", "kind": "series", "key": ""},
+        {"destination": "slack:C1", "kind": "series", "key": "a", "digest": "hourly"},
+        {"destination": "slack:C1", "kind": "series", "key": "a", "quiet_hours": "late"},
+        {"destination": "slack:C1", "kind": "series", "key": "a", "tz": "Mars/Olympus"},
     ],
 )
 def test_invalid_subscriptions(kwargs):

@@ -21,7 +21,7 @@ def _fill_and_texts(svg: str) -> tuple[str, list[str]]:
 ])
 def test_uptime_colour_thresholds(ratio, colour):
     assert badges.uptime_colour(ratio) == colour
-    fill, texts = _fill_and_texts(badges.uptime_badge("api", ratio))
+    fill, _texts = _fill_and_texts(badges.uptime_badge("api", ratio))
     assert fill == colour
 
 

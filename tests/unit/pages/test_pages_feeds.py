@@ -92,16 +92,16 @@ def test_ical_calendar_events():
     assert "UID:previewsworld:SEP198873@newbooks" in lines
     assert "DTSTART;VALUE=DATE:20261125" in lines and "DTEND;VALUE=DATE:20261126" in lines
     assert "DTSTAMP:20261122T230000Z" in lines
-    summary = next(l for l in lines if l.startswith("SUMMARY:<script>"))
+    summary = next(line for line in lines if line.startswith("SUMMARY:<script>"))
     assert summary == "SUMMARY:<script>alert(1)</script> Rick & Morty #3"
-    description = next(l for l in lines if l.startswith("DESCRIPTION:Oni"))
+    description = next(line for line in lines if line.startswith("DESCRIPTION:Oni"))
     assert "USD 3.99" in description and "\\;" not in description
     assert "URL:https://example.com/a?b=1&c=2" in lines
-    assert not any(l.startswith("URL:javascript") for l in lines)
+    assert not any(line.startswith("URL:javascript") for line in lines)
     # events are in date order: 2026-11-25 before 2026-12-04
-    starts = [l for l in lines if l.startswith("DTSTART")]
+    starts = [line for line in lines if line.startswith("DTSTART")]
     assert starts == sorted(starts)
-    assert all(len(l.encode()) <= 75 for l in body.split("\r\n"))
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
 
 
 def test_ical_escapes_commas_and_semicolons_in_series():

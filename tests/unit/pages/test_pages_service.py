@@ -153,7 +153,7 @@ def test_pages_and_badges_ignore_parameters_they_do_not_use():
 def test_feeds_carry_one_entry_per_work():
     covers = [rel(f"pw:{c}", "2026-11-25", title=f"AMALGAMA SPACE ZOMBIE #3 CVR {c}", work="amalgamaspacezombie|3|comic")
               for c in "ABCD"]
-    svc = service(covers + [rel("other", "2026-11-25")])
+    svc = service([*covers, rel("other", "2026-11-25")])
     feed = ET.fromstring(svc.releases_feed("atom").body)
     ids = [e.find(A + "id").text for e in feed.findall(A + "entry")]
     assert ids == ["urn:newbooks:release:pw:A", "urn:newbooks:release:other"]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.slackbot.verify import ReplayGuard, Rejected, Verifier, check_signature
+from chalicelib.slackbot.verify import Rejected, ReplayGuard, Verifier, check_signature
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Gatus-style conditions (parse + evaluate) and target validation at load time, pure."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from chalicelib.uptime import conditions as cond
@@ -210,7 +212,7 @@ def test_defaults_and_kebab_case_keys_apply():
 def test_due_is_deterministic_and_spreads_longer_intervals():
     target = parse_target({"name": "slowpoke", "url": "http://example.com/", "interval": "5m"})
     due = [m for m in range(100) if target.due(m)]
-    assert len(due) == 20 and all(b - a == 5 for a, b in zip(due, due[1:]))
+    assert len(due) == 20 and all(b - a == 5 for a, b in pairwise(due))
     assert due == [m for m in range(100) if target.due(m)]
     every = parse_target({"name": "fast", "url": "http://example.com/"})
     assert all(every.due(m) for m in range(10))

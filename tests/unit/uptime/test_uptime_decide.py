@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,7 +43,7 @@ class Monitor:
         self.alerts.extend(t for t in decision.new if t.alerts)
         return decision
 
-    def run(self, script: dict[int, str]) -> "Monitor":
+    def run(self, script: dict[int, str]) -> Monitor:
         for minute in sorted(script):
             self.deliver(minute, script[minute])
         return self
@@ -100,7 +101,7 @@ def test_reminders_at_most_every_reminder_interval():
     assert summary(monitor.alerts) == [("target.down", 2, None), ("target.reminder", 12, None),
                                        ("target.reminder", 22, None), ("target.reminder", 32, None)]
     minutes = [t.minute for t in monitor.alerts]
-    assert all(b - a >= RULES.reminder_min for a, b in zip(minutes, minutes[1:]))
+    assert all(b - a >= RULES.reminder_min for a, b in pairwise(minutes))
 
 
 def test_no_reminder_once_recovered():
@@ -199,7 +200,7 @@ def test_minute_helpers():
 def shuffled_delivery(script: dict[int, str], jitter: list[float]) -> list[int]:
     """Every tick twice, each delivery delayed by up to 2 minutes (jitter in [0, 2))."""
     deliveries = sorted(script) * 2
-    return [m for _key, m in sorted((m + j, m) for m, j in zip(deliveries, jitter))]
+    return [m for _key, m in sorted((m + j, m) for m, j in zip(deliveries, jitter, strict=False))]
 
 
 def alerts_of(script: dict[int, str], order: list[int], rules: Rules = RULES) -> list[tuple]:

@@ -128,7 +128,7 @@ def responses(draw):
     elif framing == "chunked":
         head += b"Transfer-Encoding: chunked\r\n"
         cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=3)))
-        parts = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)]) if body[a:b]]
+        parts = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True) if body[a:b]]
         payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
     else:
         payload = body
@@ -155,7 +155,7 @@ def h11_reference(data: bytes) -> tuple[int, bytes]:
 @settings(max_examples=150, deadline=None)
 @given(response=responses(), split=st.lists(st.integers(1, 40), min_size=1, max_size=30))
 def test_agrees_with_h11_for_any_split(response, split):
-    data, framing = response
+    data, _framing = response
     parser = ResponseParser(cap=1 << 20)
     position = 0
     for size in split * (len(data) // sum(split) + 1):
