@@ -4,7 +4,7 @@
     python -m tests.collect_check --alone    # each folder alone only (about 15 collections)
 
 Each collection is its own `pytest --collect-only` process, two at a time. The layout rules
-that make this hold are checked statically by tests/unit/test_test_layout.py (`layout_problems`):
+that make this hold (and that tests/unit stays pure) are checked statically by tests/unit/test_test_layout.py (`layout_problems`):
 every folder under tests/ is a package, and helpers are imported as `tests.<folder>.<module>`,
 never `from conftest import ...` or by a bare module name that depends on sys.path order.
 """
@@ -55,6 +55,35 @@ def layout_problems(tests: Path = TESTS) -> list[str]:
                 if top == "conftest" or top in local:
                     problems.append(f"{path.relative_to(tests.parent)}:{node.lineno}: imports {name!r}; "
                                     "use `from tests.<folder>.<module> import ...` (conftest holds fixtures only)")
+    return problems + unit_purity_problems(tests)
+
+
+# tests/unit is pure (issue 15 point 5): no AWS stand-in, no sockets, no subprocess; those tests
+# belong in tests/integration (moto in-process, local peers) or tests/e2e (the whole stack).
+IMPURE_MODULES = ("moto", "socket", "socketserver", "http.server", "subprocess", "tests.integration", "tests.e2e")
+
+
+def unit_purity_problems(tests: Path = TESTS) -> list[str]:
+    """Files under tests/unit that import an AWS stand-in, a socket or server module, subprocess or
+    an integration/e2e kit, name `mock_aws`, or take the `aws` fixture."""
+    problems = []
+    for path in sorted((tests / "unit").rglob("*.py")):
+        where = path.relative_to(tests.parent)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            bad = next((n for n in names for m in IMPURE_MODULES if n == m or n.startswith(m + ".")), None)
+            if bad:
+                problems.append(f"{where}:{node.lineno}: imports {bad!r}; a unit test is pure: move it to tests/integration")
+            elif isinstance(node, ast.Name) and node.id == "mock_aws":
+                problems.append(f"{where}:{node.lineno}: uses mock_aws; a unit test is pure: move it to tests/integration")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "aws" in {
+                    a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}:
+                problems.append(f"{where}:{node.lineno}: {node.name}() takes the `aws` fixture (moto); "
+                                "a unit test is pure: move it to tests/integration")
     return problems
 
 

@@ -66,7 +66,7 @@ def test_every_dlq_stream_failures_functions_and_crawl_age_have_a_definition():
 
 
 def test_a_dead_letter_fires_once_prints_and_clears(local, aws):
-    alarms, clock, lines, sqs = local
+    alarms, _clock, lines, sqs = local
     assert alarms.evaluate() == []  # everything empty: OK, nothing printed
     dlq = aws["CRAWL_DLQ_URL"]
     sqs.send_message(QueueUrl=dlq, MessageBody='{"source": "previewsworld"}')
@@ -82,7 +82,7 @@ def test_a_dead_letter_fires_once_prints_and_clears(local, aws):
 
 
 def test_function_errors_from_the_local_runtime(local):
-    alarms, clock, lines, _ = local
+    alarms, clock, _lines, _ = local
 
     def broken(event, context):
         raise RuntimeError("boom")
@@ -97,7 +97,7 @@ def test_function_errors_from_the_local_runtime(local):
 
 
 def test_stream_failures_and_a_stuck_crawl_queue(local, aws):
-    alarms, clock, lines, sqs = local
+    alarms, clock, _lines, sqs = local
     sqs.send_message(QueueUrl=aws["STREAM_FAILURES_QUEUE_URL"], MessageBody='{"requestContext": {}}')
     sqs.send_message(QueueUrl=aws["CRAWL_QUEUE_URL"], MessageBody='{"source": "ndl-comics"}')
     assert [c["AlarmName"] for c in alarms.evaluate()] == ["newbooks-test-stream-failures-not-empty"]
@@ -116,7 +116,7 @@ def test_stream_failures_and_a_stuck_crawl_queue(local, aws):
 def test_an_alarm_reaches_the_ops_subscription_through_our_notifier_once(local, aws, capsys):
     import app
 
-    alarms, clock, lines, sqs = local
+    alarms, _clock, _lines, sqs = local
     sqs.send_message(QueueUrl=aws["NOTIFY_SLACK_DLQ_URL"], MessageBody="{}")
     (change,) = alarms.evaluate()
     ops = _drain(sqs, aws[r.OPS_ALARMS_QUEUE.env])  # SNS -> SQS (raw delivery), as deployed

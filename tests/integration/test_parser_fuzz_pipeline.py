@@ -4,12 +4,11 @@ worker, and no stored release or snapshot is written or overwritten."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from devstack.samples import read_sample
+from tests.integration.peer_testkit import Site
 
 GOOD = {
     "previewsworld": (("previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"), "text/plain"),
@@ -32,37 +31,11 @@ HOSTILE = {
 }
 
 
-class Site:
-    """A real HTTP server on 127.0.0.1 whose body the test swaps."""
-
-    def __init__(self) -> None:
-        self.body = b""
-        self.content_type = "text/plain"
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else site.body
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else site.content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/list"
-
-
 @pytest.fixture
 def site():
-    s = Site()
+    s = Site("/list")
     yield s
-    s.server.shutdown()
-    s.server.server_close()
+    s.close()
 
 
 def _service(site, kind):
@@ -124,7 +97,7 @@ def test_hostile_bodies_degrade_the_source_and_touch_no_release(aws, site, kind)
         # through the Lambda batch wrapper, as crawl_worker runs it: nothing may escape
         event = {"Records": [{"messageId": f"m-{label}", "body": json.dumps(_message(hour))}]}
         outcome = {}
-        response = sqs_batch(event, lambda msg, _r: outcome.update(service.crawl(msg)))
+        response = sqs_batch(event, lambda msg, _r, outcome=outcome: outcome.update(service.crawl(msg)))
         assert response == {"batchItemFailures": []}, f"{kind}/{label}: the worker raised"
         assert outcome["status"] == "degraded", f"{kind}/{label}: {outcome}"
         state = state_table.get_item(Key={"pk": "SOURCE#src", "sk": "STATE"})["Item"]

@@ -10,14 +10,13 @@ response body, every S3 object, every DynamoDB item — is searched for every se
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chalicelib import bootstrap
 from chalicelib.secrets import KNOWN
 from devstack.samples import read_sample
+from tests.integration.peer_testkit import Peer, Reply, Request
 
 PW = ("previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt")
 RAKUTEN = ("rakuten-books-api", "rws-ruby-sdk__books_book_search_with_keyword_Ruby__edd041a_2016.json")
@@ -27,61 +26,36 @@ def token(name: str) -> str:
     return f"SEKRET{abs(hash(name)) % 10**8:08d}x{name.replace('_', '')}"
 
 
-class Peer:
-    """127.0.0.1: serves sources and a target (GET), answers Slack/X/webhooks (POST), records all."""
+def answer(request: Request) -> Reply:
+    """127.0.0.1: serves sources and a target (GET), answers Slack/X/webhooks (POST)."""
+    def send(status: int, body: bytes, ctype: str = "application/json") -> Reply:
+        return Reply(status, body, {"Content-Type": ctype})
 
-    def __init__(self):
-        self.requests: list[tuple[str, str, dict, bytes]] = []
-        peer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, status, body, ctype="application/json"):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):  # noqa: N802
-                peer.requests.append(("GET", self.path, dict(self.headers), b""))
-                path = self.path.split("?")[0]
-                if path == "/robots.txt":
-                    return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
-                if path == "/pw.txt":
-                    return self._send(200, b"\n".join(read_sample(*PW).split(b"\n")[:30]), "text/plain")
-                if path == "/rakuten":
-                    return self._send(200, read_sample(*RAKUTEN))
-                if path == "/health":
-                    ok = self.headers.get("Authorization") == f"Bearer {token('api_key')}"
-                    return self._send(200 if ok else 401, b'{"status":"up"}')
-                return self._send(404, b"{}")
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                peer.requests.append(("POST", self.path, dict(self.headers), body))
-                if self.path.startswith("/slack-hook/"):
-                    return self._send(404, b"no_service", "text/plain")  # a revoked webhook URL
-                if self.path.startswith("/2/tweets"):
-                    return self._send(201, b'{"data":{"id":"1","text":"x"}}')
-                if self.path.startswith("/api/chat.postMessage"):
-                    return self._send(200, b'{"ok":true,"channel":"C0123","ts":"1.2"}')
-                return self._send(200, b'{"ok":true}')
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    if request.method == "GET":
+        if request.route == "/robots.txt":
+            return send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+        if request.route == "/pw.txt":
+            return send(200, b"\n".join(read_sample(*PW).split(b"\n")[:30]), "text/plain")
+        if request.route == "/rakuten":
+            return send(200, read_sample(*RAKUTEN))
+        if request.route == "/health":
+            ok = request.headers.get("authorization") == f"Bearer {token('api_key')}"
+            return send(200 if ok else 401, b'{"status":"up"}')
+        return send(404, b"{}")
+    if request.path.startswith("/slack-hook/"):
+        return send(404, b"no_service", "text/plain")  # a revoked webhook URL
+    if request.path.startswith("/2/tweets"):
+        return send(201, b'{"data":{"id":"1","text":"x"}}')
+    if request.path.startswith("/api/chat.postMessage"):
+        return send(200, b'{"ok":true,"channel":"C0123","ts":"1.2"}')
+    return send(200, b'{"ok":true}')
 
 
 @pytest.fixture
 def peer():
-    p = Peer()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
+    """The shared peer, recording all."""
+    with Peer(responder=answer) as p:
+        yield p
 
 
 @pytest.fixture
@@ -206,9 +180,9 @@ def _leaks(values: dict[str, str], haystacks: dict[str, str]) -> list[str]:
 
 def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd, monkeypatch):
     _logs_to_stdout(monkeypatch)
-    import app
     from chalice.test import Client
 
+    import app
     from chalicelib import bootstrap as boot
     from crawlers.fetcher import Fetcher
 
@@ -218,7 +192,7 @@ def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd, monkeypatch)
     for source in ("pw", "rk"):  # rk-keyed: see the source-URL test below
         body = json.dumps({"schema_version": 1, "source": source, "scheduled_at": "2026-11-22T10:00Z"})
         assert app.crawl_worker({"Records": [{"messageId": f"c-{source}", "body": body}]}, None) == {"batchItemFailures": []}
-    assert any(r[1].startswith("/rakuten?format=json") for r in peer.requests)
+    assert any(r.path.startswith("/rakuten?format=json") for r in peer.requests)
 
     # ping: the target authenticates with the api_key secret
     tick = boot.uptime_service().run_tick({"id": "t1", "time": "2026-11-22T10:00:00Z", "detail": {}})
@@ -231,7 +205,7 @@ def test_no_secret_in_logs_api_s3_or_dynamodb(secrets, peer, capfd, monkeypatch)
     assert app.release_fanout({"Records": [_stream_insert(item)]}, None) == {"batchItemFailures": []}
     delivered = {channel: _drain(channel, secrets_env(channel)) for channel in ("console", "webhook", "slack", "x")}
     assert delivered["console"] >= 1 and delivered["webhook"] >= 1 and delivered["slack"] >= 2 and delivered["x"] >= 1
-    posted = {r[1].split("/")[1] for r in peer.requests if r[0] == "POST"}
+    posted = {r.path.split("/")[1] for r in peer.requests if r.method == "POST"}
     assert {"hook", "api", "slack-hook", "2"} <= posted, posted  # every sender really sent
 
     # the API
@@ -258,7 +232,6 @@ def secrets_env(channel: str) -> str:
 def test_secret_in_a_source_url_stays_out_of_dynamodb_and_logs(secrets, peer, capfd, monkeypatch):
     _logs_to_stdout(monkeypatch)
     import app
-
     from chalicelib import bootstrap as boot
     from crawlers.fetcher import Fetcher
 
@@ -266,7 +239,7 @@ def test_secret_in_a_source_url_stays_out_of_dynamodb_and_logs(secrets, peer, ca
     crawl.fetcher_factory = lambda: Fetcher(user_agent="newbooks-test", min_host_delay_s=0, sleep=lambda s: None)
     body = json.dumps({"schema_version": 1, "source": "rk-keyed", "scheduled_at": "2026-11-22T10:00Z"})
     assert app.crawl_worker({"Records": [{"messageId": "c-rk", "body": body}]}, None) == {"batchItemFailures": []}
-    assert any(r[1].startswith(f"/rakuten?applicationId={token('rakuten_application_id')}") for r in peer.requests)
+    assert any(r.path.startswith(f"/rakuten?applicationId={token('rakuten_application_id')}") for r in peer.requests)
     captured = capfd.readouterr()
     leaks = _leaks(secrets, {"stdout": captured.out, "stderr": captured.err, **_everything_stored(secrets)})
     assert not leaks, "secret values found:\n" + "\n".join(leaks)

@@ -5,60 +5,36 @@ the metadata endpoint is never followed. Every "not connected" claim is checked 
 server on 127.0.0.1 that counts its hits, and against the network backend's connect calls."""
 from __future__ import annotations
 
-import socket
-import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chalicelib.uptime.checker import Checker
 from chalicelib.uptime.ssrf import AddressPolicy
 from chalicelib.uptime.targets import InvalidTarget, parse_target
+from tests.integration.peer_testkit import Peer, Reply, Request
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
 
-class Peer:
-    """127.0.0.1 server: counts hits; /redirect answers 302 to the cloud metadata endpoint."""
+METADATA_CREDENTIALS = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 
-    def __init__(self, location: str = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"):
-        self.hits: list[str] = []
-        peer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+def hit_counting_peer() -> Peer:
+    """A 127.0.0.1 peer whose request log shows any connection; /redirect answers 302 to the cloud
+    metadata endpoint."""
+    def answer(request: Request) -> Reply:
+        if request.path.startswith("/redirect"):
+            return Reply(302, headers={"Location": METADATA_CREDENTIALS})
+        return Reply(200, b'{"status":"up"}')
 
-            def do_GET(self):
-                peer.hits.append(self.path)
-                if self.path.startswith("/redirect"):
-                    self.send_response(302)
-                    self.send_header("Location", location)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                body = b'{"status":"up"}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = self.server.server_address[1]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    return Peer(responder=answer)
 
 
 @pytest.fixture
 def peer():
-    p = Peer()
-    yield p
-    p.close()
+    with hit_counting_peer() as p:
+        yield p
 
 
 @pytest.fixture
@@ -71,27 +47,6 @@ def prod(monkeypatch):
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def connects(monkeypatch):
-    """Every outgoing socket connect in the process, as (host, port): independent of how the
-    checker makes its connections (asyncio transports call `socket.connect` on a non-blocking
-    socket)."""
-    seen: list[tuple[str, int]] = []
-    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def connect(self, address):
-        seen.append(tuple(address[:2]))
-        return original_connect(self, address)
-
-    def connect_ex(self, address):
-        seen.append(tuple(address[:2]))
-        return original_connect_ex(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    return seen
 
 
 def literal_urls(port: int) -> dict[str, str]:
@@ -126,7 +81,7 @@ def test_config_refuses_private_and_metadata_urls_in_prod(prod, peer):
     for name, url in literal_urls(peer.port).items():
         with pytest.raises(InvalidTarget, match="refused"):
             parse_target({"name": name, "url": url}, policy=policy)
-    assert peer.hits == []
+    assert peer.paths() == []
 
 
 def test_checker_refuses_them_again_at_check_time_without_connecting(prod, peer, connects):
@@ -139,7 +94,7 @@ def test_checker_refuses_them_again_at_check_time_without_connecting(prod, peer,
     results = {r.name: r for r in checker.run(targets)}
     for name, result in results.items():
         assert not result.ok and result.error == "policy", (name, result)
-    assert peer.hits == [] and connects == []
+    assert peer.paths() == [] and connects == []
 
 
 def test_dns_names_resolving_to_private_space_are_refused(prod, peer, connects):
@@ -166,7 +121,7 @@ def test_dns_names_resolving_to_private_space_are_refused(prod, peer, connects):
     results = checker.run(targets)
     assert sorted(asked) == sorted(answers)
     assert all(r.error == "policy" and not r.ok for r in results), results
-    assert peer.hits == [] and connects == []
+    assert peer.paths() == [] and connects == []
 
 
 def test_ping_tick_in_prod_records_a_policy_failure_and_connects_nowhere(aws, prod, peer, connects, tmp_path, monkeypatch):
@@ -188,7 +143,7 @@ def test_ping_tick_in_prod_records_a_policy_failure_and_connects_nowhere(aws, pr
     assert outcome["checked"] == 1 and outcome["up"] == 0
     minute = service.store.get_tick(0, outcome["tick"])
     assert minute is not None and minute["sneaky"].error == "policy"
-    assert peer.hits == [] and connects == []
+    assert peer.paths() == [] and connects == []
 
 
 def test_redirect_to_metadata_is_not_followed(peer, connects):
@@ -205,5 +160,5 @@ def test_redirect_to_metadata_is_not_followed(peer, connects):
     results = {r.name: r for r in checker.run([default, lenient])}
     assert results["redirect"].status == 302 and results["redirect"].error == "status"
     assert results["lenient"].status == 302  # passes its own condition without following
-    assert peer.hits == ["/redirect", "/redirect"]
+    assert peer.paths() == ["/redirect", "/redirect"]
     assert {host for host, _port in connects} == {"127.0.0.1"}

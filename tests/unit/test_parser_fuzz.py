@@ -200,7 +200,8 @@ HTML_PARSERS = {"imagecomics", "comicwalker", "newtype", "sundaywebry", "html"}
 @pytest.mark.parametrize("name", NAMES)
 def test_huge_bodies_are_bounded(name):
     """Multi-MB bodies finish within a bound and keep the contract: 4 MB of junk after a real head,
-    4 MB of tiny HTML tags, and the real sample repeated to 1.5 MB (0.5 MB for HTML, still 5x the largest real page). HTML parsers refuse bodies over
+    4 MB of tiny HTML tags, and the real sample repeated to 1.5 MB (0.5 MB for HTML, still 5x the largest real page).
+    HTML parsers refuse bodies over
     crawlers._text.MAX_HTML_BYTES outright (bs4 would spend minutes on a hostile page)."""
     from crawlers._text import MAX_HTML_BYTES
 

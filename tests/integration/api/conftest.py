@@ -3,42 +3,27 @@ seeded releases, source health, two uptime targets checked against a real HTTP p
 127.0.0.1, and a DynamoDB call counter on botocore's `before-call` hook."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.integration.api.api_testkit import API_KEY, RELEASES
+from tests.integration.peer_testkit import Peer, Reply, Request
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 
 
-class Peer(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def do_GET(self):
-        status, body = (200, b'{"status":"up"}') if self.path.startswith("/healthy") else (500, b'{"status":"down"}')
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def healthy_or_down(request: Request) -> Reply:
+    up = request.path.startswith("/healthy")
+    return Reply(200 if up else 500, b'{"status":"up"}' if up else b'{"status":"down"}', {"Content-Type": "application/json"})
 
 
 @pytest.fixture(scope="module")
 def peer():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """A monitoring target on the shared peer: /healthy answers 200, anything else 500."""
+    with Peer(responder=healthy_or_down, protocol_version="HTTP/1.1") as p:
+        yield p.url
 
 
 def seed_releases(env: dict[str, str]) -> None:

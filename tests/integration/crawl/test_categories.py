@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
 
 from devstack.samples import read_sample
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count
 
 
 def _all(queries, params):
@@ -26,7 +26,7 @@ def _ids(rows):
     return [e["id"] for r in rows for e in (r.get("editions") or [r])]
 
 
-def test_merchandise_is_stored_but_listed_only_when_asked(service, site):  # noqa: F811
+def test_merchandise_is_stored_but_listed_only_when_asked(service, site):
     import crawlers
     from chalicelib.bootstrap import release_queries
     from chalicelib.queries import BadQuery
@@ -63,7 +63,7 @@ def test_items_stored_before_categories_are_classified_on_read():
     assert matches(old_comic, {}) and not matches(old_comic, {"category": "merchandise"})
 
 
-def test_a_release_lists_the_editions_of_its_work(service, site):  # noqa: F811
+def test_a_release_lists_the_editions_of_its_work(service, site):
     from chalicelib.bootstrap import release_queries
 
     site.body = read_sample(*WEEK1)

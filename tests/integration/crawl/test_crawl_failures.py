@@ -8,55 +8,28 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from devstack.samples import read_sample
+from tests.integration.peer_testkit import Peer, Reply
 
 WEEK1 = ("previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt")
 
 
-class Peer:
-    """127.0.0.1 server: `routes[path] = (status, body)`; robots.txt from `robots`; counts hits."""
+def text(status: int, body: bytes) -> Reply:
+    return Reply(status, body, {"Content-Type": "text/plain"})
 
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes]] = {}
-        self.robots = b"User-agent: *\nAllow: /\n"
-        self.robots_status = 200
-        self.hits: list[str] = []
-        peer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # noqa: N802
-                peer.hits.append(self.path)
-                status, body = (peer.robots_status, peer.robots) if self.path == "/robots.txt" else peer.routes.get(
-                    self.path, (404, b"not found"))
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def page_hits(self, path: str) -> int:
-        return sum(1 for h in self.hits if h == path)
+ALLOW_ALL = b"User-agent: *\nAllow: /\n"
 
 
 @pytest.fixture
 def peer():
-    p = Peer()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
+    """The shared peer: pages by route, robots.txt allowing all, every hit in its request log."""
+    with Peer(default=text(404, b"not found")) as p:
+        p.route("/robots.txt", text(200, ALLOW_ALL))
+        yield p
 
 
 @pytest.fixture
@@ -106,7 +79,8 @@ def release_ids() -> set[str]:
 def slack_status_text(service) -> str:
     """`/newbooks status` as the Slack worker answers it, with this test's sources."""
     from chalicelib.settings import get_settings
-    from chalicelib.slackbot import commands, service as slack
+    from chalicelib.slackbot import commands
+    from chalicelib.slackbot import service as slack
 
     bot = slack.build(get_settings())
     bot.sources = lambda: service
@@ -123,25 +97,25 @@ def closed_port_url() -> str:
 
 # kind -> (how to make the peer fail, expected failure kind, permanent?, page requests made)
 CASES = {
-    "404": (lambda p: p.routes.__setitem__("/list.txt", (404, b"gone")), "http_status", True, 1),
-    "410": (lambda p: p.routes.__setitem__("/list.txt", (410, b"gone for good")), "http_status", True, 1),
-    "5xx": (lambda p: p.routes.__setitem__("/list.txt", (503, b"busy")), "retries_exhausted", False, 3),
-    "robots": (lambda p: setattr(p, "robots", b"User-agent: *\nDisallow: /list\n"), "robots", True, 0),
+    "404": (lambda p: p.route("/list.txt", text(404, b"gone")), "http_status", True, 1),
+    "410": (lambda p: p.route("/list.txt", text(410, b"gone for good")), "http_status", True, 1),
+    "5xx": (lambda p: p.route("/list.txt", text(503, b"busy")), "retries_exhausted", False, 3),
+    "robots": (lambda p: p.route("/robots.txt", text(200, b"User-agent: *\nDisallow: /list\n")), "robots", True, 0),
     # robots.txt answering 503: the host is off limits for now, not forbidding us: transient.
-    "robots-unavailable": (lambda p: setattr(p, "robots_status", 503), "robots", False, 0),
+    "robots-unavailable": (lambda p: p.route("/robots.txt", text(503, ALLOW_ALL)), "robots", False, 0),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_first_failure_without_state_degrades_once_and_is_not_retried_through_sqs(service, peer, case):
     breaks, kind, permanent, page_requests = CASES[case]
-    use(service, peer.base + "/list.txt")
+    use(service, peer.url + "/list.txt")
     breaks(peer)
 
     first = crawl_via_sqs(service, "2026-12-01T10:00Z")
     assert first["batch"] == {"batchItemFailures": []}  # acked: SQS does not retry it
     assert first["result"]["failure"] == kind and first["result"]["permanent"] is permanent
-    assert peer.page_hits("/list.txt") == page_requests  # 5xx: the fetcher's own retries, with backoff
+    assert len(peer.hits("/list.txt")) == page_requests  # 5xx: the fetcher's own retries, with backoff
     item = state()
     assert item["status"] == "degraded" and item["failure_kind"] == kind
     assert kind in item["reason"]
@@ -180,18 +154,18 @@ def test_prod_address_policy_refusal_is_a_permanent_failure_and_nothing_is_sent(
 
     service.fetcher_factory = lambda: Fetcher(user_agent="newbooks-test", min_host_delay_s=0, sleep=lambda s: None,
                                               address_policy=AddressPolicy(allow_private=False))
-    use(service, peer.base + "/list.txt")
+    use(service, peer.url + "/list.txt")
     outcome = crawl_via_sqs(service, "2026-12-01T10:00Z")
     assert outcome["batch"] == {"batchItemFailures": []}
     assert (outcome["result"]["failure"], outcome["result"]["permanent"]) == ("refused", True)
     assert "loopback" in state()["reason"] and state()["last_event"]["type"] == "source.degraded"
-    assert peer.hits == []
+    assert peer.paths() == []
 
 
 def test_our_own_errors_still_go_back_to_sqs(service, peer, monkeypatch):
     """An AWS failure is not the site's fault: the message is reported failed and retried."""
-    use(service, peer.base + "/list.txt")
-    peer.routes["/list.txt"] = (200, read_sample(*WEEK1))
+    use(service, peer.url + "/list.txt")
+    peer.route("/list.txt", text(200, read_sample(*WEEK1)))
 
     def broken_put(*_a, **_k):
         raise RuntimeError("S3 is having a bad day")
@@ -203,8 +177,8 @@ def test_our_own_errors_still_go_back_to_sqs(service, peer, monkeypatch):
 
 
 def test_transient_failure_backs_off_through_the_dispatcher(service, peer):
-    use(service, peer.base + "/list.txt")
-    peer.routes["/list.txt"] = (500, b"oops")
+    use(service, peer.url + "/list.txt")
+    peer.route("/list.txt", text(500, b"oops"))
     sent: list[dict] = []
     service.send_message = sent.append
 
@@ -225,8 +199,8 @@ def test_transient_failure_backs_off_through_the_dispatcher(service, peer):
 
 
 def test_duplicate_failure_message_counts_once(service, peer):
-    use(service, peer.base + "/list.txt")
-    peer.routes["/list.txt"] = (500, b"oops")
+    use(service, peer.url + "/list.txt")
+    peer.route("/list.txt", text(500, b"oops"))
     crawl_via_sqs(service, "2026-12-01T10:00Z")
     crawl_via_sqs(service, "2026-12-01T10:00Z")  # the same message delivered twice
     item = state()
@@ -239,14 +213,14 @@ def test_dead_after_n_days_alerts_once_keeps_releases_and_recovers(service, peer
 
     monkeypatch.setenv("NEWBOOKS_ALLOW_PRIVATE_TARGETS", "true")  # the shipped targets file's local peers
     get_settings.cache_clear()
-    use(service, peer.base + "/list.txt")
-    peer.routes["/list.txt"] = (200, read_sample(*WEEK1))
+    use(service, peer.url + "/list.txt")
+    peer.route("/list.txt", text(200, read_sample(*WEEK1)))
     good = crawl_via_sqs(service, "2026-12-01T10:00Z")["result"]
     stored = release_ids()
     assert good["status"] == "ok" and len(stored) == good["new"] > 0
     kept = state()
 
-    peer.routes["/list.txt"] = (410, b"this list is no more")
+    peer.route("/list.txt", text(410, b"this list is no more"))
     crawl_via_sqs(service, "2026-12-02T10:00Z")
     assert state()["status"] == "degraded" and state()["degraded_since"] == "2026-12-02T10:00Z"
     crawl_via_sqs(service, "2026-12-04T10:00Z")  # 2 days: still degraded (dead after 3)
@@ -270,7 +244,7 @@ def test_dead_after_n_days_alerts_once_keeps_releases_and_recovers(service, peer
     assert dead["item_count"] == kept["item_count"] and dead["fetch"] == kept["fetch"]
 
     # The same list comes back: unchanged body, no re-parse writes, one recovery event.
-    peer.routes["/list.txt"] = (200, read_sample(*WEEK1))
+    peer.route("/list.txt", text(200, read_sample(*WEEK1)))
     back = crawl_via_sqs(service, "2026-12-07T10:00Z")["result"]
     assert back["status"] == "ok"
     item = state()
@@ -282,14 +256,14 @@ def test_dead_after_n_days_alerts_once_keeps_releases_and_recovers(service, peer
 
 
 def test_shape_change_degrades_and_dies_like_a_fetch_failure(service, peer):
-    use(service, peer.base + "/list.txt")
-    peer.routes["/list.txt"] = (200, read_sample(*WEEK1))
+    use(service, peer.url + "/list.txt")
+    peer.route("/list.txt", text(200, read_sample(*WEEK1)))
     crawl_via_sqs(service, "2026-12-01T10:00Z")
-    peer.routes["/list.txt"] = (200, b"<html><body>We moved!</body></html>")
+    peer.route("/list.txt", text(200, b"<html><body>We moved!</body></html>"))
     outcome = crawl_via_sqs(service, "2026-12-02T10:00Z")
     assert outcome["batch"] == {"batchItemFailures": []}
     assert state()["status"] == "degraded" and state()["last_event"]["type"] == "source.degraded"
-    peer.routes["/list.txt"] = (200, b"<html><body>We moved! Still.</body></html>")
+    peer.route("/list.txt", text(200, b"<html><body>We moved! Still.</body></html>"))
     crawl_via_sqs(service, "2026-12-05T10:00Z")
     assert state()["status"] == "dead" and state()["last_event"]["id"] == "source.dead:pw:2026-12-02T10:00Z"
 
@@ -315,12 +289,12 @@ def test_first_failure_event_reaches_fan_out_whatever_the_stream_filter(service,
     from chalicelib.settings import get_settings
     from devstack.lambda_runtime import matches
 
-    use(service, peer.base + "/list.txt")
-    peer.robots = b"User-agent: *\nDisallow: /\n"
+    use(service, peer.url + "/list.txt")
+    peer.route("/robots.txt", text(200, b"User-agent: *\nDisallow: /\n"))
     crawl_via_sqs(service, "2026-12-01T10:00Z")  # the very first crawl fails: no state item before
     crawl_via_sqs(service, "2026-12-01T11:00Z")
-    peer.robots = b"User-agent: *\nAllow: /\n"
-    peer.routes["/list.txt"] = (200, read_sample(*WEEK1))
+    peer.route("/robots.txt", text(200, ALLOW_ALL))
+    peer.route("/list.txt", text(200, read_sample(*WEEK1)))
     crawl_via_sqs(service, "2026-12-02T10:00Z")
 
     state_mapping = next(m for m in r.MAPPINGS if m.function == "state_fanout")

@@ -1,13 +1,9 @@
-"""The crawl worker against moto (mock_aws) and a real local HTTP server serving the shared
-samples: first sighting is new, repeats are no-ops, an unchanged source costs no writes, a
+"""The crawl worker against moto (mock_aws) and the shared HTTP peer serving the shared
+samples (fixtures in conftest.py): first sighting is new, repeats are no-ops, an unchanged source costs no writes, a
 broken page degrades the source without touching stored releases, and it recovers."""
 from __future__ import annotations
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from devstack.samples import read_sample
 
@@ -16,55 +12,10 @@ WEEK2 = ("previewsworld-newreleases-txt", "slem1_comicspreviews-parser__catalog-
 CODE = re.compile(rb"^([A-Z]{3}\d{6})\t", re.M)
 
 
-class Site:
-    """A real HTTP server on 127.0.0.1 whose body the test swaps."""
-
-    def __init__(self) -> None:
-        self.body = b""
-        self.content_type = "text/plain"
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else site.body
-                self.send_response(200)
-                self.send_header("Content-Type", site.content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/list.txt"
-
-
-@pytest.fixture
-def site():
-    s = Site()
-    yield s
-    s.server.shutdown()
-
-
-@pytest.fixture
-def service(aws, site):
-    from chalicelib.crawl.service import build
-    from chalicelib.crawl.sources_config import SourceConfig
-    from chalicelib.settings import get_settings
-    from crawlers.fetcher import Fetcher
-
-    svc = build(get_settings())
-    svc.sources = [SourceConfig("pw", "previewsworld", (site.url,))]
-    svc.fetcher_factory = lambda: Fetcher(user_agent="newbooks-test", min_host_delay_s=0, sleep=lambda s: None)
-    return svc
-
-
 class AwsCalls:
     """Counts AWS write requests through botocore's event hooks."""
 
-    WRITES = {"PutItem", "UpdateItem", "BatchWriteItem", "PutObject", "DeleteItem"}
+    WRITES = frozenset({"PutItem", "UpdateItem", "BatchWriteItem", "PutObject", "DeleteItem"})
 
     def __init__(self) -> None:
         self.calls: list[str] = []

@@ -1,5 +1,5 @@
-"""Sources that are configuration: the crawl worker (moto) against a real peer on 127.0.0.1 that
-records every request. Secret headers, Basic/Bearer auth, POST bodies, a two-step flow, paging with
+"""Sources that are configuration: the crawl worker (moto) against the shared peer on 127.0.0.1,
+which records every request. Secret headers, Basic/Bearer auth, POST bodies, a two-step flow, paging with
 its stop rules, a rate per host, a request budget per day, schedules, and an API's error answer
 turned into a clear degraded reason.
 
@@ -9,62 +9,41 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 
 from devstack.samples import read_sample
+from tests.integration.peer_testkit import ALLOW_ALL, Reply, Request
+from tests.integration.peer_testkit import Peer as SharedPeer
 
 
 class Peer:
+    """The shared peer scripted by `handler(req) -> (status, body)`; `requests` holds what the
+    crawler sent (robots.txt left out) as dicts of method, path, query, headers and body."""
+
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.handler = lambda req: (404, b"{}")
-        peer = self
+        self.peer = SharedPeer(responder=self._answer).start()
+        self.base = self.peer.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _serve(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                req = {"method": method, "path": urlsplit(self.path).path,
-                       "query": {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()},
-                       "headers": {k.lower(): v for k, v in self.headers.items()},
-                       "body": self.rfile.read(length) if length else b""}
-                if req["path"] == "/robots.txt":
-                    status, body = 200, b"User-agent: *\nAllow: /\n"
-                else:
-                    peer.requests.append(req)
-                    status, body = peer.handler(req)
-                self.send_response(status)
-                if status == 303:
-                    self.send_header("Location", "/results")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):  # noqa: N802
-                self._serve("GET")
-
-            def do_POST(self):  # noqa: N802
-                self._serve("POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+    def _answer(self, request: Request) -> Reply:
+        json_type = {"Content-Type": "application/json"}
+        if request.route == "/robots.txt":
+            return Reply(200, ALLOW_ALL, json_type)
+        req = {"method": request.method, "path": request.route, "query": request.query, "headers": request.headers,
+               "body": request.body}
+        self.requests.append(req)
+        status, body = self.handler(req)
+        return Reply(status, body, {**json_type, "Location": "/results"} if status == 303 else json_type)
 
 
 @pytest.fixture
 def peer():
     p = Peer()
     yield p
-    p.server.shutdown()
-    p.server.server_close()
+    p.peer.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
-from tests.integration.crawl.test_crawl_pipeline import site
 
 from devstack.samples import read_sample
 
@@ -58,7 +57,7 @@ def console_messages(env):
     return out
 
 
-def test_a_moved_date_is_updated_in_place_and_told_once(aws, service, site):  # noqa: F811
+def test_a_moved_date_is_updated_in_place_and_told_once(aws, service, site):
     from chalicelib import aws as aws_mod
     from chalicelib.events import Event
     from chalicelib.notify import digest as dg
@@ -106,7 +105,7 @@ def test_a_moved_date_is_updated_in_place_and_told_once(aws, service, site):  # 
     assert console_messages(aws) == []
 
 
-def test_a_future_release_gone_from_the_list_is_kept_as_no_longer_listed(service, site):  # noqa: F811
+def test_a_future_release_gone_from_the_list_is_kept_as_no_longer_listed(service, site):
     body = read_sample(*PAGE)
     site.body = body
     crawl(service, "2017-02-15T10:00Z")

@@ -9,13 +9,13 @@ from itertools import pairwise
 import pytest
 
 from devstack.samples import read_sample
-from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message
 
 WEEK = {"from": "2020-02-19", "to": "2020-02-19"}
 
 
 @pytest.fixture()
-def stored_week(service, site):  # noqa: F811
+def stored_week(service, site):
     import crawlers
 
     site.body = read_sample(*WEEK1)

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count, service, site  # noqa: F401  (fixtures)
-
 from devstack.samples import read_sample
+from tests.integration.crawl.test_crawl_pipeline import WEEK1, message, release_count
 
 ROW = re.compile(rb"^([A-Z]{3}\d{6})\t([^\t\r\n]*)\t([^\t\r\n]*)(?=[\r\n]|\Z)", re.M)
 
@@ -23,7 +22,7 @@ def _replace(body: bytes, row: re.Match[bytes], new: bytes) -> bytes:
     return body[: row.start()] + new + body[row.end():]
 
 
-def test_space_before_tab_is_read_and_a_junk_row_is_skipped(service, site):  # noqa: F811
+def test_space_before_tab_is_read_and_a_junk_row_is_skipped(service, site):
     body, rows = _week_rows()
     spaced, junk = rows[10], rows[20]
     # the Diamond row from the issue: "CODE \tTITLE\t$PRICE"; and a row no layout can read
@@ -56,7 +55,7 @@ def test_space_before_tab_is_read_and_a_junk_row_is_skipped(service, site):  # n
     assert [s["skipped_rows"] for s in service.source_health() if s["name"] == "pw"] == [0]
 
 
-def test_too_many_bad_rows_degrade_the_source_and_keep_what_was_stored(service, site):  # noqa: F811
+def test_too_many_bad_rows_degrade_the_source_and_keep_what_was_stored(service, site):
     body, rows = _week_rows()
     site.body = body
     service.crawl(message())
@@ -74,7 +73,7 @@ def test_too_many_bad_rows_degrade_the_source_and_keep_what_was_stored(service, 
     assert release_count() == stored
 
 
-def test_a_title_over_2kb_is_cut_in_dynamodb_and_full_in_the_snapshot(service, site):  # noqa: F811
+def test_a_title_over_2kb_is_cut_in_dynamodb_and_full_in_the_snapshot(service, site):
     import boto3
 
     from chalicelib.bootstrap import release_queries

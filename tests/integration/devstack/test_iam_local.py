@@ -130,7 +130,8 @@ def test_explicit_deny_wins_and_unknown_credentials_are_refused(aws, as_function
      [("dynamodb:GetRecords", "arn:aws:dynamodb:us-east-1:1:table/t/stream/s")]),
     ("sqs", "SendMessageBatch", {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/q"},
      [("sqs:SendMessage", "arn:aws:sqs:us-east-1:1:q")]),
-    ("ssm", "GetParameter", {"Name": "/newbooks/dev/slack"}, [("ssm:GetParameter", "arn:aws:ssm:us-east-1:1:parameter/newbooks/dev/slack")]),
+    ("ssm", "GetParameter", {"Name": "/newbooks/dev/slack"},
+     [("ssm:GetParameter", "arn:aws:ssm:us-east-1:1:parameter/newbooks/dev/slack")]),
 ])
 def test_requests_map_to_documented_actions_and_resources(service, operation, params, expected):
     assert iam_local.requested(service, operation, params, "us-east-1", "1") == expected

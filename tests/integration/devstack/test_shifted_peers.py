@@ -44,7 +44,7 @@ def test_shifted_image_page_keeps_its_order_and_ends_this_week(peers):
     raw = crawlers.parse("imagecomics", read_sample(*IMAGE))
     got = crawlers.parse("imagecomics", get(f"{peers.url}/shifted/{'/'.join(IMAGE)}"))
     weeks = weeks_to_shift(read_sample(*IMAGE), TODAY)
-    for a, b in zip(raw, got):
+    for a, b in zip(raw, got, strict=True):
         assert a.id == b.id
         if a.release_date:
             assert date.fromisoformat(b.release_date) - date.fromisoformat(a.release_date) == timedelta(weeks=weeks)

@@ -1,4 +1,4 @@
-"""Test kit for the fetcher tests: real HTTP peers on 127.0.0.1, fake time.
+"""Test kit for the fetcher tests: the shared HTTP peer on 127.0.0.1, a hanging server, fake time.
 
 Every server binds 127.0.0.1 on port 0 and records what it received; nothing in these tests
 reaches any other address. Time is faked (``FakeTime``) so delays and backoff are asserted on
@@ -11,100 +11,46 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.integration.peer_testkit import Peer, RawRoute, Reply, Request
+from tests.integration.peer_testkit import send as send_reply
 
 CONTACT_URL = "https://newbooks.example/bot"  # only ever a string in a header
 EXPECTED_UA = f"newbooks/1.0 (+{CONTACT_URL})"
 
-RouteFn = Callable[[BaseHTTPRequestHandler], None]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    method: str
-    path: str  # path + query as sent
-    headers: dict[str, str]  # lower-cased names
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
 
 class LocalServer:
-    """ThreadingHTTPServer on 127.0.0.1:0 with a route table and a request log.
-
-    Unrouted paths answer 404, so a missing robots.txt means "allow all" by default.
-    """
+    """The shared peer (tests/integration/peer_testkit.py) as the fetcher tests script it: replies
+    by path, raw routes, URLs on either loopback name. Unrouted paths answer 404, so a missing
+    robots.txt means "allow all" by default."""
 
     def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self._routes: dict[str, RouteFn] = {}
-        self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self.peer = Peer().start()
+        self.port = self.peer.port
+        self.requests = self.peer.requests
 
-    # -- URLs: "127.0.0.1" and "localhost" are the same socket but two hosts to the fetcher
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return self.peer.at(path, host)
 
-    # -- routes
     def reply(self, path: str, status: int = 200, body: bytes = b"", **headers: str) -> None:
-        self.replies(path, [Reply(status, body, _header_names(headers))])
+        self.peer.route(path, Reply(status, body, _header_names(headers)))
 
     def replies(self, path: str, replies: list[Reply]) -> None:
         """Successive requests get successive replies; the last one repeats."""
-        queue = list(replies)
+        self.peer.route(path, *replies)
 
-        def route(handler: BaseHTTPRequestHandler) -> None:
-            with self._lock:
-                r = queue.pop(0) if len(queue) > 1 else queue[0]
-            send(handler, r.status, r.body, r.headers)
+    def route(self, path: str, fn: RawRoute) -> None:
+        self.peer.route(path, fn)
 
-        self._routes[path] = route
-
-    def route(self, path: str, fn: RouteFn) -> None:
-        self._routes[path] = fn
-
-    # -- inspection
     def paths(self) -> list[str]:
-        with self._lock:
-            return [r.path for r in self.requests]
+        return self.peer.paths()
 
-    def hits(self, path: str) -> list[Recorded]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path]
+    def hits(self, path: str) -> list[Request]:
+        return self.peer.hits(path)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                rec = Recorded(
-                    "GET", self.path, {k.lower(): v for k, v in self.headers.items()}
-                )
-                with server._lock:
-                    server.requests.append(rec)
-                route = server._routes.get(self.path.split("?", 1)[0])
-                if route is None:
-                    send(self, 404, b"not found")
-                else:
-                    route(self)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # keep pytest output clean
-
-        return Handler
+        self.peer.close()
 
 
 def _header_names(kw: dict[str, str]) -> dict[str, str]:
@@ -112,23 +58,8 @@ def _header_names(kw: dict[str, str]) -> dict[str, str]:
     return {k.replace("_", "-"): v for k, v in kw.items()}
 
 
-def send(
-    handler: BaseHTTPRequestHandler,
-    status: int,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> None:
-    if headers and "Date" in headers:
-        handler.send_response_only(status)  # send_response() would add a second Date
-    else:
-        handler.send_response(status)
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    if status != 304:
-        handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    if status != 304:
-        handler.wfile.write(body)
+def send(handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+    send_reply(handler, Reply(status, body, headers or {}))
 
 
 class HangingServer:

@@ -4,8 +4,6 @@ redirect hop. "Never connected" is checked against the peer's hit log and agains
 connect the process makes."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from chalicelib.uptime.ssrf import AddressPolicy
@@ -15,19 +13,6 @@ pytestmark = pytest.mark.timeout(20)
 
 PROD = AddressPolicy(allow_private=False)
 LOCAL = AddressPolicy(allow_private=True)  # the dev stack: loopback peers allowed, metadata never
-
-
-@pytest.fixture
-def connects(monkeypatch):
-    seen: list[tuple] = []
-    real = socket.socket.connect
-
-    def record(self, address):
-        seen.append(address)
-        return real(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", record)
-    return seen
 
 
 def test_prod_policy_refuses_loopback_before_connecting(server, make_fetcher, connects):

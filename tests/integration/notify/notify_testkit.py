@@ -1,105 +1,23 @@
-"""Helpers for the notification tests (fixtures in conftest.py): a recording HTTP peer on
+"""Helpers for the notification tests (fixtures in conftest.py): the shared recording HTTP peer on
 127.0.0.1, a Lambda-like SQS runner over moto queues, and a sample release event.
 Import as `from tests.integration.notify.notify_testkit import ...`."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+
+from tests.integration import peer_testkit
+from tests.integration.peer_testkit import Reply, Request
+
+__all__ = ["Peer", "Reply", "Request"]  # the shared peer's types, as the notify tests import them
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body.decode() or "null")
-
-    @property
-    def form(self) -> dict[str, list[str]]:
-        return parse_qs(self.body.decode())
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None  # dict -> JSON, str/bytes as is
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-class Peer:
-    """A real HTTP server on 127.0.0.1:<ephemeral> that records every request and answers from
-    a script (then with `default`)."""
+class Peer(peer_testkit.Peer):
+    """The shared recording peer (tests/integration/peer_testkit.py) answering 200 {"ok": true}
+    unless scripted: what most receivers say."""
 
     def __init__(self, default: Reply | None = None) -> None:
-        self.requests: list[Request] = []
-        self.script: list[Reply] = []
-        self.default = default or Reply(200, {"ok": True})
-        self.responder: Any = None  # optional: Request -> Reply | None, consulted first
-        self.lock = threading.Lock()
-        peer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                self.do_POST(method="GET")
-
-            def do_POST(self, method: str = "POST") -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                request = Request(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                with peer.lock:
-                    peer.requests.append(request)
-                    reply = peer.responder(request) if peer.responder else None
-                    if reply is None:
-                        reply = peer.script.pop(0) if peer.script else peer.default
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
-                if isinstance(reply.body, (dict, list)):
-                    payload = json.dumps(reply.body).encode()
-                    ctype = "application/json; charset=utf-8"
-                else:
-                    payload = reply.body.encode() if isinstance(reply.body, str) else (reply.body or b"")
-                    ctype = "text/plain; charset=utf-8"
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", reply.headers.get("Content-Type", ctype))
-                    for key, value in reply.headers.items():
-                        if key != "Content-Type":
-                            self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def reply(self, *replies: Reply) -> None:
-        with self.lock:
-            self.script.extend(replies)
-
-    def posts(self, path: str | None = None) -> list[Request]:
-        with self.lock:
-            return [r for r in self.requests if r.method == "POST" and (path is None or r.path == path)]
+        super().__init__(default=default or Reply(200, {"ok": True}))
 
 
 SLACK_OK = {"ok": True, "channel": "C1H9RESGL", "ts": "1503435956.000247"}

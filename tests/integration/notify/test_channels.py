@@ -9,7 +9,6 @@ import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tests.integration.notify.notify_testkit import Reply, release_event
 
 from chalicelib.events import Event
 from chalicelib.notify.channels import (
@@ -23,6 +22,7 @@ from chalicelib.notify.channels import (
     event_tag,
 )
 from chalicelib.notify.delivery import Senders
+from tests.integration.notify.notify_testkit import Reply, release_event
 
 DOWN = Event(id="target.down:api:2026-11-22T10:05", type="target.down", occurred_at="2026-11-22T10:05:00Z",
              subject="api", data={"target": "api", "state": "down", "condition": "[STATUS] == 200"})

@@ -11,7 +11,6 @@ import json
 import logging
 
 import pytest
-from tests.integration.notify.notify_testkit import Reply, release_event
 
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.dlq import DlqAdmin
@@ -20,6 +19,7 @@ from chalicelib.notify.model import ledger_key, safe_destination
 from chalicelib.notify.slack import SlackWebApi, SlackWebhookSender
 from chalicelib.notify.webhook import WebhookSender, verify
 from chalicelib.uptime.ssrf import AddressPolicy
+from tests.integration.notify.notify_testkit import Reply, release_event
 
 TOKEN = "T0AAAA1111/B0BBBB2222/s3cr3tW3bh00kT0k3nXYZ"
 EVENT_ID = "release.new:isbn:9784088820000"
@@ -72,7 +72,7 @@ def test_webhook_url_from_configuration_posts_in_the_local_stage(stack, peer, mo
     assert "x-newbooks-signature" not in request.headers and request.json["event"]["id"] == EVENT_ID
     monkeypatch.setenv("NEWBOOKS_ALLOW_PRIVATE_TARGETS", "false")
     get_settings.cache_clear()
-    with pytest.raises(PermanentError, match="loopback address 127.0.0.1 is not allowed"):
+    with pytest.raises(PermanentError, match=r"loopback address 127\.0\.0\.1 is not allowed"):
         senders_from_config(get_settings()).send(f"webhook:{peer.url}/h/{TOKEN}", release_event())
     get_settings.cache_clear()
     assert len(peer.posts()) == 1
@@ -191,9 +191,8 @@ class SlackWorkspace:
     def messages(self, channel: str) -> list[dict]:
         out = []
         for r in self.peer.requests:
-            if r.path.endswith("chat.postMessage") and r.json.get("channel") == channel:
-                out.append(r.json)
-            elif r.path.startswith("/services/") and channel == self.webhook_channel:
+            if ((r.path.endswith("chat.postMessage") and r.json.get("channel") == channel)
+                    or (r.path.startswith("/services/") and channel == self.webhook_channel)):
                 out.append(r.json)
         return out
 

@@ -7,12 +7,12 @@ import json
 import threading
 
 import pytest
-from tests.integration.notify.notify_testkit import Reply
 
 from chalicelib.events import Event
 from chalicelib.notify.delivery import Senders
 from chalicelib.notify.slack import SlackWebApi
 from chalicelib.notify.threads import IncidentThreads
+from tests.integration.notify.notify_testkit import Reply
 
 
 class Workspace:

@@ -11,11 +11,11 @@ import json
 
 import boto3
 import pytest
-from tests.integration.notify.notify_testkit import QueueRunner, release_event
 
 from chalicelib import aws as aws_module
 from chalicelib import bootstrap, secrets
 from chalicelib.notify.model import ledger_key
+from tests.integration.notify.notify_testkit import QueueRunner, release_event
 
 TOKEN = "xoxb-from-ssm-0123456789"
 

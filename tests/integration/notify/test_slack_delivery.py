@@ -140,7 +140,7 @@ def test_429_through_the_deliverer_is_one_post(stack, slack_peer):
     service = stack.delivery(Senders("https://n.example", slack_api=api(slack_peer)))
     stack.enqueue(release_event(), "slack:C0123")
     stack.runner("slack", service).drain()
-    successes = [r for r in slack_peer.posts()]
+    successes = list(slack_peer.posts())
     assert len(successes) == 2  # 429, then the post
     stack.enqueue(release_event(), "slack:C0123")  # a redelivery of the same notification
     stack.runner("slack", service).drain()

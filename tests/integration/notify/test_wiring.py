@@ -62,4 +62,4 @@ def test_subscription_service_and_dlq_admin_build(wired):
     with pytest.raises(ValueError):
         service.follow("slack:C0123", "series", "x", digest="hourly")
     assert dlq.build(get_settings()).list_messages() == []
-    json.dumps([m for m in dlq.build(get_settings()).list_messages()])
+    json.dumps(list(dlq.build(get_settings()).list_messages()))

@@ -17,7 +17,7 @@ from chalicelib.notify.webhook import WebhookSender, verify
 from chalicelib.notify.x import XClient, hmac_sha1_signature, signature_base_string
 from tests.integration.notify.notify_testkit import Reply, release_event
 
-CREDS = dict(consumer_key="ck", consumer_secret="cs", token="tok", token_secret="ts")
+CREDS = {"consumer_key": "ck", "consumer_secret": "cs", "token": "tok", "token_secret": "ts"}
 
 
 def x_client(peer, clock=time.time):

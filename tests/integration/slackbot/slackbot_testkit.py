@@ -1,15 +1,15 @@
-"""Helpers for the Slack integration tests: signing, the local Slack peers and payload builders
+"""Helpers for the Slack integration tests: signing, the local Slack peers (on the shared peer) and payload builders
 (conftest.py holds the fixtures)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
+
+from tests.integration.peer_testkit import Peer, Reply, Request
 
 SECRET = "8f7422-test-signing-secret-not-real"
 
@@ -19,41 +19,26 @@ def sign(body: bytes, timestamp: str, secret: str = SECRET) -> str:
 
 
 class ResponseUrlServer:
-    """Records every POST; answers with `status` (a list is consumed first, then 200)."""
+    """Slack's response_url on the shared peer: records every POST; answers `statuses` in turn
+    (then 200) with Slack's bodies ("ok", "expired_url" for 404)."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []
-        self.lock = threading.Lock()
-        recorder = self
+        self.peer = Peer(responder=self._answer).start()
+        self.server = self.peer.server
+        self.requests = self.peer.requests
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with recorder.lock:
-                    recorder.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
-                    status = recorder.statuses.pop(0) if recorder.statuses else 200
-                payload = b"ok" if status == 200 else b"expired_url" if status == 404 else b"oops"
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, request: Request) -> Reply:
+        status = self.statuses.pop(0) if self.statuses else 200
+        return Reply(status, b"ok" if status == 200 else b"expired_url" if status == 404 else b"oops",
+                     {"Content-Type": "text/plain"})
 
     def url(self, path: str = "/commands/T1/123/abc") -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self.peer.url + path
 
     def messages(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [json.loads(r["body"]) for r in self.requests]
+        with self.peer.lock:
+            return [r.json for r in self.requests]
 
 
 class SlackApp:
@@ -157,41 +142,23 @@ class SlackApiPeer:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
         self.counter = 0
-        peer = self
+        self.peer = Peer(responder=self._answer).start()
+        self.server = self.peer.server
+        self.lock = self.peer.lock
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                ctype = self.headers.get("Content-Type") or ""
-                if "json" in ctype:
-                    args = json.loads(raw or b"{}")
-                else:
-                    from urllib.parse import parse_qs
-
-                    args = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                    for key in ("view", "blocks", "metadata"):
-                        if isinstance(args.get(key), str):
-                            args[key] = json.loads(args[key])
-                method = self.path.rsplit("/", 1)[-1]
-                with peer.lock:
-                    peer.counter += 1
-                    peer.calls.append({"method": method, "args": args, "auth": self.headers.get("Authorization")})
-                    answer = peer.answer(method, args, peer.counter)
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, request: Request) -> Reply:
+        if "json" in request.headers.get("content-type", ""):
+            args = json.loads(request.body or b"{}")
+        else:
+            args = {k: v[0] for k, v in request.form.items()}
+            for key in ("view", "blocks", "metadata"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        method = request.route.rsplit("/", 1)[-1]
+        self.counter += 1  # under the peer's lock
+        self.calls.append({"method": method, "args": args, "auth": request.headers.get("authorization")})
+        return Reply(200, self.answer(method, args, self.counter))
 
     @staticmethod
     def answer(method: str, args: dict[str, Any], n: int) -> dict[str, Any]:
@@ -205,8 +172,7 @@ class SlackApiPeer:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/api/"
+        return self.peer.url + "/api/"
 
     def methods(self, name: str) -> list[dict[str, Any]]:
         with self.lock:

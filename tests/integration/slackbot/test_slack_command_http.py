@@ -5,7 +5,6 @@ import json
 import time
 
 
-
 def _texts(blocks):
     out = []
     for block in blocks:
@@ -148,7 +147,7 @@ def test_quick_commands_make_at_most_two_dynamodb_calls(slack):
         # the replay guard uses the low-level client, subscriptions the resource: count both
         clients = (aws.resource("dynamodb").meta.client, aws.client("dynamodb"))
 
-        def count(model, **kw):
+        def count(model, calls=calls, **kw):  # bound per command: registered and removed in this loop
             calls.append(model.name)
 
         for ddb in clients:
@@ -187,10 +186,9 @@ def test_known_answer_request_from_slack_docs_is_accepted(aws, monkeypatch):
     """Slack's documented example (secret, timestamp, body, signature) through the real handler,
     with the clock set to the example's time; its empty text is the default listing, so it is
     queued with the example's response_url."""
-    from devstack.samples import read_sample
-
     from chalicelib.settings import get_settings
     from chalicelib.slackbot.service import build
+    from devstack.samples import read_sample
 
     sample = json.loads(read_sample("slack", "slack-docs__signature_known_answer.DERIVED.json"))
     monkeypatch.setenv("SLACK_SIGNING_SECRET", sample["signing_secret"])

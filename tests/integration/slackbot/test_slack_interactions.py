@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
-from tests.integration.slackbot.slackbot_testkit import block_actions, validate_blocks
 
 from chalicelib.events import Event
+from tests.integration.slackbot.slackbot_testkit import block_actions, validate_blocks
 
 RELEASE = Event(id="release.new:isbn:9784088820000", type="release.new", occurred_at="2026-11-22T10:00:00Z",
                 subject="isbn:9784088820000",
@@ -69,7 +69,7 @@ def test_alert_post_has_acknowledge_mute_and_status_page():
 
 def test_follow_button_is_acked_at_once_and_done_by_the_worker(slack):
     message = posted(RELEASE)
-    payload, response = click(slack, message, "follow_series")
+    _payload, response = click(slack, message, "follow_series")
     assert response.status_code == 200 and response.body in (b"", "")
     assert subs(slack, "slack:C0NEWBOOKS") == []  # deferred: nothing written on the ack path
     assert slack.responses.messages() == []
@@ -188,13 +188,12 @@ def test_button_in_a_dm_follows_for_the_user(slack):
 
 def test_muted_destination_is_not_posted_and_not_replayed(slack, monkeypatch):
     """End to end through the deliverer: a muted series is recorded as done, not posted."""
-    from tests.integration.slackbot.slackbot_testkit import SlackApiPeer
-
     from chalicelib.notify.delivery import DeliveryService, Senders
     from chalicelib.notify.ledger import Ledger
     from chalicelib.notify.mutes import Mutes
     from chalicelib.notify.slack import SlackWebApi
     from chalicelib.notify.subscriptions import resolve_series_key
+    from tests.integration.slackbot.slackbot_testkit import SlackApiPeer
 
     web = SlackApiPeer()
     try:

@@ -134,8 +134,8 @@ def test_redelivery_5xx_and_404_on_the_response_url(slack, catalog):
     assert slack.run_worker([job]) == {"batchItemFailures": []}
     assert slack.run_worker([job]) == {"batchItemFailures": []}  # SQS at-least-once: same message again
     (request,) = slack.responses.requests  # answered once
-    assert slack.last_response_url.endswith(request["path"]) and request["path"].startswith("/commands/T1/")
-    assert request["headers"]["Content-Type"].startswith("application/json")
+    assert slack.last_response_url.endswith(request.path) and request.path.startswith("/commands/T1/")
+    assert request.headers["content-type"].startswith("application/json")
     slack.responses.requests.clear()
 
     slack.command("week")

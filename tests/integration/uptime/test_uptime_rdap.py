@@ -4,52 +4,38 @@ hand-written to the RFC 9224 / RFC 9083 shapes: no sample of an RDAP answer exis
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chalicelib.uptime.rdap import base_urls, domain_of, expiration
+from tests.integration.peer_testkit import Peer, Reply, Request
 
 HITS: list[str] = []
 EXPIRES = (datetime.now(timezone.utc) + timedelta(days=40)).replace(microsecond=0)
 
 
-class Rdap(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        HITS.append(self.path)
-        port = self.server.server_address[1]
-        if self.path == "/bootstrap/dns.json":
-            body = {"version": "1.0", "services": [[["localhost"], [f"http://127.0.0.1:{port}/rdap/"]]]}
-        elif self.path == "/rdap/domain/example.localhost":
-            body = {"objectClassName": "domain", "ldhName": "example.localhost",
-                    "events": [{"eventAction": "registration", "eventDate": "2001-01-01T00:00:00Z"},
-                               {"eventAction": "expiration", "eventDate": EXPIRES.isoformat().replace("+00:00", "Z")}]}
-        else:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rdap+json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+def rdap_answer(request: Request, base: str) -> Reply:
+    """Bootstrap and domain answers of an RDAP service at `base`."""
+    HITS.append(request.path)
+    if request.path == "/bootstrap/dns.json":
+        body = {"version": "1.0", "services": [[["localhost"], [f"{base}/rdap/"]]]}
+    elif request.path == "/rdap/domain/example.localhost":
+        body = {"objectClassName": "domain", "ldhName": "example.localhost",
+                "events": [{"eventAction": "registration", "eventDate": "2001-01-01T00:00:00Z"},
+                           {"eventAction": "expiration", "eventDate": EXPIRES.isoformat().replace("+00:00", "Z")}]}
+    else:
+        return Reply(404)
+    return Reply(200, json.dumps(body).encode(), {"Content-Type": "application/rdap+json"})
 
 
 @pytest.fixture
 def rdap():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Rdap)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    server = Peer()
+    server.responder = lambda request: rdap_answer(request, server.url)
     HITS.clear()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with server:
+        yield server.url
 
 
 def test_domain_expiration_from_rdap_cached_a_day(aws, peer, rdap, tmp_path, monkeypatch):

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.uptime.targets import InvalidTarget
 from tests.integration.uptime.uptime_testkit import Handler
@@ -334,6 +333,8 @@ def test_state_fanout_filter_passes_insert_and_modify_of_state_items():
 
 
 def test_insert_then_modify_of_the_group_item_give_the_grouped_alert_exactly_once():
+    from boto3.dynamodb.types import TypeSerializer
+
     from chalicelib.notify.fanout import event_from_record
 
     ser = TypeSerializer()

@@ -3,11 +3,11 @@ for the title-only classifier used where a source has no sections."""
 from __future__ import annotations
 
 import pytest
-from tests.unit.crawlers.crawlers_testkit import IMAGE, OPENBD, PW_CSV, PW_TXT
 
 import crawlers
 from crawlers.categories import CATEGORIES, LISTED_BY_DEFAULT, classify, parse_filter
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import IMAGE, OPENBD, PW_CSV, PW_TXT
 
 WEEK_2020 = "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"
 WEEK_2018 = "ngsmrk_comix_scraper__new_releases_2018-10-03.txt"

@@ -80,7 +80,7 @@ def test_rakuten_2026_body_comics_only_with_exact_dates_and_prices(configured):
     assert [(r.id, r.series, r.volume, r.release_date, r.price, r.currency) for r in records] == [
         (f"isbn:{i['isbn']}", "ONE PIECE", v, d, str(i["itemPrice"]), "JPY")
         for i, v, d in zip(comics, ("115", "114", "113", "110"),
-                           ("2026-07-03", "2026-03-04", "2025-11-04", "2024-11-01"))
+                           ("2026-07-03", "2026-03-04", "2025-11-04", "2024-11-01"), strict=True)
     ]
 
 

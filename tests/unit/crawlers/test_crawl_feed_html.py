@@ -20,14 +20,14 @@ def test_feed_reads_real_rss():
 
 
 # Hand-made: no real comic-release Atom feed exists in the samples (see samples README "Gaps").
-ATOM = """<?xml version="1.0" encoding="utf-8"?>
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>New comics</title>
  <entry><title>Saga Vol. 10 TP</title><id>tag:example.com,2024:saga-10</id>
   <link href="https://example.com/saga-10"/><updated>2024-03-05T10:00:00Z</updated>
   <summary>ISBN 978-1-5343-2345-6</summary></entry>
  <entry><title>Monstress #50</title><id>tag:example.com,2024:monstress-50</id>
   <link rel="alternate" href="https://example.com/monstress-50"/><published>2024-03-06</published></entry>
-</feed>""".encode()
+</feed>"""
 
 
 def test_feed_atom():

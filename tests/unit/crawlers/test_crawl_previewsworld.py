@@ -1,6 +1,8 @@
 """PREVIEWSworld weekly lists (text + CSV) on real downloads. Expected values were read off the files."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from crawlers import ParseError
@@ -129,7 +131,7 @@ def test_c_codes_are_stripped_even_when_truncated():
 WEEKS = ["2020-02-19", "2020-02-26", "2020-03-04", "2020-03-11"]
 
 
-@pytest.mark.parametrize("old,new", list(zip(WEEKS, WEEKS[1:])))
+@pytest.mark.parametrize("old,new", list(pairwise(WEEKS)))
 def test_consecutive_weeks_diff(old, new):
     name = "slem1_comicspreviews-parser__catalog-{}__23c5b25.txt"
     expected = item_codes(PW_TXT, name.format(new)) - item_codes(PW_TXT, name.format(old))

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.unit.crawlers.crawlers_testkit import IMAGE, PW_CSV, PW_TXT
-
 import crawlers
 from crawlers.identity import (
     compatible_publishers,
@@ -14,6 +12,7 @@ from crawlers.identity import (
     work_key,
 )
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import IMAGE, PW_CSV, PW_TXT
 
 WEEK_2020 = "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"
 

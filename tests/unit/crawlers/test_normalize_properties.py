@@ -8,8 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawlers.normalize import (
-    ean13_check_digit, extract_numbering, extract_volume, isbn10_check_digit, isbn10_to_13, isbn13_to_10, nfkc,
-    EDITION_MARKERS, find_isbn, normalize_isbn, normalize_jan, release_id,
+    EDITION_MARKERS,
+    ean13_check_digit,
+    extract_numbering,
+    extract_volume,
+    find_isbn,
+    isbn10_check_digit,
+    isbn10_to_13,
+    isbn13_to_10,
+    nfkc,
+    normalize_isbn,
+    normalize_jan,
+    release_id,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None)

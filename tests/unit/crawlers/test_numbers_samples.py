@@ -1,10 +1,9 @@
 """Issue and volume numbers on real PREVIEWSworld lists (issue 12, point 5), plus the counting tool."""
 from __future__ import annotations
 
-from tests.unit.crawlers.crawlers_testkit import PW_CSV, PW_TXT, by_id
-
 import crawlers
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import PW_CSV, PW_TXT, by_id
 from tools.number_changes import compare
 
 MARCH_11 = "slem1_comicspreviews-parser__catalog-2020-03-11__23c5b25.txt"

@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-from tests.unit.crawlers.crawlers_testkit import OPENBD, PW_CSV, PW_TXT, item_codes
 
 import crawlers
 from crawlers import ParseError
@@ -20,6 +19,7 @@ from crawlers.normalize import (
 )
 from crawlers.rows import ParsedList, split_tab_row
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import OPENBD, PW_CSV, PW_TXT, item_codes
 
 WEEK = "slem1_comicspreviews-parser__catalog-2020-02-19__23c5b25.txt"
 CSV_WEEK = "vokurka_comics__raw_Export_csv_releaseDate_2017-03-01.csv"

@@ -5,7 +5,6 @@ import json
 import unicodedata
 
 import pytest
-from tests.unit.crawlers.crawlers_testkit import OPENBD, PW_CSV, RAKUTEN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ from crawlers.normalize import (
     series_key,
 )
 from devstack.samples import read_sample
+from tests.unit.crawlers.crawlers_testkit import OPENBD, PW_CSV, RAKUTEN
 
 WEEK = "vokurka_comics__raw_Export_csv_releaseDate_2017-01-04.csv"
 FULLWIDTH = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}

@@ -207,5 +207,5 @@ def test_job_answer_failure_is_reported_to_the_user_not_retried():
     service.releases_fake = Boom()
     service.run_job({"schema_version": 1, "command": "week", "text": "week", "channel_id": "C1",
                      "response_url": "https://hooks.slack.com/commands/q"})
-    (url, message), = posts
+    (_url, message), = posts
     assert message["response_type"] == "ephemeral" and "couldn't get that answer" in message["text"]

@@ -83,7 +83,7 @@ def test_robots_policy_mapping():
     for status in (429, 500, 503):
         try:
             policy_from_response(status, b"")
-        except Exception as exc:  # noqa: BLE001 - asserting the type below
+        except Exception as exc:
             assert type(exc).__name__ == "RobotsUnavailable"
         else:
             raise AssertionError(f"{status} must make robots.txt unavailable")
