@@ -507,6 +507,11 @@ class Reach:
         return self.index.module(name) is not None
 
     def _boto_call(self, node: ast.Call, mod: Module, cls: ast.ClassDef | None) -> None:
+        # An operation handed over uncalled runs where the callee calls it:
+        # `aws.all_items(self.table.query, ...)` is a Query.
+        for arg in node.args:
+            if isinstance(arg, ast.Attribute) and arg.attr in self.operations:
+                self._boto_call(ast.Call(func=arg, args=[], keywords=[], lineno=node.lineno), mod, cls)
         func = node.func
         if not isinstance(func, ast.Attribute):
             return
@@ -541,7 +546,15 @@ def _own_nodes(fn: ast.AST) -> Iterable[ast.AST]:
         yield node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            stack.extend(node.orelse)  # `if TYPE_CHECKING:` imports never run
+            continue
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _project_attribute_names(index: Index) -> set[str]:

@@ -10,7 +10,7 @@ points each stage's functions at their rendered files.
     python -m infra.render_policies            # (re)write the rendered files
     python -m infra.render_policies --check    # exit 1 and list stale files (CI)
 
-`tests/integration/test_least_privilege.py` fails when a rendered file is stale, and
+`tests/unit/test_least_privilege.py` fails when a rendered file is stale, and
 `infra/iam_check.py` checks the rendered files' resources against the template's names.
 """
 from __future__ import annotations

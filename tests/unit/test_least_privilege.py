@@ -130,6 +130,10 @@ def test_known_calls_are_found_where_they_are(results):
     assert {"s3:PutObject", "s3:GetObject", "dynamodb:PutItem"} <= by_name["crawl_worker"].code_actions
     assert by_name["tick_archiver"].code_actions == {"s3:PutObject"}
     assert "ssm:GetParameter" in by_name["deliver_slack"].code_actions  # secrets, lazily imported
+    # an operation handed over uncalled: aws.all_items(self.table.query, ...) in the digest flush
+    assert "dynamodb:Query" in by_name["digest_flush"].code_actions
+    # bootstrap's `if TYPE_CHECKING:` imports never run: ping does not reach target deletion
+    assert "dynamodb:DeleteItem" not in by_name["ping"].code_actions
 
 
 # --- the analyser on a small synthetic project: it must catch both directions ------------------
