@@ -3,10 +3,11 @@ values (the local stack points sample sources and targets at its own 127.0.0.1 s
 An unset variable with no default is an error that names the file and the variable."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
+
+from chalicelib.settings import config_value
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -18,7 +19,8 @@ class ConfigError(ValueError):
 def expand(text: str, *, origin: str = "config") -> str:
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        value = os.environ.get(name, default)
+        value = config_value(name)
+        value = default if value is None else value
         if value is None:
             raise ConfigError(f"{origin}: environment variable {name} is not set")
         return value

@@ -47,12 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sources_file(path: Path | None) -> Path:
-    import os
+    from chalicelib.settings import sources_file
 
-    if path is not None:
-        return path
-    default = Path(__file__).resolve().parent.parent / "chalicelib" / "config" / "sources.yaml"
-    return Path(os.environ.get("NEWBOOKS_SOURCES_FILE") or default)
+    return path if path is not None else sources_file()
 
 
 def _configured(name: str, path: Path | None) -> Any:
@@ -172,18 +169,18 @@ def probe_main(argv: Sequence[str]) -> int:
 def probe(name: str, *, sources: Path | None = None, allow_private: bool = False, show: int = 3,
           crawl_date: date) -> dict[str, Any]:
     """One polite crawl of source `name`, in memory. Secrets come from the environment only."""
-    import os
-
+    from chalicelib.settings import secret_env
     from chalicelib.uptime.ssrf import AddressPolicy
 
     from .fetcher import FetchError, Fetcher
     from .session import ConfigProblem, crawl_pages
+    from .settings import contact_url
 
     config = _configured(name, sources)
     if config is None:
         raise _Fail(f"no source named {name!r} in {_sources_file(sources)}")
     module = get_source(config.kind)
-    contact = os.environ.get("NEWBOOKS_CONTACT_URL") or None
+    contact = contact_url()
     fetcher = Fetcher(user_agent=USER_AGENT.split(" ")[0], contact_url=contact,
                       address_policy=AddressPolicy(allow_private=allow_private),
                       min_host_delay_s=max(1.0, 60.0 / config.rate_per_minute if config.rate_per_minute else 1.0),
@@ -195,7 +192,7 @@ def probe(name: str, *, sources: Path | None = None, allow_private: bool = False
         urls = list(config.urls) or list(module.plan(config.options))
         pages = crawl_pages(fetcher, module, urls, config.crawl_options, crawl_date=crawl_date,
                             state_of=lambda _key: None, stored_body=lambda _key: b"",
-                            secret=lambda secret: os.environ.get(secret.upper()))
+                            secret=secret_env)
     except (FetchError, ConfigProblem, ParseError) as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, FetchError) and exc.body:
