@@ -7,7 +7,8 @@ the first failure are reported too, because a stream checkpoint cannot skip ahea
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.log import correlation, get_logger
 
