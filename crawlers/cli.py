@@ -70,18 +70,12 @@ def _configured(name: str, path: Path | None) -> Any:
 def _load_config(path: Path | None, source: str) -> dict[str, Any]:
     if path is None:
         return {}
-    import yaml  # lazy: only the CLI with --config needs it
+    from chalicelib.configfile import ConfigError, load_mapping
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _Fail(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise _Fail(f"invalid YAML in {path}: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise _Fail(f"config {path} must be a mapping")
+        data = load_mapping(path)
+    except ConfigError as exc:
+        raise _Fail(f"config {exc}") from None
     # A multi-source file may nest options under the source name.
     nested = data.get(source)
     return nested if isinstance(nested, dict) else data

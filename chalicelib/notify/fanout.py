@@ -295,10 +295,9 @@ def alert_routes(settings: Any) -> dict[str, str]:
     routes: dict[str, str] = {}
     path = _subscriptions_path(settings)
     if path:
-        import yaml
+        from chalicelib.configfile import load_mapping
 
-        with open(path, encoding="utf-8") as fh:
-            routes.update({str(k): str(v) for k, v in ((yaml.safe_load(fh) or {}).get("alert_routes") or {}).items()})
+        routes.update({str(k): str(v) for k, v in (load_mapping(path).get("alert_routes") or {}).items()})
     for channel in ("console", "slack", "x", "webhook"):
         value = alert_route(channel)
         if value:
