@@ -63,7 +63,8 @@ def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError ("ConditionalCheckFailedException",
     "NoSuchKey", "404", ...), or None for any other exception."""
     response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code")
+    code: str | None = response.get("Error", {}).get("Code")
+    return code
 
 
 def is_conditional_failure(exc: BaseException) -> bool:

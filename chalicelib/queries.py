@@ -18,6 +18,7 @@ far apart in it (another catalogue month's codes) can start a second item on a l
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -307,7 +308,7 @@ class ReleaseQueries:
         out["editions"] = self._editions(meta)
         return out
 
-    def _editions(self, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    def _editions(self, meta: dict[str, Any]) -> builtins.list[dict[str, Any]]:  # `list` here: the method above
         """Every stored edition of this release's work (issue 12): one by_series Query over the
         merge window around its date. [] when the release has no work or series key."""
         from boto3.dynamodb.conditions import Key

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from types import ModuleType
+from typing import Any
 
 from .errors import ParseError
 from .model import Release, merge
@@ -32,5 +33,6 @@ def get_source(name: str) -> ModuleType:
 
 
 def parse(name: str, body: bytes, *, url: str | None = None, crawl_date: date | None = None,
-          options: dict | None = None) -> list[Release]:
-    return get_source(name).parse(body, url=url, crawl_date=crawl_date, options=options)
+          options: dict[str, Any] | None = None) -> list[Release]:
+    releases: list[Release] = get_source(name).parse(body, url=url, crawl_date=crawl_date, options=options)
+    return releases

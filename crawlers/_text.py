@@ -63,5 +63,5 @@ def absolute(href: str | None, base: str | None) -> str | None:
     return urljoin(base, href) if base else href
 
 
-def opt(options: dict | None, key: str, default: Any = None) -> Any:
+def opt(options: dict[str, Any] | None, key: str, default: Any = None) -> Any:
     return (options or {}).get(key, default)

@@ -84,7 +84,8 @@ def _load_config(path: Path | None, source: str) -> dict[str, Any]:
 def _body(args: argparse.Namespace) -> bytes:
     if args.file is not None:
         try:
-            return args.file.read_bytes()
+            body: bytes = args.file.read_bytes()
+            return body
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}") from None
     from .fetcher import fetch  # lazy: network code only on the --url path

@@ -45,7 +45,7 @@ class _PolicyBackend(httpcore.SyncBackend):
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"{exc}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         # Every answer must pass: a name that also resolves to the metadata address is refused.
         for address in addresses:
             reason = self._policy.refusal(address)

@@ -195,7 +195,7 @@ def crawl_pages(
         return _single_pages(fetcher, module, urls, options, variables, crawl_date, state_of, stored_body, secret)
     pages: list[Page] = []
     for url in urls:
-        next_url: str | None = url
+        next_url: str = url
         extra: dict[str, Any] = {}
         if paging.get("type") in ("page", "offset"):
             extra[paging["param"]] = int(paging.get("start", 1))
