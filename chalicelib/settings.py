@@ -168,7 +168,8 @@ def notify_burst_limit() -> int:
 
 
 def work_window_days() -> int:
-    """How far apart two sources' dates may be for one issue to be announced once."""
+    """How far apart two sources' dates may be for one issue to be announced once (the default is
+    crawlers.identity.DEFAULT_WINDOW_DAYS, not imported: settings stays free of crawlers)."""
     return int(_env("NEWBOOKS_WORK_WINDOW_DAYS", "14"))
 
 
