@@ -164,3 +164,12 @@ def test_the_parsers_of_this_test_see_a_disagreement(tmp_path):
     call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
     assert _names(call.args[0]) == ["NEWBOOKS_X"] and _default(call) == "9"
     assert _expand("NOTIFY_{SLACK,X}_QUEUE_URL") == ["NOTIFY_SLACK_QUEUE_URL", "NOTIFY_X_QUEUE_URL"]
+
+
+def test_work_window_default_is_the_crawlers_one(monkeypatch):
+    from crawlers.identity import DEFAULT_WINDOW_DAYS
+
+    monkeypatch.delenv("NEWBOOKS_WORK_WINDOW_DAYS", raising=False)
+    assert chalice_settings.work_window_days() == DEFAULT_WINDOW_DAYS
+    monkeypatch.setenv("NEWBOOKS_WORK_WINDOW_DAYS", "3")
+    assert chalice_settings.work_window_days() == 3
