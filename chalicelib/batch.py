@@ -7,14 +7,15 @@ the first failure are reported too, because a stream checkpoint cannot skip ahea
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.log import correlation, get_logger
 
 log = get_logger("batch")
 
 
-def sqs_batch(event: dict, handle: Callable[[dict, dict], None]) -> dict:
+def sqs_batch(event: dict[str, Any], handle: Callable[[Any, dict[str, Any]], None]) -> dict[str, Any]:
     """Call `handle(body, record)` per SQS record; failed message ids go back to Lambda."""
     failures = []
     for record in event.get("Records", []):
@@ -29,7 +30,7 @@ def sqs_batch(event: dict, handle: Callable[[dict, dict], None]) -> dict:
     return {"batchItemFailures": failures}
 
 
-def stream_batch(event: dict, handle: Callable[[dict], None]) -> dict:
+def stream_batch(event: dict[str, Any], handle: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Call `handle(record)` per DynamoDB stream record, in order; on the first failure report
     that record and every later one (sequence numbers), as Lambda checkpoints streams in order."""
     records = event.get("Records", [])

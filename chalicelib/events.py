@@ -17,13 +17,14 @@ Schema versions: producers write `SCHEMA_VERSION`; consumers accept every versio
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from chalicelib.settings import event_schema_version
+
 # The version this code writes; a rollout sets NEWBOOKS_EVENT_SCHEMA_VERSION on the new functions
 # first (the local chaos run "deploys" 2 mid-stream) while every consumer accepts both.
-SCHEMA_VERSION = int(os.environ.get("NEWBOOKS_EVENT_SCHEMA_VERSION", "1"))
+SCHEMA_VERSION = event_schema_version()
 ACCEPTED_VERSIONS = frozenset({1, 2})
 
 RELEASE_NEW = "release.new"
@@ -62,7 +63,7 @@ class Event:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "Event":
+    def from_dict(cls, raw: dict[str, Any]) -> Event:
         version = int(raw.get("schema_version", 1))
         if version not in ACCEPTED_VERSIONS:
             raise UnsupportedEvent(f"schema_version {version} not in {sorted(ACCEPTED_VERSIONS)}")

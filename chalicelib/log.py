@@ -10,10 +10,12 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.settings import function_name, log_level
 
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 _secrets: set[str] = set()
@@ -41,7 +43,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "correlation_id": _correlation_id.get(),
-            "function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+            "function": function_name(),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
@@ -58,7 +60,7 @@ def _configure() -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(os.environ.get("NEWBOOKS_LOG_LEVEL", "INFO"))
+    root.setLevel(log_level())
     root.propagate = False
 
 

@@ -287,7 +287,8 @@ def physical_name(stage: str, short: str) -> str:
 
 
 def by_logical_id(logical_id: str) -> Table | Queue | Bucket:
-    for resource in (*TABLES, *QUEUES, DATA_BUCKET):
+    every: tuple[Table | Queue | Bucket, ...] = (*TABLES, *QUEUES, DATA_BUCKET)
+    for resource in every:
         if resource.logical_id == logical_id:
             return resource
     raise KeyError(logical_id)

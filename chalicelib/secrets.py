@@ -13,12 +13,11 @@ secret as "not set" once sent Slack alerts to the console and the ledger recorde
 """
 from __future__ import annotations
 
-import os
 import threading
 
 from chalicelib import aws
 from chalicelib.log import register_secret
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, secret_env, ssm_disabled
 
 KNOWN = (
     "slack_bot_token",
@@ -55,7 +54,7 @@ def get_secret(name: str) -> str | None:
     with _lock:
         if name in _cache:
             return _cache[name]
-    value = os.environ.get(name.upper()) or _from_ssm(name)
+    value = secret_env(name) or _from_ssm(name)
     register_secret(value)
     with _lock:
         _cache[name] = value
@@ -63,7 +62,7 @@ def get_secret(name: str) -> str | None:
 
 
 def _from_ssm(name: str) -> str | None:
-    if os.environ.get("NEWBOOKS_SSM_DISABLED", "").lower() in {"1", "true"}:
+    if ssm_disabled():
         return None
     parameter = f"{get_settings().ssm_prefix}{name}"
     try:
@@ -76,14 +75,15 @@ def _from_ssm(name: str) -> str | None:
             return None
         raise SecretUnavailable(f"secret {name!r} ({parameter}) could not be read from SSM: "
                                 f"{code or type(exc).__name__}") from None
-    return response["Parameter"]["Value"]
+    value: str = response["Parameter"]["Value"]
+    return value
 
 
 def register_environment() -> None:
     """Redact every known secret present in the environment from the start, including ones
     that reach the code only through `${VAR}` expansion in a config file."""
     for name in KNOWN:
-        register_secret(os.environ.get(name.upper()))
+        register_secret(secret_env(name))
 
 
 def clear_cache() -> None:

@@ -48,12 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sources_file(path: Path | None) -> Path:
-    import os
+    from chalicelib.settings import sources_file
 
-    if path is not None:
-        return path
-    default = Path(__file__).resolve().parent.parent / "chalicelib" / "config" / "sources.yaml"
-    return Path(os.environ.get("NEWBOOKS_SOURCES_FILE") or default)
+    return path if path is not None else sources_file()
 
 
 def _configured(name: str, path: Path | None) -> Any:
@@ -74,18 +71,12 @@ def _configured(name: str, path: Path | None) -> Any:
 def _load_config(path: Path | None, source: str) -> dict[str, Any]:
     if path is None:
         return {}
-    import yaml  # lazy: only the CLI with --config needs it
+    from chalicelib.configfile import ConfigError, load_mapping
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _Fail(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise _Fail(f"invalid YAML in {path}: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise _Fail(f"config {path} must be a mapping")
+        data = load_mapping(path)
+    except ConfigError as exc:
+        raise _Fail(f"config {exc}") from None
     # A multi-source file may nest options under the source name.
     nested = data.get(source)
     return nested if isinstance(nested, dict) else data
@@ -174,18 +165,18 @@ def probe_main(argv: Sequence[str]) -> int:
 def probe(name: str, *, sources: Path | None = None, allow_private: bool = False, show: int = 3,
           crawl_date: date) -> dict[str, Any]:
     """One polite crawl of source `name`, in memory. Secrets come from the environment only."""
-    import os
-
+    from chalicelib.settings import secret_env
     from chalicelib.uptime.ssrf import AddressPolicy
 
     from .fetcher import Fetcher, FetchError
     from .session import ConfigProblem, crawl_pages
+    from .settings import contact_url
 
     config = _configured(name, sources)
     if config is None:
         raise _Fail(f"no source named {name!r} in {_sources_file(sources)}")
     module = get_source(config.kind)
-    contact = os.environ.get("NEWBOOKS_CONTACT_URL") or None
+    contact = contact_url()
     fetcher = Fetcher(user_agent=USER_AGENT.split(" ")[0], contact_url=contact,
                       address_policy=AddressPolicy(allow_private=allow_private),
                       min_host_delay_s=max(1.0, 60.0 / config.rate_per_minute if config.rate_per_minute else 1.0),
@@ -197,7 +188,7 @@ def probe(name: str, *, sources: Path | None = None, allow_private: bool = False
         urls = list(config.urls) or list(module.plan(config.options))
         pages = crawl_pages(fetcher, module, urls, config.crawl_options, crawl_date=crawl_date,
                             state_of=lambda _key: None, stored_body=lambda _key: b"",
-                            secret=lambda secret: os.environ.get(secret.upper()))
+                            secret=secret_env)
     except (FetchError, ConfigProblem, ParseError) as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, FetchError) and exc.body:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import os
 import random
 import socket
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from crawlers import settings
 from crawlers.guard import AddressRefused
 from crawlers.robots import (
     ROBOTS_MAX_BYTES,
@@ -573,6 +573,6 @@ def fetch(
 
     The contact URL comes from ``NEWBOOKS_CONTACT_URL`` when not given.
     """
-    contact = contact_url or os.environ.get("NEWBOOKS_CONTACT_URL") or None
+    contact = contact_url or settings.contact_url()
     with Fetcher(user_agent=user_agent, contact_url=contact) as fetcher:
         return fetcher.fetch(url, state)

@@ -12,12 +12,13 @@ work of their own.
 """
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+
+from crawlers import settings
 
 DEFAULT_WINDOW_DAYS = 14
 # Flags that make a separate format (a TP is not the HC of the same volume); the rest are editions.
@@ -31,8 +32,7 @@ _VARIANT_TAIL = re.compile(r"\s(?:[A-Z] )?CVR\b|\s(?:VAR|VARIANT|VIRGIN|FOC|INCV
 
 def unmerged() -> frozenset[str]:
     """Release ids an operator split off (NEWBOOKS_UNMERGED_RELEASES, comma-separated)."""
-    raw = os.environ.get("NEWBOOKS_UNMERGED_RELEASES", "")
-    return frozenset(x.strip() for x in raw.split(",") if x.strip()) if raw else frozenset()
+    return settings.unmerged_releases()
 
 
 def _get(release: Any, name: str) -> Any:

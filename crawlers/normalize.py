@@ -244,12 +244,13 @@ def load_aliases(*paths: str) -> dict[str, str]:
     """Read alias lists: `{"series": [{"name": "ONE PIECE", "aliases": ["ワンピース"]}, ...]}`.
     An alias claimed by two series is a configuration error (it would merge them silently)."""
     import json
-    import os
     from pathlib import Path
 
+    from crawlers.settings import series_aliases_file
+
     files = list(paths) or [str(Path(__file__).with_name("series_aliases.json"))]
-    if not paths and os.environ.get("NEWBOOKS_SERIES_ALIASES"):
-        files.append(os.environ["NEWBOOKS_SERIES_ALIASES"])
+    if not paths and series_aliases_file():
+        files.append(str(series_aliases_file()))
     out: dict[str, str] = {}
     for path in files:
         with open(path, encoding="utf-8") as fh:

@@ -200,9 +200,9 @@ OPS_TOPIC = "OpsTopic"
 
 
 def ops_config(stage: str, path: Path = ROOT / "infra" / "ops.yaml") -> dict[str, Any]:
-    import yaml
+    from chalicelib.configfile import load_mapping
 
-    raw = (yaml.safe_load(path.read_text()) or {}).get(stage) or {}
+    raw = load_mapping(path).get(stage) or {}
     emails = raw.get("email") or []
     if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
         raise ValueError(f"{path}: {stage}.email must be a list of addresses")

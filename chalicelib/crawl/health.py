@@ -179,7 +179,7 @@ def due(health_row: dict[str, Any] | None, scheduled_at: str) -> bool:
     return not waiting or _time(str(waiting)) <= _time(scheduled_at)
 
 
-def _event(kind: str, source: str, scheduled_at: str, data: dict, *, key: str | None = None) -> events.Event:
+def _event(kind: str, source: str, scheduled_at: str, data: dict[str, Any], *, key: str | None = None) -> events.Event:
     return events.Event(
         id=f"{kind}:{source}:{key or scheduled_at}",
         type=kind,

@@ -15,9 +15,10 @@ next run writes a few releases again as no-ops.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import events
 from chalicelib.crawl import health
@@ -366,4 +367,4 @@ def build(settings: Settings) -> CrawlService:
     )
 
 
-__all__ = ["CrawlService", "build", "scheduled_hour", "UnknownSource"]
+__all__ = ["CrawlService", "UnknownSource", "build", "scheduled_hour"]

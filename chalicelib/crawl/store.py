@@ -187,7 +187,8 @@ class BlobStore:
         return key
 
     def get_raw(self, key: str) -> bytes:
-        return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body
 
     def put_snapshot(self, source: str, day: str, releases: list[dict[str, Any]]) -> None:
         body = json.dumps({"source": source, "day": day, "releases": releases}, ensure_ascii=False, sort_keys=True).encode()
@@ -201,4 +202,5 @@ class BlobStore:
             if aws.error_code(exc) in {"NoSuchKey", "404"}:
                 return None
             raise
-        return json.loads(body)["releases"]
+        releases: list[dict[str, Any]] = json.loads(body)["releases"]
+        return releases

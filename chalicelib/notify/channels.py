@@ -292,9 +292,8 @@ class EmailSender:
 def from_config(settings: Any) -> ChannelSenders:
     """The factories the composition root hands to `delivery.Senders` (secrets looked up lazily;
     a channel without its secret is None, so the notification goes to the console)."""
-    import os
-
     from chalicelib.secrets import get_secret
+    from chalicelib.settings import email_from, ntfy_url, pagerduty_events_url, smtp_url, smtp_user, telegram_api_url
 
     def named(prefix: str, name: str) -> str | None:
         return get_secret(f"{prefix}_{name}" if name and name != "default" else prefix)
@@ -309,20 +308,19 @@ def from_config(settings: Any) -> ChannelSenders:
 
     def telegram() -> TelegramSender | None:
         token = get_secret("telegram_bot_token")
-        return TelegramSender(os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"), token) if token else None
+        return TelegramSender(telegram_api_url(), token) if token else None
 
     def ntfy(name: str) -> NtfySender | None:
         topic = named("ntfy_topic", name)
-        return NtfySender(os.environ.get("NTFY_URL", "https://ntfy.sh"), topic, get_secret("ntfy_token")) if topic else None
+        return NtfySender(ntfy_url(), topic, get_secret("ntfy_token")) if topic else None
 
     def pagerduty(name: str) -> PagerDutySender | None:
         key = named("pagerduty_routing_key", name)
-        return PagerDutySender(os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"), key) if key else None
+        return PagerDutySender(pagerduty_events_url(), key) if key else None
 
     def email() -> EmailSender | None:
-        url = os.environ.get("NEWBOOKS_SMTP_URL")
-        return EmailSender(url, os.environ.get("NEWBOOKS_EMAIL_FROM", "newbooks@localhost"),
-                           os.environ.get("NEWBOOKS_SMTP_USER"), get_secret("smtp_password")) if url else None
+        url = smtp_url()
+        return EmailSender(url, email_from(), smtp_user(), get_secret("smtp_password")) if url else None
 
     return ChannelSenders(discord=discord, teams=teams, telegram=telegram, ntfy=ntfy, pagerduty=pagerduty, email=email)
 

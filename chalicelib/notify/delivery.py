@@ -26,7 +26,6 @@ for `default`); outgoing webhook URLs are `NEWBOOKS_WEBHOOK_<NAME>_URL` (or secr
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -49,6 +48,9 @@ from chalicelib.notify.model import (
     split_destination,
     url_target,
 )
+from chalicelib.settings import dead_letter_urls, ledger_stale_s
+from chalicelib.settings import slack_webhook_channel as env_slack_webhook_channel
+from chalicelib.settings import webhook_url as env_webhook_url
 
 if TYPE_CHECKING:
     from chalicelib.notify.channels import ChannelSenders
@@ -361,7 +363,8 @@ def render_time(epoch: float) -> str:
 
 
 def dlq_urls_from_env() -> dict[str, str]:
-    return {c: os.environ.get(f"NOTIFY_{c.upper()}_DLQ_URL", "") for c in ("slack", "x", "webhook", "console")}
+    urls = dead_letter_urls()
+    return {c: urls.get(c, "") for c in ("slack", "x", "webhook", "console")}
 
 
 def senders_from_config(settings: Any) -> Senders:
@@ -381,7 +384,7 @@ def senders_from_config(settings: Any) -> Senders:
     x = XClient(settings.x_api_url, *x_secrets) if all(x_secrets) else None  # type: ignore[arg-type]
 
     def webhook(name: str) -> Any:
-        url = os.environ.get(f"NEWBOOKS_WEBHOOK_{_env_name(name)}_URL") or get_secret(f"webhook_url_{name}")
+        url = env_webhook_url(name) or get_secret(f"webhook_url_{name}")
         secret = get_secret(f"webhook_signing_secret_{name}") or get_secret("webhook_signing_secret")
         return WebhookSender(url, secret) if url and secret else None
 
@@ -392,7 +395,7 @@ def senders_from_config(settings: Any) -> Senders:
         return WebhookSender(url, get_secret("webhook_signing_secret"), policy=policy)
 
     def slack_webhook_channel(name: str) -> str | None:
-        return os.environ.get(f"NEWBOOKS_SLACK_WEBHOOK_{_env_name(name or 'default')}_CHANNEL") or None
+        return env_slack_webhook_channel(name)
 
     from chalicelib import aws
     from chalicelib.notify.channels import from_config as channels_from_config
@@ -402,10 +405,6 @@ def senders_from_config(settings: Any) -> Senders:
                    webhook_url=webhook_url, slack_webhook_channel=slack_webhook_channel,
                    threads=IncidentThreads(aws.table(settings.state_table)) if slack_api else None,
                    channels=channels_from_config(settings))
-
-
-def _env_name(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "_", name.upper())
 
 
 def build(settings: Any) -> DeliveryService:
@@ -428,7 +427,7 @@ def build(settings: Any) -> DeliveryService:
             enqueue(event, destination)
 
     return DeliveryService(
-        ledger=Ledger(aws.table(settings.ledger_table), stale_after_s=float(os.environ.get("NEWBOOKS_LEDGER_STALE_S", "120"))),
+        ledger=Ledger(aws.table(settings.ledger_table), stale_after_s=ledger_stale_s()),
         senders=senders_from_config(settings),
         sqs=sqs,
         queue_urls=settings.notify_queue_urls,

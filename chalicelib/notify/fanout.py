@@ -22,7 +22,6 @@ A record that raises is retried by Lambda (stream_batch reports it and everythin
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -49,6 +48,7 @@ from chalicelib.notify.subscriptions import (
     resolve_series_key,
     select,
 )
+from chalicelib.settings import alert_route, notify_burst_limit, subscriptions_file
 
 log = get_logger("notify.fanout")
 
@@ -283,7 +283,7 @@ def static_subscriptions(settings: Any, series_key: SeriesKeyFn) -> StaticSubscr
 
 
 def _subscriptions_path(settings: Any) -> str | None:
-    path = os.environ.get("NEWBOOKS_SUBSCRIPTIONS_FILE")
+    path = subscriptions_file()
     if not path and settings.stage == "local":
         path = str(Path(__file__).resolve().parent.parent / "config" / "subscriptions.yaml")
     return path if path and Path(path).exists() else None
@@ -296,12 +296,11 @@ def alert_routes(settings: Any) -> dict[str, str]:
     routes: dict[str, str] = {}
     path = _subscriptions_path(settings)
     if path:
-        import yaml
+        from chalicelib.configfile import load_mapping
 
-        with open(path, encoding="utf-8") as fh:
-            routes.update({str(k): str(v) for k, v in ((yaml.safe_load(fh) or {}).get("alert_routes") or {}).items()})
+        routes.update({str(k): str(v) for k, v in (load_mapping(path).get("alert_routes") or {}).items()})
     for channel in ("console", "slack", "x", "webhook"):
-        value = os.environ.get(f"NEWBOOKS_ALERT_{channel.upper()}")
+        value = alert_route(channel)
         if value:
             routes[channel] = value
     return routes
@@ -320,5 +319,5 @@ def build(settings: Any) -> FanoutService:
         router=router,
         enqueue=Enqueuer(aws.client("sqs"), settings.notify_queue_urls),
         digests=dg.DigestStore(table),
-        burst_limit=int(os.environ.get("NEWBOOKS_NOTIFY_BURST_LIMIT", "10")),
+        burst_limit=notify_burst_limit(),
     )

@@ -364,10 +364,9 @@ class StaticSubscriptions:
 
 def load_yaml(path: Any, series_key: SeriesKeyFn = default_series_key) -> list[Subscription]:
     """Read `subscriptions: [{destination, kind, match, digest?, quiet_hours?, tz?}, ...]`."""
-    import yaml
+    from chalicelib.configfile import load_mapping
 
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
+    doc = load_mapping(path)
     out = []
     for entry in doc.get("subscriptions") or []:
         options = {k: entry[k] for k in ("digest", "quiet_hours", "tz") if k in entry}

@@ -14,7 +14,6 @@ a second edition.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from chalicelib.log import get_logger
@@ -24,11 +23,10 @@ log = get_logger("notify.works")
 
 class WorkClaims:
     def __init__(self, table: Any, window_days: int | None = None) -> None:
-        from crawlers.identity import DEFAULT_WINDOW_DAYS
+        from chalicelib.settings import work_window_days
 
         self.table = table
-        self.window_days = window_days if window_days is not None else int(
-            os.environ.get("NEWBOOKS_WORK_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))
+        self.window_days = window_days if window_days is not None else work_window_days()
 
     def announce(self, release: dict[str, Any], destination: str) -> bool:
         """True when this release is to be told to the destination; False when it is another

@@ -383,11 +383,10 @@ def acknowledged_message(message: dict[str, Any], by: str, at: int) -> dict[str,
 
 
 def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackInteractions:
-    import os
-
     from chalicelib import aws
     from chalicelib.bootstrap import subscription_service, uptime_service
     from chalicelib.secrets import get_secret
+    from chalicelib.settings import slack_target_admins
     from chalicelib.slackbot.service import JobQueue, ResponseUrlPoster, _lazy
     from chalicelib.slackbot.verify import ReplayGuard
 
@@ -415,7 +414,7 @@ def build(settings: Any, *, clock: Callable[[], float] = time.time) -> SlackInte
 
         return Ledger(aws.table(settings.ledger_table))
 
-    admins = frozenset(u.strip() for u in os.environ.get("NEWBOOKS_SLACK_TARGET_ADMINS", "").split(",") if u.strip())
+    admins = slack_target_admins()
     return SlackInteractions(
         verifier=Verifier(lambda: get_secret("slack_signing_secret"),
                           ReplayGuard((aws.client("dynamodb"), settings.state_table), clock=clock), clock=clock),
