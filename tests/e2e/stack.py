@@ -93,7 +93,7 @@ class Stack:
         return self.log_path.read_text(errors="replace")
 
     def moto_url(self) -> str:
-        found = wait_for(lambda: re.search(r"moto (http://127\.0\.0\.1:\d+)", self.output()), 60, "the moto URL")
+        found = wait_for(lambda: re.search(r"moto (http://127\.0\.0\.1:\d+)", self.output()), 120, "the moto URL")
         return found.group(1)
 
     def runner_pid(self) -> int:
