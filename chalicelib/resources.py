@@ -123,6 +123,7 @@ RELEASES = Table(
         "API / Slack follow lists: Query by_series gsi2pk=SERIES#<key>, gsi2sk between dates",
         "API GET /releases (no dates), feeds: Query by_seen per day, newest first (<= 7 days)",
         "fan-out: stream INSERT of sk=META -> 'release.new' event",
+        "fan-out: stream MODIFY of sk=META with last_event release.date_changed -> that event (a date move)",
     ),
 )
 
@@ -257,7 +258,10 @@ MAPPINGS: tuple[Mapping, ...] = (
         "release_fanout",
         RELEASES.logical_id,
         batch_size=100,
-        filter_patterns=('{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["META"]}}}}',),
+        filter_patterns=('{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["META"]}}}}',
+                         # issue 12: a date move (crawl/store.py) is a MODIFY carrying its event
+                         '{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["META"]}}, "NewImage": '
+                         '{"last_event": {"M": {"type": {"S": ["release.date_changed"]}}}}}}'),
     ),
     Mapping(
         "state_fanout",

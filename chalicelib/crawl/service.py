@@ -81,6 +81,7 @@ class CrawlService:
         state = self.states.get(config.name)
         budget = _budget_left(config, state, crawl_day)
         fetcher = self.fetcher_factory()
+        observed_at = datetime.now(timezone.utc).isoformat()  # before the fetch: what the pages say is as of then
         try:
             pages = self._crawl_pages(fetcher, config, state, crawl_day, budget)
         except Exception as exc:
@@ -127,7 +128,7 @@ class CrawlService:
                                                           self._dead_after(config))
         new_count = 0
         if verdict.write_releases:
-            new_count = self._store_releases(config, releases, scheduled_at)
+            new_count = self._store_releases(config, releases, scheduled_at, observed_at)
             self.blobs.put_snapshot(config.name, crawl_day, [r.to_dict() for r in releases])
         next_state = {
             **state,
@@ -260,20 +261,26 @@ class CrawlService:
         key = keys.get(url_key(url)) or keys.get(url)
         return self.blobs.get_raw(key) if key else b""
 
-    def _store_releases(self, config: SourceConfig, releases: list[Any], scheduled_at: str) -> int:
+    def _store_releases(self, config: SourceConfig, releases: list[Any], scheduled_at: str,
+                        observed_at: str | None = None) -> int:
         from crawlers.normalize import series_key
 
         previous = self.blobs.get_latest_snapshot(config.name) or []
         known = {(r["id"], tuple(r.get("source_refs") or ()), r.get("release_date")) for r in previous}
+        from chalicelib.notify.works import editions_in_list
+
+        listed = editions_in_list([r.to_dict() for r in releases])  # the covers listed together: named in the post
         new = 0
         for release in releases:
             record = release.to_dict()
+            if record["id"] in listed:
+                record["editions_listed"] = listed[record["id"]]
             if (record["id"], tuple(record["source_refs"]), record.get("release_date")) in known:
                 continue  # in the last snapshot with the same date: already stored, skip the write
             key = series_key(record.get("series") or record.get("title") or "")
             # issue 12: a changed release date moves the stored release in place (store.save)
             if self.releases.save(_dynamo_safe(release_item(record, series_key=key, first_seen=scheduled_at)),
-                                  scheduled_at) == "new":
+                                  scheduled_at, observed_at) == "new":
                 new += 1
             for ref in record["source_refs"] or [f"{config.name}:{record['id']}"]:
                 self.releases.add_source_ref(record["id"], ref, scheduled_at)

@@ -69,20 +69,25 @@ class ReleaseStore:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         return write.held
 
-    def save(self, item: dict[str, Any], seen_at: str) -> str:
+    def save(self, item: dict[str, Any], seen_at: str, observed_at: str | None = None) -> str:
         """Store a crawled release: "new" (first sighting), "same", or "moved" when its release
         date changed. A move is one conditional UpdateItem on the stored `version`: the date and
         the index keys move in place, and `last_event` (release.date_changed, id naming the old and
-        new date) is what the stream turns into one notification. A lost race re-reads once."""
-        if self.put_if_new({**item, "version": 1}):
+        new date) is what the stream turns into one notification. A lost race re-reads once.
+        `observed_at` (when this crawl fetched) keeps a slow crawl of an older page from moving the
+        date back over what a later fetch already stored (two crawls of a source may overlap)."""
+        observed = {"date_observed_at": observed_at} if observed_at else {}
+        if self.put_if_new({**item, "version": 1, **observed}):
             return "new"
         for _ in range(2):
             stored = self._table.get_item(Key={"pk": item["pk"], "sk": "META"}, ConsistentRead=True).get("Item") or {}
+            if observed_at and str(stored.get("date_observed_at") or "") > observed_at:
+                return "same"  # stale: a crawl that fetched later already wrote what it saw
             old, new = stored.get("release_date"), item.get("release_date")
             relisted = stored.get("listing") == NO_LONGER_LISTED
             if (not new or old == new) and not relisted:
                 return "same"
-            if self._move(stored, item, seen_at):
+            if self._move(stored, {**item, **observed}, seen_at):
                 return "moved" if new and old != new else "same"
         return "same"  # another worker moved it meanwhile: its write stands
 
@@ -95,8 +100,14 @@ class ReleaseStore:
         }
         sets = ["release_date = :d", "gsi1pk = :g1", "gsi1sk = :s1", "gsi2sk = :s2", "version = :next",
                 "listing = :listed"]
+        if item.get("date_observed_at"):
+            values[":obs"] = item["date_observed_at"]
+            sets.append("date_observed_at = :obs")
         if old != new:
-            values[":ev"] = {"type": "release.date_changed", "id": f"release.date_changed:{item['id']}:{old}>{new}",
+            # A later move names the version it makes: moved back and again (A>B, B>A, A>B) is three
+            # events, not two (the ledger would take the third A>B for a repeat of the first).
+            again = f":v{version + 1}" if stored.get("previous_release_date") else ""
+            values[":ev"] = {"type": "release.date_changed", "id": f"release.date_changed:{item['id']}:{old}>{new}{again}",
                              "from": old, "to": new, "at": seen_at}
             values[":prev"] = old
             sets += ["last_event = :ev", "previous_release_date = :prev"]

@@ -175,7 +175,10 @@ class Router:
             if not announced(event.data):
                 return {}
             keys = release_keys(event.data, self.series_key)
-            return select([s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)])
+            moved = select([s for pk in keys.match_pks() for s in self._query(pk) if matches_release(s, keys)])
+            if self.works is not None:  # told once per work: all covers of an issue move together
+                return {d: s for d, s in moved.items() if self.works.tell_move(event.data, d)}
+            return moved
         if event.type == ev.RELEASE_NEW:
             if not announced(event.data):
                 return {}  # merchandise is stored and listed on request, never announced

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from chalicelib import events as ev
 from chalicelib.notify.model import NOTIFY_FAILED, RELEASE_DIGEST, ledger_key
-from chalicelib.notify.text import _CONTROL, link, mrkdwn, release_title, safe_url  # noqa: F401  (re-exported)
+from chalicelib.notify.text import _CONTROL, link, mrkdwn, release_title, safe_url
 
 # action_ids of the buttons on our posts (chalicelib.slackbot.interactions handles them)
 OPEN_RELEASE, FOLLOW_SERIES, UNFOLLOW_SERIES, MUTE_SERIES = "open_release", "follow_series", "unfollow_series", "mute_series"
@@ -152,6 +152,8 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
     if data.get("isbn13"):
         context_bits.append(f"ISBN {mrkdwn(data['isbn13'])}")
     blocks: list[Any] = [HeaderBlock(text=":books: New release"), section]
+    if editions_text(data):  # one post per work (notify/works.py): its covers listed, never posted apart
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Editions:* {mrkdwn(editions_text(data))}"[:3000])))
     if context_bits:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context_bits))]))
     url = safe_url(data.get("url"))
@@ -170,6 +172,15 @@ def _slack_release(data: dict[str, Any]) -> tuple[str, list[Any]]:
     return f"New release: {mrkdwn(title)}", blocks
 
 
+def editions_text(data: dict[str, Any], most: int = 6) -> str:
+    """ "3 editions: standard, CVR B GIENI, CVR C WOMENS HISTORY MONTH CHARITY VAR" from the labels
+    the crawl listed with the release (`editions_listed`, notify/works.py); "" for a single edition."""
+    labels = [str(x) for x in (data.get("editions_listed") or []) if str(x).strip()]
+    if len(labels) < 2:
+        return ""
+    return f"{len(labels)} editions: " + ", ".join(labels[:most]) + (f" and {len(labels) - most} more" if len(labels) > most else "")
+
+
 def moved_text(data: dict[str, Any]) -> str:
     """ "NAILBITER #30 moved from 2017-03-01 to 2017-03-08" (issue 12: dates that move)."""
     return f"{release_title(data)} moved from {data.get('moved_from') or 'no date'} to {data.get('moved_to') or 'no date'}"
@@ -185,7 +196,8 @@ def _slack_moved(data: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def digest_line(item: dict[str, Any]) -> str:
-    bits = [b for b in (item.get("release_date"), item.get("publisher")) if b]
+    count = len(item.get("editions_listed") or [])
+    bits = [b for b in (item.get("release_date"), item.get("publisher"), f"{count} editions" if count > 1 else None) if b]
     suffix = f" — {mrkdwn(', '.join(str(b) for b in bits))}" if bits else ""
     return f"• {link(item.get('url'), release_title(item))}{suffix}"
 
@@ -312,7 +324,7 @@ def slack_incident_parent(
         header = "Target recovered" if over else "Target down"
         lines = f"{':large_green_circle:' if over else ':red_circle:'} *{link(status_url(public_base_url, target), target)}* " \
             + (f"recovered after {duration}" if over and duration else "recovered" if over else
-               f"is *down*" + (f" for {duration}" if duration else ""))
+               "is *down*" + (f" for {duration}" if duration else ""))
         page = status_url(public_base_url, target)
         subject = target
     fields = _fields([("State", "up" if over else "down"), ("Duration", duration), ("Since", parent.since),
@@ -383,7 +395,8 @@ def fit_tweet(head: str, body: str, tail: str = "", limit: int = TWEET_LIMIT) ->
 def tweet_text(event: ev.Event, public_base_url: str) -> str:
     data = event.data
     if event.type == ev.RELEASE_NEW:
-        bits = [b for b in (data.get("publisher"), data.get("release_date")) if b]
+        count = len(data.get("editions_listed") or [])
+        bits = [b for b in (data.get("publisher"), data.get("release_date"), f"{count} editions" if count > 1 else None) if b]
         url = safe_url(data.get("url"))
         tail = (f" ({', '.join(str(b) for b in bits)})" if bits else "") + (f" {url}" if url else "")
         return fit_tweet("New: ", release_title(data), tail)
@@ -416,6 +429,7 @@ def console_line(event: ev.Event, destination: str, public_base_url: str) -> str
     if event.type == ev.RELEASE_NEW:
         bits = [str(b) for b in (data.get("publisher"), data.get("release_date")) if b]
         what = release_title(data) + (f" ({', '.join(bits)})" if bits else "") + (f" {data['url']}" if data.get("url") else "")
+        what += f" [{editions_text(data)}]" if editions_text(data) else ""
     elif event.type == ev.RELEASE_DATE_CHANGED:
         what = moved_text(data)
     elif event.type == RELEASE_DIGEST:

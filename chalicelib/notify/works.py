@@ -11,6 +11,18 @@ same_work` says so (same key, dates within the window, compatible publishers), a
 recorded. Release ids in NEWBOOKS_UNMERGED_RELEASES are never folded (a wrong merge undone by
 configuration). Access: 1 PutItem per (new release, destination), plus 1 GetItem + 1 UpdateItem for
 a second edition.
+
+What a follower sees (decided for issue 12, like Mylar3, which keeps variants inside their issue and
+never alerts on them, and Slack apps, which post once per thing):
+* one post per work. It lists the editions its source listed together with it (`editions_listed`,
+  set by the crawl from the same list: CVR A, CVR B, ... all arrive in one weekly list), so the
+  first post already names the covers known when it is sent;
+* an edition that arrives later (another crawl, another source) is folded in silently: recorded
+  in `merged` with its reason and shown where works are listed (API `editions`, the releases page,
+  Slack lists), but not posted again: a new cover of an issue already told is not news, and
+  rewriting an old post would only be noticed by scrolling back;
+* a date move is told once per work: `MOVE#<destination>#<from>><to>` items (below) let the first
+  edition that moves tell it; the other editions making the same move are folded.
 """
 from __future__ import annotations
 
@@ -19,6 +31,24 @@ from typing import Any
 from chalicelib.log import get_logger
 
 log = get_logger("notify.works")
+
+MAX_LISTED = 12  # edition labels carried on a release item (each cut to LABEL_CHARS): a small item
+LABEL_CHARS = 60
+
+
+def editions_in_list(releases: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per release id, the labels of its work's editions in one crawled list, main edition first
+    ("standard", "CVR B GIENI", ...); only works with more than one edition. Pure."""
+    from crawlers.identity import edition_label, group_editions
+
+    out: dict[str, list[str]] = {}
+    for group in group_editions(releases):
+        if len(group) < 2:
+            continue
+        labels = [(edition_label(r) or "standard")[:LABEL_CHARS] for r in group][:MAX_LISTED]
+        for release in group:
+            out[str(release["id"])] = labels
+    return out
 
 
 class WorkClaims:
@@ -58,3 +88,36 @@ class WorkClaims:
         log.info("edition merged into work", extra={"work": work, "release": rid, "destination": destination,
                                                     "reason": reason})
         return False
+
+    def tell_move(self, release: dict[str, Any], destination: str) -> bool:
+        """True when this date move is to be told to the destination; False when another edition
+        of the same work already told it the same move (all covers of an issue move together).
+        The same release again (a replayed record, or the same dates again after a move back) is
+        told: the delivery ledger dedupes on the event id, which names the move. 1 PutItem, plus
+        1 UpdateItem moving the claim's date (its window for later editions) with its release."""
+        from chalicelib import aws
+        from crawlers.identity import unmerged
+
+        work, rid = release.get("work"), str(release.get("id") or "")
+        if not work or rid in unmerged():
+            return True
+        move = f"{release.get('moved_from') or '-'}>{release.get('moved_to') or '-'}"
+        try:
+            self.table.put_item(Item={"pk": f"WORK#{work}", "sk": f"MOVE#{destination}#{move}", "release_id": rid},
+                                ConditionExpression="attribute_not_exists(pk) OR release_id = :rid",
+                                ExpressionAttributeValues={":rid": rid})
+        except Exception as exc:
+            if not aws.is_conditional_failure(exc):
+                raise
+            log.info("date move told by another edition", extra={"work": work, "release": rid, "move": move,
+                                                                 "destination": destination})
+            return False
+        if release.get("moved_to"):
+            try:
+                self.table.update_item(Key={"pk": f"WORK#{work}", "sk": destination}, UpdateExpression="SET release_date = :d",
+                                       ConditionExpression="release_id = :rid",
+                                       ExpressionAttributeValues={":d": release["moved_to"], ":rid": rid})
+            except Exception as exc:
+                if not aws.is_conditional_failure(exc):
+                    raise  # not this destination's told edition (or no claim): nothing to move
+        return True

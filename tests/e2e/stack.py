@@ -72,7 +72,7 @@ class Stack:
     runs another copy of the project (tests that change a file the package is built from)."""
 
     def __init__(self, data_dir: Path, log_path: Path, *, env: dict[str, str | None] | None = None,
-                 rotate_s: int = 30, root: Path = ROOT):
+                 rotate_s: int = 30, root: Path = ROOT, crawl_every_s: float | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir, self.log_path = data_dir, log_path
@@ -81,7 +81,8 @@ class Stack:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--port", str(self.port), "--data-dir", str(data_dir),
-             "--rotate-s", str(rotate_s), "--build-dir", str(data_dir.parent / "build")],
+             "--rotate-s", str(rotate_s), "--build-dir", str(data_dir.parent / "build")]
+            + (["--crawl-every-s", str(crawl_every_s)] if crawl_every_s else []),
             cwd=root, stdout=self.log, stderr=subprocess.STDOUT,
             # a None value unsets the variable (a newcomer's shell has no API_KEY)
             env={k: v for k, v in {**os.environ, "PYTHONUNBUFFERED": "1", "NEWBOOKS_LOG_LEVEL": "WARNING",
@@ -92,7 +93,7 @@ class Stack:
         return self.log_path.read_text(errors="replace")
 
     def moto_url(self) -> str:
-        found = wait_for(lambda: re.search(r"moto (http://127\.0\.0\.1:\d+)", self.output()), 60, "the moto URL")
+        found = wait_for(lambda: re.search(r"moto (http://127\.0\.0\.1:\d+)", self.output()), 120, "the moto URL")
         return found.group(1)
 
     def runner_pid(self) -> int:

@@ -14,6 +14,13 @@ redeliveries), nothing was lost,
 the poison destination's messages sit in the DLQ with their reason, and the stored releases
 equal what a clean run of the same pages stores (ids, fields and source refs).
 
+Issue 12 in the mix: the Image Comics series page moves a followed release's date three times
+between crawls (out to a future week, back, then to another week), while the runner is killed and
+batches are duplicated and late: the stored item, the API, the week list and the iCal feed end on
+the last date, and every follower gets each "moved from X to Y" exactly once (one
+release.date_changed event per move). Rat Queens #1 comes as CVR A, B and C in the Diamond list:
+followers get one post for the issue, naming its three editions.
+
 Hostile targets (devstack/hostile_peer.py, in its own process) are checked next to the healthy
 one: each ends DOWN with its own error while `chaos-ok` stays UP. A heartbeat monitor is pinged
 through the API: `/fail` turns it DOWN, a success brings it back, each alert delivered once.
@@ -25,10 +32,12 @@ import os
 import signal
 import threading
 import time
+import urllib.request
 from collections import Counter
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import pytest
 
@@ -36,7 +45,7 @@ from chalicelib.notify.channels import event_tag
 from devstack.samples import read_sample, samples_dir
 from tests.e2e.stack import REPORT, Stack, get_json, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
 PAGES = {
     "nailbiter-series": ("publisher-release-html", "exqir__imagecomics_series_nailbiter__396e9c8.html"),
@@ -49,6 +58,32 @@ CHAOS = {"seed": int(os.environ.get("NEWBOOKS_CHAOS_SEED", "11")), "aws_fault_ra
          "duplicate_schedule_rate": 0.3, "skip_schedule_rate": 0.1}
 TOTALS: dict[str, int] = {}
 SIGNING_SECRET = "chaos-signing-secret-789"
+# issue 12: the release whose date moves (only on the series page) and the page's date text for it
+MOVING = "imagecomics:nailbiter-vol.-6-the-bloody-truth-tp"
+MOVING_TEXT, MOVING_FROM = b"Published: May 3, 2017", "2017-05-03"
+FOLLOWED = ("Nailbiter", "Rat Queens")  # Rat Queens #1: CVR A, B, C in the Diamond week
+CRAWL_EVERY_S = 20  # the dev runner's crawl schedule: each move is crawled within seconds
+
+
+def published(day: date) -> bytes:
+    """The series page with the moving release's date text set to `day` (as Image prints it)."""
+    return f"Published: {day:%B} {day.day}, {day.year}".encode()
+
+
+def move_dates(today: date) -> list[tuple[str, str]]:
+    """The moves the peer makes, (from, to): out to a Wednesday a month ahead (so the iCal feed of
+    upcoming releases shows it), back to the original date, then to two weeks after the first."""
+    from datetime import timedelta
+
+    ahead = today + timedelta(days=28 + (2 - today.weekday()) % 7)
+    later = ahead + timedelta(days=14)
+    return [(MOVING_FROM, ahead.isoformat()), (ahead.isoformat(), MOVING_FROM), (MOVING_FROM, later.isoformat())]
+
+
+def move_event_ids(moves: list[tuple[str, str]]) -> list[str]:
+    """release.date_changed ids, one per move (crawl/store.py): from the second move on they name
+    the version the move makes (the item is version 1 when first stored)."""
+    return [f"release.date_changed:{MOVING}:{a}>{b}" + (f":v{n + 2}" if n else "") for n, (a, b) in enumerate(moves)]
 
 
 def click(base: str, peers_url: str, action: dict) -> int:
@@ -84,6 +119,7 @@ class Peers:
         self.requests = 0
         self.injected = Counter()
         self.slack: Counter = Counter()  # (channel, event id) -> accepted posts
+        self.slack_text: dict = {}  # (channel, event id) -> the accepted post's text and blocks
         self.tweets: Counter = Counter()  # text -> accepted posts
         self.webhooks: Counter = Counter()  # delivery id -> processed deliveries
         self.ntfy: Counter = Counter()  # event tag -> messages published to the ntfy topic
@@ -137,6 +173,8 @@ class Peers:
                         payload = _slack_payload(body, self.headers.get("Content-Type", ""))
                         event_id = (payload.get("metadata") or {}).get("event_payload", {}).get("event_id")
                         peers.slack[(payload.get("channel"), event_id)] += 1
+                        peers.slack_text[(payload.get("channel"), event_id)] = json.dumps(
+                            [payload.get("text"), payload.get("blocks")], ensure_ascii=False)
                         reply = {"ok": True, "channel": payload.get("channel"), "ts": f"{time.time():.6f}"}
                         return self.reply(200, json.dumps(reply).encode(), "application/json")
                     if self.path.startswith("/slack/api/chat.update"):  # incident parents rewritten in place
@@ -242,15 +280,12 @@ def _config(tmp: Path, peers: Peers, hostile_url: str = "") -> dict[str, str]:
 """)
     subs = tmp / "subscriptions.yaml"
     subs.write_text("""subscriptions:
-  - {destination: "slack:C1", kind: series, match: "Nailbiter"}
-  - {destination: "x:default", kind: series, match: "Nailbiter"}
-  - {destination: "webhook:hook", kind: series, match: "Nailbiter"}
   - {destination: "slack:C1", kind: target, match: "*"}
   - {destination: "webhook:hook", kind: target, match: "*"}
   - {destination: "webhook:broken", kind: target, match: "*"}
-  - {destination: "ntfy:phone", kind: series, match: "Nailbiter"}
   - {destination: "ntfy:phone", kind: target, match: "*"}
-""")
+""" + "".join(f'  - {{destination: "{d}", kind: series, match: "{series}"}}\n'
+              for series in FOLLOWED for d in ("slack:C1", "x:default", "webhook:hook", "ntfy:phone")))
     return {
         "NEWBOOKS_SOURCES_FILE": str(sources), "NEWBOOKS_TARGETS_FILE": str(targets),
         "NEWBOOKS_SUBSCRIPTIONS_FILE": str(subs), "NEWBOOKS_CHAOS": json.dumps(CHAOS),
@@ -277,7 +312,8 @@ class Moto:
     def __init__(self, url: str):
         import boto3
 
-        kwargs = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+        kwargs = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "local",
+                  "aws_secret_access_key": "local"}
         self.ddb = boto3.resource("dynamodb", **kwargs)
         self.sqs = boto3.client("sqs", **kwargs)
 
@@ -286,6 +322,10 @@ class Moto:
 
         return list(aws.all_items(self.ddb.Table(f"newbooks-dev-{table}").scan))  # test inspection only
 
+    def release(self, release_id: str) -> dict:
+        return self.ddb.Table("newbooks-dev-releases").get_item(Key={"pk": f"REL#{release_id}", "sk": "META"},
+                                                               ConsistentRead=True).get("Item") or {}
+
     def queue_messages(self, short: str) -> list[dict]:
         url = self.sqs.get_queue_url(QueueName=f"newbooks-dev-{short}")["QueueUrl"]
         got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
@@ -293,17 +333,18 @@ class Moto:
         return got.get("Messages", [])
 
 
-def expected_deliveries(moto: Moto) -> set[tuple[str, str]]:
-    """(event id, destination) pairs the subscriptions call for, from the stored state."""
+def expected_deliveries(moto: Moto, moves: list[str] = ()) -> set[tuple[str, str]]:
+    """(event id, destination) pairs the subscriptions call for, from the stored state, plus the
+    date moves the peer made (`moves`: their event ids)."""
     from crawlers.normalize import series_key
 
-    nailbiter = series_key("Nailbiter")
-    expected = set()
+    followed = {series_key(s) for s in FOLLOWED}
+    expected = {(event_id, d) for event_id in moves for d in ("slack:C1", "x:default", "webhook:hook", "ntfy:phone")}
     state = moto.items("state")
     # editions folded into a work another release already announced (notify/works.py) are not told
     folded = {(rid, item["sk"]) for item in state if item["pk"].startswith("WORK#") for rid in item.get("merged") or {}}
     for item in moto.items("releases"):
-        if item["sk"] == "META" and item.get("series_key") == nailbiter:
+        if item["sk"] == "META" and item.get("series_key") in followed:
             for destination in ("slack:C1", "x:default", "webhook:hook", "ntfy:phone"):
                 if (item["id"], destination) not in folded:
                     expected.add((f"release.new:{item['id']}", destination))
@@ -325,8 +366,9 @@ def pages():
     rows = [ln for ln in lines if ln[:3].isalpha() and ln[3:9].isdigit()]
     nailbiter = next(i for i, ln in enumerate(lines) if "NAILBITER" in ln)
     section = next(ln for ln in reversed(lines[:nailbiter]) if ln.strip() and ln not in rows)  # IMAGE COMICS
+    covers = [ln for ln in lines if "RAT QUEENS #1 " in ln]  # CVR A, B, C: one work, three editions
     pages["diamond-week"] = "\n".join([ln for ln in lines[:12] if ln not in rows] + rows[:12]
-                                       + [section, lines[nailbiter]]).encode()
+                                       + [section, lines[nailbiter]] + covers).encode()
     return pages
 
 
@@ -341,7 +383,26 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
     peers = Peers(pages)
     hostile = HostileProcess()
     data_dir = tmp_path / "data"
-    stack = Stack(data_dir, tmp_path / "console.log", env=_config(tmp_path, peers, hostile.url))
+    stack = Stack(data_dir, tmp_path / "console.log", env=_config(tmp_path, peers, hostile.url),
+                  crawl_every_s=CRAWL_EVERY_S)
+    original = pages["nailbiter-series"]
+    assert original.count(MOVING_TEXT) == 1
+    moves = move_dates(date.today())
+    move_ids = move_event_ids(moves)
+
+    def move(n: int) -> None:
+        """The peer serves the n-th move's page (the fixture's dict: the clean parse below reads
+        the last page served) and the test waits until a crawl stored the new date."""
+        day = moves[n][1]
+        pages["nailbiter-series"] = original.replace(MOVING_TEXT, published(date.fromisoformat(day)))
+        wait_for(lambda: moto.release(MOVING).get("release_date") == day, 90, f"move {n + 1} stored ({day})")
+        stage(f"move {n + 1} stored")
+
+    began = time.monotonic()
+
+    def stage(what: str) -> None:  # shown with a failure: where a slow run spent its time
+        print(f"{time.monotonic() - began:6.1f}s {what}", flush=True)
+
     try:
         moto = Moto(stack.moto_url())
         # the heartbeat: a failure (exit code 3) first, then a success once it is DOWN
@@ -354,25 +415,32 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
             return len(rows) == len(PAGES) and all(r["status"] == "ok" for r in rows)
 
         wait_for(crawled, 120, "both sources crawled")
+        stage("sources crawled")
         wait_for(lambda: peers.posts() >= 5, 120, "the first deliveries")
         assert get_json(f"{stack.base}/ping/{BEAT_TOKEN}")[0] == 200
         wait_for(lambda: _states(stack.base).get("chaos-beat") == "UP", 120, "the heartbeat recovered")
+        stage("heartbeat recovered")
+        move(0)  # out to a future week, while the first deliveries flow
 
         # Kill the runner mid-stream and "deploy" a version writing schema_version 2.
         (data_dir / "runner.env.json").write_text(json.dumps({"NEWBOOKS_EVENT_SCHEMA_VERSION": "2"}))
         old_pid = stack.runner_pid()
         os.kill(old_pid, signal.SIGKILL)
         wait_for(lambda: stack.runner_pid() != old_pid, 60, "the restarted runner")
+        stage("runner restarted")
+        move(1)  # back: crawled by the restarted runner
+        move(2)  # and out again, to another week
 
         missing: list = []
 
         def delivered_all():
-            expected = expected_deliveries(moto)
+            expected = expected_deliveries(moto, move_ids)
             missing[:] = sorted(expected - delivered(peers, expected))
             return expected if expected and not missing else None
 
-        try:
-            expected = wait_for(delivered_all, 180, "every expected (event, destination) delivered")
+        try:  # bounded by the test's own timeout, so a slow run still says what is missing
+            expected = wait_for(delivered_all, min(180.0, 440 - (time.monotonic() - began)),
+                                "every expected (event, destination) delivered")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; still missing {len(missing)}: {missing[:6]}") from None
         # Button clicks under the same faults, each payload sent twice (re-signed): one effect each.
@@ -382,6 +450,7 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
             if n == 2:
                 time.sleep(1.1)  # a new timestamp: a new signature, past the replay guard
             assert click(stack.base, peers.url, action) == 200
+        stage("all delivered")
         wait_for(lambda: len(peers.responses) == 2, 90, "both clicks answered")
         time.sleep(8)  # let stragglers (duplicates, late batches) land before counting
         follows = [i for i in moto.items("state") if i["pk"] == "SUB#slack:C9"]
@@ -396,6 +465,12 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
         beat_events = [i.get("last_event", {}).get("type") for i in moto_state if i["pk"] == "TARGET#chaos-beat"
                        and i["sk"] == "STATE"]
         stored_text = json.dumps([moto_state, moto.items("checks")], default=repr)
+        moved = moto.release(MOVING)
+        final = moves[-1][1]
+        api_release = get_json(f"{stack.base}/releases/{quote(MOVING, safe=':')}")
+        week = {day: [r["id"] for r in get_json(f"{stack.base}/releases?from={day}&to={day}")[1]["releases"]]
+                for day in (moves[0][1], final)}
+        ics = urllib.request.urlopen(f"{stack.base}/feeds/slack:C1/upcoming.ics", timeout=10).read().decode()
     finally:
         assert stack.stop() == 0, stack.output()[-3000:]
         peers.server.shutdown()
@@ -414,7 +489,7 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
     for path in data_dir.glob("chaos-*.json"):
         chaos.update(json.loads(path.read_text()))
 
-    works = [i for i in moto_state if i["pk"] == "WORK#nailbiter|30|comic"]
+    works = [i for i in moto_state if i["pk"] == "WORK#nailbiter|30|comic" and not i["sk"].startswith("MOVE#")]
     assert works and all(len(w.get("merged") or {}) == 1 for w in works), works  # Diamond's and Image's #30
     assert all("previewsworld and imagecomics agree" in why or "imagecomics and previewsworld agree" in why
                for w in works for why in w["merged"].values())
@@ -424,6 +499,30 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
     assert not differing, f"stored release records differ from a clean run: {differing}"
     assert not losses, f"lost deliveries: {sorted(losses)[:5]}"
     assert not doubles, f"double posts: {doubles}"
+
+    # Dates that move: the item moved in place, three times; the API, week list and iCal read the last date.
+    assert (moved["release_date"], moved["previous_release_date"], int(moved["version"])) == (final, MOVING_FROM, 4)
+    assert moved["gsi1sk"].startswith(f"{final}#") and moved["last_event"]["id"] == move_ids[-1]
+    assert api_release[0] == 200 and api_release[1]["release_date"] == final, api_release
+    assert MOVING in week[final] and MOVING not in week[moves[0][1]], week
+    event = ics.replace("\r\n ", "").split(f"UID:{MOVING}@newbooks")
+    assert len(event) == 2 and f"DTSTART;VALUE=DATE:{final.replace('-', '')}" in event[1].split("END:VEVENT")[0], ics
+    # one release.date_changed event per move, each told once per follower, with its own dates
+    told = {e for (channel, e), n in peers.slack.items() if n and e and e.startswith("release.date_changed")}
+    assert told == set(move_ids), told
+    for event_id, (a, b) in zip(move_ids, moves, strict=True):
+        assert f"moved from {a} to {b}" in peers.slack_text[("C1", event_id)]
+        assert sum(1 for text in peers.tweets if f"moved from {a} to {b}" in text) == 1, peers.tweets
+    assert {e for e in ledger_events(ledger) if e.startswith("release.date_changed")} == set(move_ids)
+    # no release event beyond the expected ones reached anyone (folded editions, stale or repeated moves)
+    extra = {e for (channel, e), n in peers.slack.items() if n and e and e.startswith("release.")} - {e for e, _ in expected}
+    assert not extra, extra
+    # Variants: Rat Queens #1 CVR A, B, C are one post per follower, naming the three editions
+    covers = {r for r, v in stored.items() if "RAT QUEENS #1 " in (v.get("title") or "")}
+    told_covers = [e for (channel, e), n in peers.slack.items() if n and e in {f"release.new:{c}" for c in covers}]
+    assert len(covers) == 3 and len(told_covers) == 1, (covers, told_covers)
+    post = peers.slack_text[("C1", told_covers[0])]
+    assert "3 editions: CVR A GIENI, CVR B GIENI, CVR C WOMENS HISTORY MONTH CHARITY VAR" in post, post
     assert [(i["sk"], i["label"]) for i in follows] == [("series#saga", "Saga")] and [a["by"] for a in acks] == ["U9"]
     assert dict(peers.responses) == {"/response/follow_series": 1, "/response/ack_alert": 1}, peers.responses
     assert dlq and all(m["MessageAttributes"].get("reason") or "reason" in m["Body"] for m in dlq)
@@ -439,7 +538,7 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
                   duplicates=chaos["duplicate_rate"] + chaos["late_rate"] + chaos["duplicate_schedule_rate"],
                   skipped_schedules=chaos["skip_schedule_rate"], dlq=len(dlq),
                   peer_redeliveries=sum(peers.redeliveries.values()),
-                  losses=len(losses), double_posts=len(doubles))
+                  losses=len(losses), double_posts=len(doubles), date_moves=len(move_ids))
     REPORT["chaos"] = "chaos totals: " + " ".join(f"{k}={v}" for k, v in TOTALS.items())
     if os.environ.get("NEWBOOKS_CHAOS_REPORT"):  # bench/soak.py collects runs
         Path(os.environ["NEWBOOKS_CHAOS_REPORT"]).write_text(json.dumps(TOTALS))
@@ -478,6 +577,11 @@ def stored_releases(items: list[dict]) -> dict[str, dict]:
         if item["sk"].startswith("REF#") and item["pk"][4:] in out:
             out[item["pk"][4:]]["refs"].add(item["sk"][4:])
     return out
+
+
+def ledger_events(ledger: list[dict]) -> set[str]:
+    """Event ids the delivery ledger holds (keys `<event id>#<destination>`)."""
+    return {str(item.get("event_id") or item["pk"].rsplit("#", 1)[0]) for item in ledger}
 
 
 def delivered(peers: Peers, expected: set[tuple[str, str]]) -> set[tuple[str, str]]:

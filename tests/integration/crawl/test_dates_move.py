@@ -11,13 +11,14 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from devstack.samples import read_sample
+from tests.integration.crawl.test_crawl_pipeline import site  # noqa: F401  (a fixture)
 
 PAGE = ("publisher-release-html", "exqir__imagecomics_series_nailbiter__396e9c8.html")
 ISSUE_30 = "imagecomics:nailbiter-30"
 
 
 @pytest.fixture
-def service(aws, site):
+def service(aws, site):  # noqa: F811
     from chalicelib.crawl.service import build
     from chalicelib.crawl.sources_config import SourceConfig
     from chalicelib.settings import get_settings
@@ -120,3 +121,34 @@ def test_a_future_release_gone_from_the_list_is_kept_as_no_longer_listed(service
     site.body = body  # listed again
     crawl(service, "2017-02-15T12:00Z")
     assert meta(ISSUE_30)["listing"] == "listed"
+
+
+def test_moved_back_and_again_is_one_event_per_move_and_a_stale_crawl_moves_nothing(service, site):  # noqa: F811
+    """A>B, B>A, A>B: three moves, three event ids (the third must not look like a repeat of the
+    first to the delivery ledger). A crawl that fetched before the last move but writes after it
+    (two crawls of one source may overlap) leaves the newer date alone."""
+    from chalicelib.crawl.store import release_item
+    from crawlers.normalize import series_key
+
+    body = read_sample(*PAGE)
+    site.body = body
+    crawl(service, "2017-02-15T10:00Z")
+    ids = []
+    for n, new in enumerate(("March 8", "March 1", "March 8")):
+        site.body = body.replace(b"Published: March 1, 2017", f"Published: {new}, 2017".encode())
+        crawl(service, f"2017-02-15T1{n + 1}:00Z")
+        ids.append(meta(ISSUE_30)["last_event"]["id"])
+    assert ids == [f"release.date_changed:{ISSUE_30}:2017-03-01>2017-03-08",
+                   f"release.date_changed:{ISSUE_30}:2017-03-08>2017-03-01:v3",
+                   f"release.date_changed:{ISSUE_30}:2017-03-01>2017-03-08:v4"]
+    stored = meta(ISSUE_30)
+    assert stored["version"] == 4 and stored["date_observed_at"]
+    # the slow crawl saw the page before the last move (March 1) and writes now: nothing moves
+    old_view = {**stored, "release_date": "2017-03-01"}
+    item = release_item({k: v for k, v in old_view.items() if k in ("id", "title", "series", "release_date", "source")},
+                        series_key=series_key("Nailbiter"), first_seen="2017-02-15T10:00Z")
+    assert service.releases.save(item, "2017-02-15T14:00Z", observed_at="2017-02-15T00:00:00+00:00") == "same"
+    assert (meta(ISSUE_30)["release_date"], meta(ISSUE_30)["version"]) == ("2017-03-08", 4)
+    # a later observation of the same page does move it (and names its version)
+    assert service.releases.save(item, "2017-02-15T15:00Z", observed_at="2999-01-01T00:00:00+00:00") == "moved"
+    assert meta(ISSUE_30)["last_event"]["id"] == f"release.date_changed:{ISSUE_30}:2017-03-08>2017-03-01:v5"

@@ -69,3 +69,21 @@ def test_a_variant_issue_is_one_item_listing_every_edition(stored_week):
     labels = [e["label"] for e in amalgama[0]["editions"]]
     assert labels[0] == "CVR A YOUNG" and "CVR F STANLEY RISQUE" in labels and len(labels) == 6
     assert amalgama[0]["id"] == "previewsworld:AUG191468"  # the main edition leads
+
+
+def test_stored_covers_carry_the_editions_their_one_post_names(stored_week):
+    """The crawl stores, on each edition, the labels of the editions listed with it (notify/works.py
+    editions_in_list): the fan-out's one post for the work names them (notify/render.py)."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    table = aws.table(get_settings().releases_table)
+
+    def item(release_id):
+        return table.get_item(Key={"pk": f"REL#{release_id}", "sk": "META"})["Item"]
+
+    cover_a, cover_c = item("previewsworld:AUG191468"), item("previewsworld:AUG191470")
+    assert cover_a["editions_listed"] == cover_c["editions_listed"]
+    assert cover_a["editions_listed"][0] == "CVR A YOUNG" and len(cover_a["editions_listed"]) == 6
+    singles = [r for r in stored_week if sum(s["work"] == r["work"] for s in stored_week) == 1]
+    assert singles and all("editions_listed" not in item(r["id"]) for r in singles[:5])

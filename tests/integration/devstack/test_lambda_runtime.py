@@ -78,6 +78,16 @@ def test_filter_patterns_match_like_lambda():
     assert rt.matches(pattern, insert_meta) and not rt.matches(pattern, insert_ref)
 
 
+def test_the_release_fan_out_gets_inserts_and_date_moves_only():
+    """issue 12: a date move is a MODIFY of META (crawl/store.py); other MODIFYs stay filtered out."""
+    patterns = [json.loads(p) for p in r.MAPPINGS[1].filter_patterns]
+    meta = {"Keys": {"sk": {"S": "META"}}}
+    moved = {"eventName": "MODIFY", "dynamodb": {**meta, "NewImage": {"last_event": {"M": {"type": {"S": "release.date_changed"}}}}}}
+    unlisted = {"eventName": "MODIFY", "dynamodb": {**meta, "NewImage": {"listing": {"S": "no longer listed"}}}}
+    ref = {"eventName": "MODIFY", "dynamodb": {"Keys": {"sk": {"S": "REF#x"}}, "NewImage": moved["dynamodb"]["NewImage"]}}
+    assert [any(rt.matches(p, rec) for p in patterns) for rec in (moved, unlisted, ref)] == [True, False, False]
+
+
 def test_schedule_slots_and_rates():
     from datetime import datetime, timezone
 

@@ -292,3 +292,43 @@ def test_cross_source_merge_window_and_undo_by_configuration(env, monkeypatch):
     split = {**image, "release_id": "imagecomics:nailbiter-30-again", "id": "imagecomics:nailbiter-30-again"}
     fanout.handle_record(release_record(**split, seq="4"))
     assert [m["event"]["id"] for m in env.messages("slack")] == ["release.new:imagecomics:nailbiter-30-again"]
+
+
+def _moved(release, old, new, version):
+    """The MODIFY a move makes (crawl/store.py): last_event names both dates (and, from the second
+    move on, the version)."""
+    suffix = f":v{version}" if version > 2 else ""
+    event = {"type": "release.date_changed", "id": f"release.date_changed:{release['id']}:{old}>{new}{suffix}",
+             "from": old, "to": new, "at": "2020-02-10T10:00Z"}
+    return {**release, "release_date": new, "version": version, "last_event": event}
+
+
+def test_a_date_move_is_told_once_per_work_and_each_move_of_its_edition_is_told(env):
+    env.store.put(Subscription.create("slack:CAMAL", "series", "Amalgama Space Zombie"))
+    fanout = works_env(env)
+    covers = [_pw(c, t) for c, t in (("AUG191468", "AMALGAMA SPACE ZOMBIE #3 CVR A YOUNG (MR)"),
+                                      ("AUG191469", "AMALGAMA SPACE ZOMBIE #3 CVR B YOUNG RISQUE (MR)"),
+                                      ("AUG191470", "AMALGAMA SPACE ZOMBIE #3 CVR D ESPINOSA RISQUE (MR)"))]
+    for n, cover in enumerate(covers):
+        fanout.handle_record(release_record(**{**cover, "release_id": cover["id"]}, seq=str(n)))
+    assert len(env.messages("slack")) == 1
+
+    def move(cover, old, new, version, seq):
+        fanout.handle_record(release_record(**{**_moved(cover, old, new, version), "release_id": cover["id"]},
+                                            event="MODIFY", seq=seq))
+        return [m["event"]["id"] for m in env.messages("slack")]
+
+    # every cover moves out a week (the whole issue slipped): one "moved" message, from the first to move
+    told = [move(c, "2020-02-19", "2020-02-26", 2, f"m{n}") for n, c in enumerate(covers[::-1])]
+    assert told == [[f"release.date_changed:{covers[2]['id']}:2020-02-19>2020-02-26"], [], []]
+    claim = env.state.get_item(Key={"pk": "WORK#amalgamaspacezombie|3|comic", "sk": "slack:CAMAL"})["Item"]
+    assert claim["release_date"] == "2020-02-19"  # the told edition (CVR A) has not moved yet
+    assert move(covers[0], "2020-02-19", "2020-02-26", 2, "r1") == []  # folded, and replays stay folded
+    assert move(covers[2], "2020-02-19", "2020-02-26", 2, "r2") == [told[0][0]]  # same event: the ledger dedupes
+    # the edition that told it moves back and out again: each move is its own message
+    assert move(covers[2], "2020-02-26", "2020-02-19", 3, "b") == [f"release.date_changed:{covers[2]['id']}:2020-02-26>2020-02-19:v3"]
+    assert move(covers[2], "2020-02-19", "2020-02-26", 4, "c") == [f"release.date_changed:{covers[2]['id']}:2020-02-19>2020-02-26:v4"]
+    # the announced edition's own move keeps the claim's date (its window for later editions) current
+    move(covers[0], "2020-02-26", "2020-03-04", 3, "d")
+    claim = env.state.get_item(Key={"pk": "WORK#amalgamaspacezombie|3|comic", "sk": "slack:CAMAL"})["Item"]
+    assert claim["release_date"] == "2020-03-04"

@@ -202,3 +202,31 @@ def test_uptime_event_as_the_uptime_service_writes_it():
     source = Event(id="source.degraded:ndl:t", type="source.degraded", occurred_at="t", subject="ndl",
                    data={"source": "ndl", "reason": "the crawl yielded no items", "items": 0})
     assert "the crawl yielded no items" in json.dumps(render.slack_message(source, "https://n.example"))
+
+
+def test_one_post_per_work_names_its_editions_everywhere():
+    """The labels the crawl listed with a release (notify/works.py editions_in_list, here those
+    of the real Diamond row RAT QUEENS #1 CVR A, 2017-03-01) in every channel's text."""
+    labels = ["CVR A GIENI", "CVR B GIENI", "CVR C WOMENS HISTORY MONTH CHARITY VAR"]
+    data = {"id": "previewsworld:JAN170658", "title": "RAT QUEENS #1 CVR A GIENI (MR)", "series": "RAT QUEENS",
+            "publisher": "IMAGE COMICS", "release_date": "2017-03-01", "url": "https://example.com/r/1",
+            "source": "previewsworld", "editions_listed": labels}
+    event = Event(id="release.new:previewsworld:JAN170658", type="release.new", occurred_at="2017-02-22T10:00:00Z",
+                  subject="previewsworld:JAN170658", data=data)
+    expected = "3 editions: CVR A GIENI, CVR B GIENI, CVR C WOMENS HISTORY MONTH CHARITY VAR"
+    assert render.editions_text(data) == expected
+    blocks = render.slack_message(event, "https://n.example")["blocks"]
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "context", "actions"]
+    assert blocks[2]["text"]["text"] == f"*Editions:* {expected}"
+    assert render.tweet_text(event, "https://n.example") == (
+        "New: RAT QUEENS #1 CVR A GIENI (MR) (IMAGE COMICS, 2017-03-01, 3 editions) https://example.com/r/1")
+    assert render.console_line(event, "console:", "https://n.example").endswith(f"[{expected}]")
+    assert render.digest_line(data).endswith("— 2017-03-01, IMAGE COMICS, 3 editions")
+    # one edition, none listed, or a hostile label: nothing extra, escaped
+    assert render.editions_text({**data, "editions_listed": ["CVR A"]}) == ""
+    assert "Editions" not in json.dumps(render.slack_message(RELEASE, "https://n.example"))
+    hostile = render.slack_message(Event(**{**event.__dict__, "data": {**data, "editions_listed": ["<!channel>", "B"]}}),
+                                   "https://n.example")
+    assert "&lt;!channel&gt;" in hostile["blocks"][2]["text"]["text"] and "<!channel>" not in json.dumps(hostile["blocks"])
+    many = render.editions_text({**data, "editions_listed": [f"CVR {c}" for c in "ABCDEFGH"]})
+    assert many == "8 editions: CVR A, CVR B, CVR C, CVR D, CVR E, CVR F and 2 more"
