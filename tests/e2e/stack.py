@@ -63,7 +63,7 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: S
                 return last
         except (OSError, ValueError, AssertionError):  # not up yet, or not there yet
             pass
-        time.sleep(1)
+        time.sleep(0.5)  # polls are cheap local GETs or file reads; half a second off each wait
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
 
 
