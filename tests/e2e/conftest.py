@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import REPORT, Stack, get_json, wait_for
+from tests.e2e.newcomer_testkit import NewcomerRun
+from tests.e2e.stack import BOOT_WAIT_S, REPORT, Stack, get_json, wait_for
 
 STACK_API_KEY = "e2e-api-key-5d1f"
 
@@ -39,11 +40,11 @@ class SharedStack:
     @staticmethod
     def _ready(stack: Stack) -> float:
         """Wait until /releases lists crawled releases and /status has checked every target."""
-        wait_for(lambda: (lambda s, b: s == 200 and b["releases"])(*get_json(stack.base + "/releases?limit=1")), 120,
+        wait_for(lambda: (lambda s, b: s == 200 and b["releases"])(*get_json(stack.base + "/releases?limit=1")), BOOT_WAIT_S,
                  "crawled releases on /releases", stack)
         first = time.monotonic() - stack.started
         wait_for(lambda: (lambda s, b: s == 200 and b["targets"] and all(t["last_check"] for t in b["targets"]))(
-            *get_json(stack.base + "/status")), 120, "checked targets on /status", stack)
+            *get_json(stack.base + "/status")), BOOT_WAIT_S, "checked targets on /status", stack)
         return first
 
     @property
@@ -82,6 +83,49 @@ def shared_stack(tmp_path_factory):
 @pytest.fixture
 def api_stack(shared_stack) -> SharedStack:
     return shared_stack
+
+
+def _is(item: pytest.Item, module: str) -> bool:
+    return item.nodeid.split("::")[0].endswith(f"tests/e2e/{module}.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """test_chaos first among the e2e tests: it wants the machine to itself, and after it the
+    session's shared stack and the newcomer's run in the background (neither is up yet)."""
+    slots = [n for n, item in enumerate(items) if "tests/e2e/" in item.nodeid]
+    chosen = [items[n] for n in slots]
+    ordered = [i for i in chosen if _is(i, "test_chaos")] + [i for i in chosen if not _is(i, "test_chaos")]
+    for n, item in zip(slots, ordered, strict=True):
+        items[n] = item
+
+
+@pytest.fixture(scope="session")
+def _background_runs():
+    runs: dict[str, NewcomerRun] = {}
+    yield runs
+    for run in runs.values():
+        run.stop()
+
+
+@pytest.fixture(autouse=True)
+def _newcomer_in_background(request, _background_runs, tmp_path_factory):
+    """Start the newcomer's run (tests/e2e/newcomer_testkit.py) at the first e2e test after
+    test_chaos when test_newcomer is in the session: its minutes of waiting overlap other tests."""
+    from devstack.samples import samples_dir
+
+    if ("newcomer" not in _background_runs and not _is(request.node, "test_chaos") and samples_dir() is not None
+            and any(_is(item, "test_newcomer") for item in request.session.items)):
+        if "shared_stack" in request.fixturenames:
+            request.getfixturevalue("shared_stack")  # up first: its boot is not slowed by the newcomer's
+        _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))
+
+
+@pytest.fixture
+def newcomer(_background_runs, tmp_path_factory) -> NewcomerRun:
+    """The newcomer's run, started now when no earlier test started it."""
+    if "newcomer" not in _background_runs:
+        _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))
+    return _background_runs["newcomer"]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from devstack.samples import samples_dir
-from tests.e2e.stack import Stack, copy_project, get_json, wait_for
+from tests.e2e.stack import BOOT_WAIT_S, BOOTING, Stack, copy_project, get_json, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOOTING]  # both stacks boot in the first test
 DENIED = re.compile(r"IAM DENIED function=(\S+) action=(\S+) resource=(\S+)")
 
 
@@ -75,7 +75,7 @@ def defective_stacks(tmp_path_factory):
 ], ids=["bucket-name-mismatch", "missing-action"])
 def test_defective_policy_fails_the_local_pipeline_with_access_denied(defect, action, resource, defective_stacks):
     stack = defective_stacks[defect]
-    found = wait_for(lambda: [m for m in DENIED.finditer(stack.output()) if re.fullmatch(action, m.group(2))], 120,
+    found = wait_for(lambda: [m for m in DENIED.finditer(stack.output()) if re.fullmatch(action, m.group(2))], BOOT_WAIT_S,
                      f"an AccessDenied for {action} on the console", stack)
     function, _, denied_resource = found[0].groups()
     assert function.startswith("newbooks-dev-CrawlWorker-")

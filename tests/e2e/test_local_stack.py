@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.stack import get_json, wait_for
+from tests.e2e.stack import BOOTING, get_json, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOOTING]  # may wait for a stack to boot (tests/e2e/stack.py)
 
 
 def test_local_stack_crawls_serves_notifies_and_persists(shared_stack):

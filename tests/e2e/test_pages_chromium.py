@@ -29,13 +29,13 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.e2e.netguard import NetGuard
-from tests.e2e.stack import REPORT, wait_for
+from tests.e2e.stack import BOOTING, REPORT, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PHONE, DESKTOP = (390, 844), (1280, 900)
 COLOURED = {"up", "minor", "major", "bad", "down"}
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOOTING]  # may wait for a stack to boot (tests/e2e/stack.py)
 
 
 def _chromium() -> str:
