@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.newcomer_testkit import NewcomerRun
-from tests.e2e.stack import BOOT_WAIT_S, REPORT, Stack, get_json, wait_for
+from tests.e2e.stack import BOOT_WAIT_S, PAGES_ROTATE_S, REPORT, Stack, get_json, wait_for
 
 STACK_API_KEY = "e2e-api-key-5d1f"
 
@@ -32,10 +32,11 @@ class SharedStack:
             self.stack.stop()
             raise
 
-    def _start(self) -> Stack:
-        # rotate_s=30: the sample weeks advance quickly, so the pages test finds a releases week
-        # with hundreds of items (test_pages_chromium.BUSY_WEEK_MIN)
-        return Stack(self.data_dir, self.log_path, env={"API_KEY": STACK_API_KEY}, rotate_s=30)
+    def _start(self, rotate_s: float = 3600) -> Stack:
+        # one sample week an hour at first (few releases: schemathesis's bounded GET /releases
+        # queries stay quick on moto); see PAGES_ROTATE_S for the restart
+        self.rotate_s = rotate_s
+        return Stack(self.data_dir, self.log_path, env={"API_KEY": STACK_API_KEY}, rotate_s=rotate_s)
 
     @staticmethod
     def _ready(stack: Stack) -> float:
@@ -57,9 +58,10 @@ class SharedStack:
     def stop(self) -> int:
         return self.stack.stop()
 
-    def restart(self) -> Stack:
-        """Start again on the same data dir after `stop()`; returns the new stack once it serves."""
-        self.stack = self._start()
+    def restart(self, rotate_s: float = PAGES_ROTATE_S) -> Stack:
+        """Start again on the same data dir after `stop()`; returns the new stack once it serves.
+        From then on the sample weeks advance every `rotate_s` (test_pages_chromium's busy week)."""
+        self.stack = self._start(rotate_s)
         self._ready(self.stack)  # restored from the data dir: releases and checks are there at once
         return self.stack
 
@@ -90,11 +92,13 @@ def _is(item: pytest.Item, module: str) -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """test_chaos first among the e2e tests: it wants the machine to itself, and after it the
-    session's shared stack and the newcomer's run in the background (neither is up yet)."""
+    """Among the e2e tests: test_chaos first (it wants the machine to itself; the shared stack and
+    the newcomer's run are not up yet), then test_local_stack on the freshly booted shared stack
+    (its uptime figures are about a stack's first minutes), then the rest in file order."""
     slots = [n for n, item in enumerate(items) if "tests/e2e/" in item.nodeid]
     chosen = [items[n] for n in slots]
-    ordered = [i for i in chosen if _is(i, "test_chaos")] + [i for i in chosen if not _is(i, "test_chaos")]
+    first = ("test_chaos", "test_local_stack")
+    ordered = [i for m in first for i in chosen if _is(i, m)] + [i for i in chosen if not any(_is(i, m) for m in first)]
     for n, item in zip(slots, ordered, strict=True):
         items[n] = item
 
@@ -110,11 +114,12 @@ def _background_runs():
 @pytest.fixture(autouse=True)
 def _newcomer_in_background(request, _background_runs, tmp_path_factory):
     """Start the newcomer's run (tests/e2e/newcomer_testkit.py) at the first e2e test after
-    test_chaos when test_newcomer is in the session: its minutes of waiting overlap other tests."""
+    test_chaos, test_local_stack and test_api_schema (timed by their peers, uptime and 280 s bound)
+    when test_newcomer is in the session: its minutes of waiting overlap other tests."""
     from devstack.samples import samples_dir
 
-    if ("newcomer" not in _background_runs and not _is(request.node, "test_chaos") and samples_dir() is not None
-            and any(_is(item, "test_newcomer") for item in request.session.items)):
+    if ("newcomer" not in _background_runs and not any(_is(request.node, m) for m in ("test_chaos", "test_local_stack", "test_api_schema"))
+            and samples_dir() is not None and any(_is(item, "test_newcomer") for item in request.session.items)):
         if "shared_stack" in request.fixturenames:
             request.getfixturevalue("shared_stack")  # up first: its boot is not slowed by the newcomer's
         _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))

@@ -26,6 +26,9 @@ BOOT_WAIT_S = 300
 # pytest-timeout covers fixture setup: a test that boots a stack (or waits for the shared one) gets
 # the suite's 300 s plus two boots
 BOOTING = pytest.mark.timeout(300 + 2 * BOOT_WAIT_S)
+# The session's shared stack (conftest.SharedStack) runs one sample week an hour until the pages
+# test restarts it with a week every 30 s, so that it finds a releases week with hundreds of items.
+PAGES_ROTATE_S = 30
 
 
 def copy_project(dest: Path) -> Path:

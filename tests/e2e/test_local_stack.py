@@ -67,7 +67,7 @@ def test_local_stack_crawls_serves_notifies_and_persists(shared_stack):
     # every function ran under its own role with IAM enforced: the shipped policies allow the pipeline
     assert "IAM DENIED" not in log_path.read_text(errors="replace")
 
-    again = shared_stack.restart()  # same data dir; stopped with SIGINT at the session's end
+    again = shared_stack.restart(shared_stack.rotate_s)  # same data dir and weeks; SIGINT at session end
     status, body = wait_for(lambda: (lambda s, b: (s, b) if s == 200 else None)(*get_json(again.base + "/releases/" + first["id"])),
                             60, "the same release after a restart")
     assert body["first_seen"] == first["first_seen"]  # kept, not re-created

@@ -29,7 +29,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.e2e.netguard import NetGuard
-from tests.e2e.stack import BOOTING, REPORT, wait_for
+from tests.e2e.stack import BOOTING, PAGES_ROTATE_S, REPORT, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -51,7 +51,7 @@ def _chromium() -> str:
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # a loaded machine answers slowly
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -149,6 +149,9 @@ def stack(shared_stack) -> str:
     """The session's local stack (tests/e2e/conftest.py: up, releases crawled, every target
     checked). Read per test: test_local_stack restarts it on a new port."""
     if shared_stack.stack.proc.poll() is not None:  # a failed test_local_stack left it stopped
+        shared_stack.restart()
+    elif shared_stack.rotate_s != PAGES_ROTATE_S:  # one week an hour so far: a restart moves it on
+        assert shared_stack.stop() == 0
         shared_stack.restart()
     return shared_stack.base
 
