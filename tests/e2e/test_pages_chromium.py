@@ -346,6 +346,7 @@ def test_pages_and_badges_pass_axe_core_at_phone_and_desktop_sizes_light_and_dar
         context = pw_browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
         context.add_init_script(path=str(axe))  # before any page script; works in SVG documents too
         page = context.new_page()
+        page.set_default_navigation_timeout(90_000)  # Playwright's 30 s: a busy week on moto under load takes longer
         page.on("response", lambda r: r.status >= 400 and r.request.resource_type != "document"
                 and failed_loads.append(f"{r.status} {r.url}"))
         for path, status in urls:
