@@ -1,43 +1,136 @@
-"""Shared e2e fixture: the local stack (`python -m devstack`) as a subprocess on a free port with
-an API key configured, up and serving crawled releases, stopped with SIGINT afterwards.
-Starting and stopping is tests/e2e/stack.py, shared by every e2e test."""
+"""Shared e2e fixture: ONE local stack (`python -m devstack`) for the whole session, as a
+subprocess on a free port with an API key configured, up and serving crawled releases, stopped
+with SIGINT at the end. test_api_schema, test_local_stack and test_pages_chromium all read it
+(each stack costs a package, a CloudFormation deploy into moto and a first crawl: about a minute
+on this 2-core machine). Tests that need a stack of their own (a fresh newcomer's, a defective
+policy, chaos) still start one. Starting and stopping is tests/e2e/stack.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import REPORT, Stack, get_json, wait_for
+from tests.e2e.newcomer_testkit import NewcomerRun
+from tests.e2e.stack import BOOT_WAIT_S, PAGES_ROTATE_S, REPORT, Stack, get_json, wait_for
 
 STACK_API_KEY = "e2e-api-key-5d1f"
 
 
-@dataclass
-class RunningStack:
-    base: str
-    api_key: str
-    log_path: Path
+class SharedStack:
+    """The session's local stack. `restart()` stops it with Ctrl-C (SIGINT) and starts it again
+    on the same data dir (test_local_stack's persistence check); read `base` when you need it."""
+
+    def __init__(self, base_dir: Path):
+        self.api_key = STACK_API_KEY
+        self.data_dir, self.log_path = base_dir / "data", base_dir / "stack.log"
+        self.stack = self._start()
+        try:
+            # seconds from start to the first crawled releases on /releases (test_local_stack's bound)
+            self.first_releases_s = self._ready(self.stack)
+        except BaseException:
+            self.stack.stop()
+            raise
+
+    def _start(self, rotate_s: float = 3600) -> Stack:
+        # one sample week an hour at first (few releases: schemathesis's bounded GET /releases
+        # queries stay quick on moto); see PAGES_ROTATE_S for the restart
+        self.rotate_s = rotate_s
+        return Stack(self.data_dir, self.log_path, env={"API_KEY": STACK_API_KEY}, rotate_s=rotate_s)
+
+    @staticmethod
+    def _ready(stack: Stack) -> float:
+        """Wait until /releases lists crawled releases and /status has checked every target."""
+        wait_for(lambda: (lambda s, b: s == 200 and b["releases"])(*get_json(stack.base + "/releases?limit=1")), BOOT_WAIT_S,
+                 "crawled releases on /releases", stack)
+        first = time.monotonic() - stack.started
+        wait_for(lambda: (lambda s, b: s == 200 and b["targets"] and all(t["last_check"] for t in b["targets"]))(
+            *get_json(stack.base + "/status")), BOOT_WAIT_S, "checked targets on /status", stack)
+        return first
+
+    @property
+    def base(self) -> str:
+        return self.stack.base
+
+    def output(self) -> str:
+        return self.stack.output()
+
+    def stop(self) -> int:
+        return self.stack.stop()
+
+    def restart(self, rotate_s: float = PAGES_ROTATE_S) -> Stack:
+        """Start again on the same data dir after `stop()`; returns the new stack once it serves.
+        From then on the sample weeks advance every `rotate_s` (test_pages_chromium's busy week)."""
+        self.stack = self._start(rotate_s)
+        self._ready(self.stack)  # restored from the data dir: releases and checks are there at once
+        return self.stack
 
 
-@pytest.fixture(scope="module")
-def api_stack(tmp_path_factory):
-    """The local stack with API_KEY set; yields once /releases lists crawled releases and /status
-    has checked the sample targets."""
+@pytest.fixture(scope="session")
+def shared_stack(tmp_path_factory):
+    """The session's local stack with API_KEY set; yields once /releases lists crawled releases
+    and /status has checked the sample targets."""
     from devstack.samples import samples_dir
 
     if samples_dir() is None:
         pytest.skip("shared samples folder not found: the local stack serves them as its sources")
-    base_dir = tmp_path_factory.mktemp("api-stack")
-    stack = Stack(base_dir / "data", base_dir / "stack.log", env={"API_KEY": STACK_API_KEY}, rotate_s=3600)
+    running = SharedStack(tmp_path_factory.mktemp("shared-stack"))
     try:
-        wait_for(lambda: (lambda s, b: s == 200 and b["releases"])(*get_json(stack.base + "/releases?limit=1")), 90,
-                 "crawled releases on /releases", stack)
-        wait_for(lambda: (lambda s, b: s == 200 and b["targets"] and all(t["last_check"] for t in b["targets"]))(
-            *get_json(stack.base + "/status")), 90, "checked targets on /status", stack)
-        yield RunningStack(stack.base, STACK_API_KEY, stack.log_path)
+        yield running
     finally:
-        stack.stop()
+        if running.stack.proc.poll() is None:
+            running.stop()
+
+
+@pytest.fixture
+def api_stack(shared_stack) -> SharedStack:
+    return shared_stack
+
+
+def _is(item: pytest.Item, module: str) -> bool:
+    return item.nodeid.split("::")[0].endswith(f"tests/e2e/{module}.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Among the e2e tests: test_chaos first (it wants the machine to itself; the shared stack and
+    the newcomer's run are not up yet), then test_local_stack on the freshly booted shared stack
+    (its uptime figures are about a stack's first minutes), then the rest in file order."""
+    slots = [n for n, item in enumerate(items) if "tests/e2e/" in item.nodeid]
+    chosen = [items[n] for n in slots]
+    first = ("test_chaos", "test_local_stack")
+    ordered = [i for m in first for i in chosen if _is(i, m)] + [i for i in chosen if not any(_is(i, m) for m in first)]
+    for n, item in zip(slots, ordered, strict=True):
+        items[n] = item
+
+
+@pytest.fixture(scope="session")
+def _background_runs():
+    runs: dict[str, NewcomerRun] = {}
+    yield runs
+    for run in runs.values():
+        run.stop()
+
+
+@pytest.fixture(autouse=True)
+def _newcomer_in_background(request, _background_runs, tmp_path_factory):
+    """Start the newcomer's run (tests/e2e/newcomer_testkit.py) at the first e2e test after
+    test_chaos, test_local_stack and test_api_schema (timed by their peers, uptime and 280 s bound)
+    when test_newcomer is in the session: its minutes of waiting overlap other tests."""
+    from devstack.samples import samples_dir
+
+    if ("newcomer" not in _background_runs and not any(_is(request.node, m) for m in ("test_chaos", "test_local_stack", "test_api_schema"))
+            and samples_dir() is not None and any(_is(item, "test_newcomer") for item in request.session.items)):
+        if "shared_stack" in request.fixturenames:
+            request.getfixturevalue("shared_stack")  # up first: its boot is not slowed by the newcomer's
+        _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))
+
+
+@pytest.fixture
+def newcomer(_background_runs, tmp_path_factory) -> NewcomerRun:
+    """The newcomer's run, started now when no earlier test started it."""
+    if "newcomer" not in _background_runs:
+        _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))
+    return _background_runs["newcomer"]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -15,9 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 # Summary lines e2e tests want printed at the end of the run (see conftest.pytest_terminal_summary).
 REPORT: dict[str, str] = {}
+# How long a stack may take to deploy and crawl before a test gives up: generous, because up to 8
+# people share this 2-core machine (a bound for failing, not a figure: test_local_stack asserts its own)
+BOOT_WAIT_S = 300
+# pytest-timeout covers fixture setup: a test that boots a stack (or waits for the shared one) gets
+# the suite's 300 s plus two boots
+BOOTING = pytest.mark.timeout(300 + 2 * BOOT_WAIT_S)
+# The session's shared stack (conftest.SharedStack) runs one sample week an hour until the pages
+# test restarts it with a week every 30 s, so that it finds a releases week with hundreds of items.
+PAGES_ROTATE_S = 30
 
 
 def copy_project(dest: Path) -> Path:
@@ -43,7 +54,9 @@ def free_port() -> int:
 def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # long enough for a slow answer on a loaded machine: a client that hangs up makes `chalice
+        # local` print a BrokenPipeError traceback on the console test_newcomer keeps quiet
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
@@ -63,7 +76,7 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, stack: S
                 return last
         except (OSError, ValueError, AssertionError):  # not up yet, or not there yet
             pass
-        time.sleep(1)
+        time.sleep(0.5)  # polls are cheap local GETs or file reads; half a second off each wait
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
 
 

@@ -5,57 +5,38 @@ command), and the follow's notification on the console within 3 minutes, from th
 week at the default cadence. The console stays quiet and Ctrl-C stops it within 10 s.
 
 One stack, about 3 minutes: the follow is made as soon as the API answers, and the wait is for
-the next sample week (120 s after start) plus one local crawl (every 60 s)."""
+the next sample week (120 s after start) plus one local crawl (every 60 s). Those minutes pass
+while other e2e tests run: the stack and the README's commands start in the background
+(tests/e2e/newcomer_testkit.py, started by tests/e2e/conftest.py), and this test asserts on them."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import time
 
 import pytest
 
 from devstack.samples import samples_dir
-from tests.e2e.stack import REPORT, ROOT, Stack, get_json, wait_for
+from tests.e2e.stack import BOOTING, REPORT, wait_for
 
-pytestmark = pytest.mark.e2e
-
-
-def readme_commands(port: int) -> str:
-    """The README's block of local commands (between its newcomer-commands markers), for a stack
-    on `port` instead of 8000."""
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- newcomer-commands -->\s*```sh\n(.*?)```", text, re.S)
-    assert block, "README has no newcomer-commands block"
-    return block.group(1).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+pytestmark = [pytest.mark.e2e, BOOTING]  # may wait for a stack to boot (tests/e2e/stack.py)
 
 
-def test_a_newcomer_follows_a_series_and_sees_its_notification(tmp_path):
+def test_a_newcomer_follows_a_series_and_sees_its_notification(newcomer):
     if samples_dir() is None:
         pytest.skip("shared samples folder not found: the local stack serves them as its sources")
     from devstack.peers import series_arriving
 
-    data_dir, log_path = tmp_path / "data", tmp_path / "console.log"
-    # the default cadence (make run's), and none of the credentials a newcomer would not have
-    stack = Stack(data_dir, log_path, rotate_s=120, env={"API_KEY": None, "SLACK_SIGNING_SECRET": None})
     series = series_arriving(1)
     assert series
+    # the stack started and the README's commands ran in the background (tests/e2e/newcomer_testkit.py)
+    stack, first = newcomer.first_minutes()
+    log_path, data_dir = stack.log_path, stack.data_dir
     try:
-        wait_for(lambda: (lambda s, b: s == 200 and b["releases"])(*get_json(stack.base + "/releases?limit=1")),
-                 120, "crawled releases on /releases", stack)
-        first_data_s = time.monotonic() - stack.started
-        banner = stack.output()
+        first_data_s, banner = first.first_data_s, first.banner
         assert f"'follow {series}'" in banner and "X-Api-Key: local-" in banner
-
-        # the README's commands, as written (only the port differs), in a newcomer's shell
-        shell_env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "SLACK_SIGNING_SECRET")}
-        shell_env.update(NEWBOOKS_DATA_DIR=str(data_dir), NEWBOOKS_PORT=str(stack.port))
-        commands = readme_commands(stack.port)
-        assert series in commands, "the README follows the series the next sample week brings"
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=ROOT, env=shell_env,
-                              capture_output=True, text=True, timeout=60)
-        followed_at = time.monotonic()
+        assert series in first.commands, "the README follows the series the next sample week brings"
+        done, followed_at = first.done, first.followed_at
         assert done.returncode == 0, done.stdout + done.stderr
         answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         assert any(a.get("kind") == "series" and a.get("label") == series for a in answers), done.stdout

@@ -28,15 +28,14 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from devstack.samples import samples_dir
 from tests.e2e.netguard import NetGuard
-from tests.e2e.stack import REPORT, Stack, wait_for
+from tests.e2e.stack import BOOTING, PAGES_ROTATE_S, REPORT, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PHONE, DESKTOP = (390, 844), (1280, 900)
 COLOURED = {"up", "minor", "major", "bad", "down"}
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOOTING]  # may wait for a stack to boot (tests/e2e/stack.py)
 
 
 def _chromium() -> str:
@@ -52,7 +51,7 @@ def _chromium() -> str:
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # a loaded machine answers slowly
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -122,7 +121,7 @@ def test_browser_cannot_leave_this_machine(browser, guard, tmp_path):
             b'<img src="http://covers.example.invalid/a.png" alt="a"><img src="https://cdn.example.invalid/b.png" alt="b">')
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(page)))
@@ -145,21 +144,16 @@ def test_browser_cannot_leave_this_machine(browser, guard, tmp_path):
     guard.clear()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """The local stack on a free port, with its own data directory; stopped with SIGINT."""
-    if samples_dir() is None:
-        pytest.skip("shared samples folder not found: the local stack serves them as its sources")
-    base = tmp_path_factory.mktemp("pages-stack")
-    running = Stack(base / "data", base / "stack.log")
-    url = running.base
-    try:
-        wait_for(lambda: _json(url + "/releases?limit=5")["releases"], 120, "releases on /releases", running)
-        wait_for(lambda: (lambda t: t and all(r["last_check"] for r in t))(_json(url + "/status")["targets"]), 120,
-                 "a check result for every target on /status", running)
-        yield url
-    finally:
-        running.stop()
+@pytest.fixture
+def stack(shared_stack) -> str:
+    """The session's local stack (tests/e2e/conftest.py: up, releases crawled, every target
+    checked). Read per test: test_local_stack restarts it on a new port."""
+    if shared_stack.stack.proc.poll() is not None:  # a failed test_local_stack left it stopped
+        shared_stack.restart()
+    elif shared_stack.rotate_s != PAGES_ROTATE_S:  # one week an hour so far: a restart moves it on
+        assert shared_stack.stop() == 0
+        shared_stack.restart()
+    return shared_stack.base
 
 
 def _states(url: str) -> dict[str, str]:
@@ -344,21 +338,25 @@ def test_pages_and_badges_pass_axe_core_at_phone_and_desktop_sizes_light_and_dar
     axe = _tool(AXE)
     urls = _checked_urls(stack)
     checked, violations, failed_loads = 0, [], []
-    for width, height in (PHONE, DESKTOP):
-        for scheme in ("light", "dark"):
-            context = pw_browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-            context.add_init_script(path=str(axe))  # before any page script; works in SVG documents too
-            page = context.new_page()
-            page.on("response", lambda r: r.status >= 400 and r.request.resource_type != "document"
-                    and failed_loads.append(f"{r.status} {r.url}"))
-            for path, status in urls:
-                answer = page.goto(stack + path)
-                assert answer.status == status, (path, answer.status)
-                result = page.evaluate(AXE_RUN, AXE_TAGS)
-                assert result["passes"] > 5, (path, result)  # axe really ran on the document
-                violations += [(f"{width}x{height} {scheme} {path}", v) for v in result["violations"]]
-                checked += 1
-            context.close()
+    # Every page at both sizes and in both schemes, not the full cross product: the stylesheet's
+    # two media queries are independent (chalicelib/pages/template.py: `max-width` changes layout
+    # only, `prefers-color-scheme` colours only; the badges have neither), so phone+light and
+    # desktop+dark load each page under each layout and each palette once, half the loads of 2x2.
+    for (width, height), scheme in ((PHONE, "light"), (DESKTOP, "dark")):
+        context = pw_browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+        context.add_init_script(path=str(axe))  # before any page script; works in SVG documents too
+        page = context.new_page()
+        page.set_default_navigation_timeout(90_000)  # Playwright's 30 s: a busy week on moto under load takes longer
+        page.on("response", lambda r: r.status >= 400 and r.request.resource_type != "document"
+                and failed_loads.append(f"{r.status} {r.url}"))
+        for path, status in urls:
+            answer = page.goto(stack + path)
+            assert answer.status == status, (path, answer.status)
+            result = page.evaluate(AXE_RUN, AXE_TAGS)
+            assert result["passes"] > 5, (path, result)  # axe really ran on the document
+            violations += [(f"{width}x{height} {scheme} {path}", v) for v in result["violations"]]
+            checked += 1
+        context.close()
     REPORT["a11y-axe"] = f"axe-core {len(violations)} violations on {checked} page loads (phone+desktop, light+dark)"
     assert violations == [], json.dumps(violations, indent=1, ensure_ascii=False)[:6000]
     assert failed_loads == []  # no missing favicon, script or image
