@@ -38,10 +38,11 @@ $(A11Y_STAMP):
 	npm install --prefix .tools --no-save --ignore-scripts --no-audit --no-fund --loglevel=error axe-core@4.14.1 vnu-jar@26.9.27
 	touch $@
 
-test: venv browser a11y
+# The gates run first (seconds) so a lint or type error fails before the 15-minute suite.
+test: venv browser a11y lint
 	$(PY) -m pytest
 
-# Gates not yet in `make test` (issue 15.5): ruff over the repo, mypy over chalicelib/ and crawlers/.
+# Gates (issue 15.5): ruff over the repo, mypy --strict (mypy.ini) over chalicelib/ and crawlers/.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(PY) -m mypy chalicelib crawlers

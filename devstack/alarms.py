@@ -24,8 +24,9 @@ import os
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import resources as r
 
@@ -82,7 +83,7 @@ class LocalAlarms:
         self.states: dict[str, str] = {d.logical_id: OK for d in definitions}  # notBreaching: no data is OK
         self.backlog_since: dict[str, float] = {}
 
-    def install(self) -> "LocalAlarms":
+    def install(self) -> LocalAlarms:
         from devstack import lambda_runtime as rt
 
         rt.invocation_observers.append(self.metrics.invocation)

@@ -48,7 +48,7 @@ class Chaos:
         self.data_dir = data_dir
 
     @classmethod
-    def from_env(cls, data_dir: Path | None = None) -> "Chaos | None":
+    def from_env(cls, data_dir: Path | None = None) -> Chaos | None:
         raw = os.environ.get("NEWBOOKS_CHAOS")
         return cls(json.loads(raw), data_dir) if raw else None
 

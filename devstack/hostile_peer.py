@@ -164,7 +164,7 @@ class HostilePeer:
     def dns_server(self) -> str:
         return f"127.0.0.1:{self.dns_port}"
 
-    def start(self) -> "HostilePeer":
+    def start(self) -> HostilePeer:
         self._thread.start()
         self._dns_thread.start()
         if not self._ready.wait(10) or not self._dns_ready.wait(10):

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlparse
 
 SERVICE = "service"  # policies value for the stack's own operator credentials: not evaluated
 _lock = threading.Lock()
-_identities: dict[str, "Identity"] = {}
+_identities: dict[str, Identity] = {}
 _installed = False
 
 
@@ -39,7 +39,7 @@ class Identity:
     policies: tuple[str, ...]  # JSON policy documents
 
     @classmethod
-    def from_json(cls, raw: str) -> "Identity":
+    def from_json(cls, raw: str) -> Identity:
         spec = json.loads(raw)
         return cls(spec["function"], spec["role_arn"], spec["account"], tuple(spec["policies"]))
 

@@ -13,9 +13,10 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 from chalicelib.log import get_logger
 
@@ -361,7 +362,7 @@ class StreamPoller(threading.Thread):
             extra.append(list(batch))
         if self._delivered and self.chaos.chance("late_rate"):
             extra.append(self.chaos.random.choice(self._delivered))
-        self._delivered = (self._delivered + [list(batch)])[-20:]
+        self._delivered = [*self._delivered, list(batch)][-20:]
         for records in extra:
             try:
                 invoke(self.function, self.handler, {"Records": records})
@@ -396,7 +397,7 @@ class TtlReaper(threading.Thread):
     This deletes expired items every `interval_s` and tags their REMOVE stream records with the
     service identity real TTL deletions carry, so TTL-driven handlers run locally too."""
 
-    SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    SERVICE_IDENTITY: ClassVar[dict[str, str]] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
     def __init__(self, tables: dict[str, str], stop: threading.Event, interval_s: float = 60.0):
         super().__init__(name="ttl-reaper", daemon=True)

@@ -4,7 +4,8 @@ periodic snapshot runs only after a change and an idle stack writes nothing."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler, ThreadedMotoServer
 

@@ -82,7 +82,7 @@ class Peers:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> "Peers":
+    def start(self) -> Peers:
         self.thread.start()
         return self
 
@@ -105,7 +105,7 @@ class Peers:
             def log_message(self, *args: object) -> None:  # keep the console for notifications
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path = unquote(urlsplit(self.path).path)
                 if path == "/robots.txt":
                     return self.send(200, b"User-agent: *\nAllow: /\n", "text/plain")
@@ -168,4 +168,4 @@ def sample_exists(relative: str) -> bool:
     return base is not None and (base / relative).is_file()
 
 
-__all__ = ["Peers", "sample_exists", "Path"]
+__all__ = ["Path", "Peers", "sample_exists"]

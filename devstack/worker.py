@@ -75,7 +75,7 @@ def _serve(conn: Any, function: Function, environ: dict[str, str], data_dir: str
         try:
             result = handler(event, FakeContext(function.name, request_id))
             conn.send(("ok", result))
-        except BaseException:  # noqa: BLE001 - every failure goes back to the caller
+        except BaseException:
             conn.send(("error", traceback.format_exc(limit=8)))
 
 
@@ -95,7 +95,7 @@ class Worker:
         self.conn: Any = None
         self.starts = 0
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         parent, child = self.ctx.Pipe()
         self.process = self.ctx.Process(
             target=_serve, args=(child, self.function, self.environ, str(self.data_dir) if self.data_dir else None),

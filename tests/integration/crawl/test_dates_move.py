@@ -11,14 +11,13 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from devstack.samples import read_sample
-from tests.integration.crawl.test_crawl_pipeline import site  # noqa: F401  (a fixture)
 
 PAGE = ("publisher-release-html", "exqir__imagecomics_series_nailbiter__396e9c8.html")
 ISSUE_30 = "imagecomics:nailbiter-30"
 
 
 @pytest.fixture
-def service(aws, site):  # noqa: F811
+def service(aws, site):
     from chalicelib.crawl.service import build
     from chalicelib.crawl.sources_config import SourceConfig
     from chalicelib.settings import get_settings
@@ -123,7 +122,7 @@ def test_a_future_release_gone_from_the_list_is_kept_as_no_longer_listed(service
     assert meta(ISSUE_30)["listing"] == "listed"
 
 
-def test_moved_back_and_again_is_one_event_per_move_and_a_stale_crawl_moves_nothing(service, site):  # noqa: F811
+def test_moved_back_and_again_is_one_event_per_move_and_a_stale_crawl_moves_nothing(service, site):
     """A>B, B>A, A>B: three moves, three event ids (the third must not look like a repeat of the
     first to the delivery ledger). A crawl that fetched before the last move but writes after it
     (two crawls of one source may overlap) leaves the newer date alone."""
