@@ -382,28 +382,28 @@ def _page(render, *args):
 def feed_releases_atom():
     from chalicelib.pages.service import pages
 
-    return _page(pages().releases_feed, "atom")
+    return _page(pages().releases_feed, "atom", app.current_request.query_params)
 
 
 @app.route("/feeds/releases.rss", methods=["GET", "HEAD"])
 def feed_releases_rss():
     from chalicelib.pages.service import pages
 
-    return _page(pages().releases_feed, "rss")
+    return _page(pages().releases_feed, "rss", app.current_request.query_params)
 
 
 @app.route("/feeds/{destination}/releases.atom", methods=["GET", "HEAD"])
 def feed_destination_atom(destination):
     from chalicelib.pages.service import pages
 
-    return _page(pages().destination_feed, destination)
+    return _page(pages().destination_feed, destination, app.current_request.query_params)
 
 
 @app.route("/feeds/{destination}/upcoming.ics", methods=["GET", "HEAD"])
 def feed_destination_ics(destination):
     from chalicelib.pages.service import pages
 
-    return _page(pages().upcoming_ics, destination)
+    return _page(pages().upcoming_ics, destination, app.current_request.query_params)
 
 
 @app.route("/pages/status", methods=["GET", "HEAD"])

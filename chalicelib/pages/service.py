@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from chalicelib.notify.subscriptions import default_series_key, release_keys
 from chalicelib.pages import badges, feeds, releases_page, status_page, template
@@ -64,6 +64,25 @@ def _used(params: dict[str, str] | None, names: set[str]) -> dict[str, str]:
     """The parameters a page or badge reads; anything else (tracking tags, cache busters) is
     ignored rather than refused: people paste links they were given."""
     return {k: v for k, v in (params or {}).items() if k in names}
+
+
+def _category(params: dict[str, str] | None) -> dict[str, str]:
+    """Feeds leave merchandise out like every list; `?category=` asks for it (issue 12.4). The
+    value is checked here, so a bad one is the feed's 400 problem rather than an empty feed."""
+    from crawlers.categories import parse_filter
+
+    value = _used(params, {"category"}).get("category")
+    if not value:
+        return {}
+    try:
+        parse_filter(value)
+    except ValueError as exc:
+        raise BadQuery("category", str(exc)) from None
+    return {"category": value}
+
+
+def _query(asked: dict[str, str]) -> str:
+    return f"?{urlencode(asked)}" if asked else ""
 
 
 def html_error(status: int, title: str, detail: str, back: str = "/pages/status") -> Page:
@@ -106,44 +125,45 @@ class PagesService:
         self.clock = clock
 
     # --- feeds -------------------------------------------------------------------------------
-    def releases_feed(self, kind: str) -> Page:
-        rows = collapse(self.queries.list({"limit": "50"})["releases"])  # one entry per work
-        url = f"{self.base_url}/feeds/releases.{kind}"
+    def releases_feed(self, kind: str, params: dict[str, str] | None = None) -> Page:
+        asked = _category(params)
+        rows = collapse(self.queries.list({"limit": "50", **asked})["releases"])  # one entry per work
+        url = f"{self.base_url}/feeds/releases.{kind}{_query(asked)}"
         if kind == "rss":
             return Page(feeds.rss(rows, title="newbooks: new releases", self_url=url, base_url=self.base_url), feeds.RSS_TYPE, max_age=300)
-        return Page(feeds.atom(rows, feed_id="urn:newbooks:feed:releases", title="newbooks: new releases", self_url=url,
-                               base_url=self.base_url), feeds.ATOM_TYPE, max_age=300)
+        return Page(feeds.atom(rows, feed_id=f"urn:newbooks:feed:releases{_query(asked)}", title="newbooks: new releases",
+                               self_url=url, base_url=self.base_url), feeds.ATOM_TYPE, max_age=300)
 
-    def destination_feed(self, destination: str) -> Page:
-        destination = unquote(destination)
+    def destination_feed(self, destination: str, params: dict[str, str] | None = None) -> Page:
+        destination, asked = unquote(destination), _category(params)
         keys = self._series_keys(destination)
         since = (self.clock().date() - timedelta(days=365)).isoformat()
-        found = {str(r.get("id")): r for r in self._followed(keys, since)}
-        for release in self.queries.list({"limit": "200"})["releases"]:  # first seen in the last 7 days
+        found = {str(r.get("id")): r for r in self._followed(keys, since, asked)}
+        for release in self.queries.list({"limit": "200", **asked})["releases"]:  # first seen in the last 7 days
             if release_keys(release, self.series_key).series in keys:
                 found.setdefault(str(release.get("id")), release)
         rows = sorted(collapse(list(found.values())),  # one entry per work
                       key=lambda r: (str(r.get("first_seen") or ""), str(r.get("id"))), reverse=True)[:50]
-        url = f"{self.base_url}/feeds/{quote(destination, safe=':')}/releases.atom"
-        body = feeds.atom(rows, feed_id=f"urn:newbooks:feed:{quote(destination, safe=':')}",
+        url = f"{self.base_url}/feeds/{quote(destination, safe=':')}/releases.atom{_query(asked)}"
+        body = feeds.atom(rows, feed_id=f"urn:newbooks:feed:{quote(destination, safe=':')}{_query(asked)}",
                           title=f"newbooks: releases followed by {destination}", self_url=url, base_url=self.base_url)
         return Page(body, feeds.ATOM_TYPE, max_age=300)
 
-    def upcoming_ics(self, destination: str) -> Page:
+    def upcoming_ics(self, destination: str, params: dict[str, str] | None = None) -> Page:
         destination = unquote(destination)
-        rows = self._followed(self._series_keys(destination), self.clock().date().isoformat())
+        rows = self._followed(self._series_keys(destination), self.clock().date().isoformat(), _category(params))
         return Page(feeds.ical(rows, name=f"newbooks: {destination}", base_url=self.base_url, generated_at=self.clock()),
                     feeds.ICAL_TYPE, max_age=900)
 
     def _series_keys(self, destination: str) -> set[str]:
         return set(sorted({s.key for s in self.follows(destination) if s.kind == "series"})[:MAX_SERIES])
 
-    def _followed(self, keys: set[str], since: str) -> list[dict[str, Any]]:
+    def _followed(self, keys: set[str], since: str, asked: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """Releases of the followed series dated `since` or later (one by_series list each)."""
         found: dict[str, dict[str, Any]] = {}
         for key in sorted(keys):
             try:
-                page = self.queries.list({"series": key, "from": since, "limit": "100"})
+                page = self.queries.list({"series": key, "from": since, "limit": "100", **(asked or {})})
             except BadQuery:
                 continue
             for release in page["releases"]:

@@ -3,6 +3,7 @@
 without merchandise unless `category` asks for it."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -74,3 +75,39 @@ def test_a_release_lists_the_editions_of_its_work(service, site):
     assert one["work"] == "amalgamaspacezombie|3|comic"
     sonja = release_queries().get("previewsworld:DEC198313")  # RED SONJA AGE OF CHAOS #2 ratio variant
     assert len(sonja["editions"]) > 10 and sonja["work"] == "redsonjaageofchaos|2|comic"
+
+
+def test_feeds_leave_merchandise_out_collapse_variants_and_take_a_category(service, site, monkeypatch):
+    """Issue 12 points 1 and 4 for the feeds, through the routes: the newest 50 of a real Diamond
+    week hold no merchandise and one entry per work; `?category=merchandise` asks for it."""
+    import xml.etree.ElementTree as ET
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.bootstrap import release_queries
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    from datetime import datetime, timezone
+
+    site.body = read_sample(*WEEK1)
+    service.crawl(message(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:00Z")))  # first seen today: the feeds' window
+    by_id = {e["id"]: r for r in _all(release_queries(), {"category": "all", "limit": "200"}) for e in r.get("editions") or [r]}
+
+    def entries(path):
+        response = client.http.get(path)
+        assert response.status_code == 200, response.body[:300]
+        feed = ET.fromstring(response.body)
+        return feed, [e.findtext(f"{atom}id").removeprefix("urn:newbooks:release:") for e in feed.iter(f"{atom}entry")]
+
+    with Client(app) as client:
+        _, default = entries("/feeds/releases.atom")
+        assert len(default) == 50 and {by_id[i]["category"] for i in default} <= {"comic", "collected", "magazine"}
+        works = [by_id[i].get("work") for i in default if by_id[i].get("work")]
+        assert len(works) == len(set(works))  # CVR A/B/C of one issue are one entry
+        feed, merch = entries("/feeds/releases.atom?category=merchandise&utm_source=x")
+        assert merch and {by_id[i]["category"] for i in merch} == {"merchandise"}
+        assert feed.find(f"{atom}link[@rel='self']").get("href").endswith("/feeds/releases.atom?category=merchandise")
+        bad = client.http.get("/feeds/releases.rss?category=plush")
+        assert bad.status_code == 400 and json.loads(bad.body)["param"] == "category"
+        assert client.http.get("/feeds/slack:C1/upcoming.ics?category=plush").status_code == 400
