@@ -382,56 +382,56 @@ def _page(render, *args):
 def feed_releases_atom():
     from chalicelib.pages.service import pages
 
-    return _page(pages().releases_feed, "atom", app.current_request.query_params)
+    return _page(pages(app.current_request.context).releases_feed, "atom", app.current_request.query_params)
 
 
 @app.route("/feeds/releases.rss", methods=["GET", "HEAD"])
 def feed_releases_rss():
     from chalicelib.pages.service import pages
 
-    return _page(pages().releases_feed, "rss", app.current_request.query_params)
+    return _page(pages(app.current_request.context).releases_feed, "rss", app.current_request.query_params)
 
 
 @app.route("/feeds/{destination}/releases.atom", methods=["GET", "HEAD"])
 def feed_destination_atom(destination):
     from chalicelib.pages.service import pages
 
-    return _page(pages().destination_feed, destination, app.current_request.query_params)
+    return _page(pages(app.current_request.context).destination_feed, destination, app.current_request.query_params)
 
 
 @app.route("/feeds/{destination}/upcoming.ics", methods=["GET", "HEAD"])
 def feed_destination_ics(destination):
     from chalicelib.pages.service import pages
 
-    return _page(pages().upcoming_ics, destination, app.current_request.query_params)
+    return _page(pages(app.current_request.context).upcoming_ics, destination, app.current_request.query_params)
 
 
 @app.route("/pages/status", methods=["GET", "HEAD"])
 def page_status():
     from chalicelib.pages.service import pages
 
-    return _page(pages().status_html)
+    return _page(pages(app.current_request.context).status_html)
 
 
 @app.route("/pages/releases", methods=["GET", "HEAD"])
 def page_releases():
     from chalicelib.pages.service import pages
 
-    return _page(pages().releases_html, app.current_request.query_params)
+    return _page(pages(app.current_request.context).releases_html, app.current_request.query_params)
 
 
 @app.route("/badges/{target}/status.svg", methods=["GET", "HEAD"])
 def badge_status(target):
     from chalicelib.pages.service import pages
 
-    return _page(pages().status_badge, target)
+    return _page(pages(app.current_request.context).status_badge, target)
 
 
 @app.route("/badges/{target}/uptime.svg", methods=["GET", "HEAD"])
 def badge_uptime(target):
     from chalicelib.pages.service import pages
 
-    return _page(pages().uptime_badge, target, app.current_request.query_params)
+    return _page(pages(app.current_request.context).uptime_badge, target, app.current_request.query_params)
 
 
 @app.route("/favicon.ico", methods=["GET", "HEAD"])

@@ -58,6 +58,7 @@ class Settings:
     ping_shards_queue_url: str = ""  # set: a tick past one shard fans out, one message per shard
     source_dead_after_days: int = 7  # a release source degraded this long is DEAD (ops alert)
     rdap_bootstrap_url: str = ""  # [DOMAIN_EXPIRATION]: RFC 9224 bootstrap; empty: IANA's
+    public_url_configured: bool = False  # unset: the API handler links to the host a request came in on
 
     @property
     def user_agent(self) -> str:
@@ -91,6 +92,7 @@ def get_settings() -> Settings:
         targets_file=Path(_env("NEWBOOKS_TARGETS_FILE", str(_CONFIG_DIR / "targets.yaml"))),
         user_agent_contact=_env("NEWBOOKS_CONTACT_URL", "https://github.com/newbooks/newbooks"),
         public_base_url=_env("NEWBOOKS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_url_configured=bool(_env("NEWBOOKS_PUBLIC_URL")),
         allow_private_targets=_flag("NEWBOOKS_ALLOW_PRIVATE_TARGETS", False),
         ping_shard_size=int(_env("NEWBOOKS_PING_SHARD_SIZE", "500")),
         ssm_prefix=_env("NEWBOOKS_SSM_PREFIX", f"/newbooks/{stage}/"),

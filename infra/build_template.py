@@ -177,9 +177,23 @@ def merge_template(stage: str) -> dict[str, Any]:
     for mapping in r.MAPPINGS:
         res[f"{logical_function_id(mapping.function)}{mapping.source}Mapping"] = mapping_resource(mapping)
     env = function_environment()
+    public_url = public_url_environment(stage)
     for name in function_names(stage):
-        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": dict(env)}}}
+        variables = dict(env) if name == "api_handler" else {**env, **public_url}
+        res[logical_function_id(name)] = {"Properties": {"Environment": {"Variables": variables}}}
     return {"Resources": res}
+
+
+def public_url_environment(stage: str) -> dict[str, Any]:
+    """NEWBOOKS_PUBLIC_URL for the background functions (notification links, Slack replies) when
+    the stage does not set it: the stage's own API, as Chalice's EndpointURL output spells it.
+    The API handler is left out (its API refers to it: a cycle); it links to the request's host
+    (chalicelib.pages.service.pages). The dev stage runs locally, where the stack sets its port."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    configured = config["stages"].get(stage, {}).get("environment_variables", {})
+    if stage == "dev" or "NEWBOOKS_PUBLIC_URL" in configured or not function_names(stage):
+        return {}
+    return {"NEWBOOKS_PUBLIC_URL": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}}
 
 
 def function_environment() -> dict[str, Any]:

@@ -20,7 +20,7 @@ for programs and keep the API's problem+json (app.py `_page`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -259,14 +259,28 @@ def _follows_from(settings: Any) -> Callable[[str], list[Any]]:
     return follows
 
 
-def pages() -> PagesService:
+def request_base_url(context: Mapping[str, Any] | None) -> str | None:
+    """`https://<domainName>/<stage>` of an API Gateway request context (REST API event,
+    `requestContext.domainName` and `.stage`), or None outside API Gateway."""
+    domain, stage = (context or {}).get("domainName"), (context or {}).get("stage")
+    if not isinstance(domain, str) or not domain or not isinstance(stage, str):
+        return None
+    return f"https://{domain}/{stage}".rstrip("/")
+
+
+def pages(context: Mapping[str, Any] | None = None) -> PagesService:
     """Built per request (cheap) on the composition root's cached services, so
-    `bootstrap.reset()` also resets these."""
+    `bootstrap.reset()` also resets these. Links use NEWBOOKS_PUBLIC_URL; where a stage leaves it
+    unset, the host the request came in on (the API handler cannot be given its own API's URL in
+    the template: the API's definition already refers to the handler)."""
     from chalicelib.bootstrap import release_queries, uptime_service
     from chalicelib.settings import get_settings
 
     settings = get_settings()
     from chalicelib.notify.subscriptions import resolve_series_key
 
-    return PagesService(release_queries(), uptime_service(), _follows_from(settings), settings.public_base_url,
+    base = settings.public_base_url
+    if not settings.public_url_configured:
+        base = request_base_url(context) or base
+    return PagesService(release_queries(), uptime_service(), _follows_from(settings), base,
                         series_key=resolve_series_key(), cover_images=settings.cover_images)

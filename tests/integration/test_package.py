@@ -57,6 +57,19 @@ def test_template_has_every_resource_and_partial_batch_mappings(built):
     assert crawl_worker_env["NEWBOOKS_STAGE"] == "prod"  # chalice's own value survives the merge
 
 
+def test_background_functions_link_to_the_stages_own_api(built):
+    """Prod sets no NEWBOOKS_PUBLIC_URL: notification links must not fall back to 127.0.0.1."""
+    sam = json.loads((built / "sam.json").read_text())
+    functions = {k: v for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    endpoint = sam["Outputs"]["EndpointURL"]["Value"]["Fn::Sub"]
+    for name, fn in functions.items():
+        url = fn["Properties"]["Environment"]["Variables"].get("NEWBOOKS_PUBLIC_URL")
+        if name == "APIHandler":
+            assert url is None  # the API refers to its handler: the handler uses the request's host
+        else:
+            assert url == {"Fn::Sub": endpoint.rstrip("/")}, name
+
+
 def test_policies_name_arns_not_wildcards():
     for path in (ROOT / ".chalice" / "policies").rglob("*.json"):
         for statement in json.loads(path.read_text())["Statement"]:

@@ -197,3 +197,23 @@ def test_badges():
     root = ET.fromstring(bad.body)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert "window" in root.get("aria-label") and "30d" in root.get("aria-label")
+
+
+def test_links_use_the_request_host_only_where_no_public_url_is_configured(monkeypatch):
+    from chalicelib.pages import service as pages_service
+    from chalicelib.settings import get_settings
+
+    context = {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "api"}
+    assert pages_service.request_base_url(context) == "https://abc123.execute-api.eu-west-1.amazonaws.com/api"
+    assert pages_service.request_base_url({"stage": "api"}) is None  # chalice local, tests: no domain
+    assert pages_service.request_base_url(None) is None
+
+    monkeypatch.setattr("chalicelib.bootstrap.release_queries", lambda: FakeQueries([]))
+    monkeypatch.setattr("chalicelib.bootstrap.uptime_service", lambda: None)
+    monkeypatch.delenv("NEWBOOKS_PUBLIC_URL", raising=False)
+    get_settings.cache_clear()
+    assert pages_service.pages(context).base_url == "https://abc123.execute-api.eu-west-1.amazonaws.com/api"
+    monkeypatch.setenv("NEWBOOKS_PUBLIC_URL", "https://comics.example/")
+    get_settings.cache_clear()
+    assert pages_service.pages(context).base_url == "https://comics.example"
+    get_settings.cache_clear()
