@@ -418,7 +418,8 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
         stage("sources crawled")
         wait_for(lambda: peers.posts() >= 5, 120, "the first deliveries")
         assert get_json(f"{stack.base}/ping/{BEAT_TOKEN}")[0] == 200
-        wait_for(lambda: _states(stack.base).get("chaos-beat") == "UP", 120, "the heartbeat recovered")
+        # up to 3 ticks: a tick may be skipped (skip_schedule_rate) and one is late on a busy machine
+        wait_for(lambda: _states(stack.base).get("chaos-beat") == "UP", 180, "the heartbeat recovered")
         stage("heartbeat recovered")
         move(0)  # out to a future week, while the first deliveries flow
 
