@@ -70,12 +70,10 @@ class WorkClaims:
         key = {"pk": f"WORK#{work}", "sk": destination}
         claim = {**key, "release_id": rid, "merged": {}, **{k: release[k] for k in ("release_date", "publisher", "source", "title", "work")
                                              if release.get(k) not in (None, "")}}
-        try:
+        with aws.conditional() as write:
             self.table.put_item(Item=claim, ConditionExpression="attribute_not_exists(pk)")
+        if write.held:
             return True
-        except Exception as exc:
-            if not aws.is_conditional_failure(exc):
-                raise
         first = self.table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
         if first.get("release_id") == rid:
             return True  # the same event again: the delivery ledger decides
@@ -102,22 +100,18 @@ class WorkClaims:
         if not work or rid in unmerged():
             return True
         move = f"{release.get('moved_from') or '-'}>{release.get('moved_to') or '-'}"
-        try:
+        with aws.conditional() as write:
             self.table.put_item(Item={"pk": f"WORK#{work}", "sk": f"MOVE#{destination}#{move}", "release_id": rid},
                                 ConditionExpression="attribute_not_exists(pk) OR release_id = :rid",
                                 ExpressionAttributeValues={":rid": rid})
-        except Exception as exc:
-            if not aws.is_conditional_failure(exc):
-                raise
+        if not write.held:
             log.info("date move told by another edition", extra={"work": work, "release": rid, "move": move,
                                                                  "destination": destination})
             return False
         if release.get("moved_to"):
-            try:
+            # a failed condition: not this destination's told edition (or no claim), nothing to move
+            with aws.conditional():
                 self.table.update_item(Key={"pk": f"WORK#{work}", "sk": destination}, UpdateExpression="SET release_date = :d",
                                        ConditionExpression="release_id = :rid",
                                        ExpressionAttributeValues={":d": release["moved_to"], ":rid": rid})
-            except Exception as exc:
-                if not aws.is_conditional_failure(exc):
-                    raise  # not this destination's told edition (or no claim): nothing to move
         return True
