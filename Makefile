@@ -42,7 +42,7 @@ $(A11Y_STAMP):
 # one at a time (each drives whole local stacks and waits on their schedules); unit and
 # integration tests then share the machine's 2 cores through pytest-xdist (README "Figures").
 test: venv browser a11y lint
-	$(PY) -m pytest tests/e2e
+	$(PY) -m pytest --durations=15 tests/e2e
 	$(PY) -m pytest -n 2 tests/unit tests/integration
 
 # Gates (issue 15.5): ruff over the repo, mypy --strict (mypy.ini) over chalicelib/ and crawlers/.

@@ -14,6 +14,7 @@ reads the same bodies as served. Both tools come from npm into .tools/ (`make te
 Without Chromium the test skips locally and FAILS under CI=true."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -310,6 +311,7 @@ def _busy_week(stack: str) -> tuple[str, int]:
     return max(counts.items(), key=lambda kv: kv[1])
 
 
+@functools.cache  # once settled it stays the busiest: three tests share one wait (each took ~20-60 s)
 def _full_week(stack: str) -> tuple[str, int]:
     """The busiest week once it has hundreds of releases and stopped growing for 5 s (the crawl
     may still be storing a big sample)."""
