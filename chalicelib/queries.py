@@ -130,15 +130,20 @@ def category_of(item: dict[str, Any]) -> str:
     return str(item.get("category") or classify(item.get("title")))
 
 
-def matches(item: dict[str, Any], params: dict[str, str], sources: Mapping[str, str] | None = None) -> bool:
-    """The in-memory filters (pure). Merchandise is listed only when `category` asks for it."""
+def category_filter(value: str | None) -> frozenset[str]:
+    """The categories a `category` parameter lists (crawlers.categories.parse_filter); BadQuery
+    naming `category` when it names an unknown one. Every list checks it here."""
     from crawlers.categories import parse_filter
 
     try:
-        wanted = parse_filter(params.get("category"))
+        return parse_filter(value)
     except ValueError as exc:
         raise BadQuery("category", str(exc)) from None
-    if category_of(item) not in wanted:
+
+
+def matches(item: dict[str, Any], params: dict[str, str], sources: Mapping[str, str] | None = None) -> bool:
+    """The in-memory filters (pure). Merchandise is listed only when `category` asks for it."""
+    if category_of(item) not in category_filter(params.get("category")):
         return False
     if params.get("source") and item.get("source") not in source_values(params["source"], sources):
         return False
@@ -238,12 +243,7 @@ class ReleaseQueries:
             raise BadQuery("limit", "'limit' must be an integer") from None
         if not 1 <= limit <= MAX_LIMIT:
             raise BadQuery("limit", f"'limit' must be between 1 and {MAX_LIMIT}")
-        try:
-            from crawlers.categories import parse_filter
-
-            parse_filter(params.get("category"))
-        except ValueError as exc:
-            raise BadQuery("category", str(exc)) from None
+        category_filter(params.get("category"))
         partitions = plan(params, self._today())
         if params.get("source"):
             source_values(params["source"], self._sources)  # an unknown source is a 400, not an empty list

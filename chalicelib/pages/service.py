@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from chalicelib.notify.subscriptions import default_series_key, release_keys
 from chalicelib.pages import badges, feeds, releases_page, status_page, template
-from chalicelib.queries import BadQuery, collapse
+from chalicelib.queries import BadQuery, category_filter, collapse
 
 if TYPE_CHECKING:
     from chalicelib.queries import ReleaseQueries
@@ -69,15 +69,10 @@ def _used(params: dict[str, str] | None, names: set[str]) -> dict[str, str]:
 def _category(params: dict[str, str] | None) -> dict[str, str]:
     """Feeds leave merchandise out like every list; `?category=` asks for it (issue 12.4). The
     value is checked here, so a bad one is the feed's 400 problem rather than an empty feed."""
-    from crawlers.categories import parse_filter
-
     value = _used(params, {"category"}).get("category")
     if not value:
         return {}
-    try:
-        parse_filter(value)
-    except ValueError as exc:
-        raise BadQuery("category", str(exc)) from None
+    category_filter(value)
     return {"category": value}
 
 
@@ -174,13 +169,10 @@ class PagesService:
     def releases_html(self, params: dict[str, str] | None = None) -> Page:
         params = _used(params, {"week", "category", "page"})
         asked = {"category": params["category"]} if params.get("category") else {}  # merchandise on request
-        if asked:
-            from crawlers.categories import parse_filter
-
-            try:
-                parse_filter(asked["category"])
-            except ValueError as exc:
-                return html_error(400, "Bad category", str(exc), back="/pages/releases")
+        try:
+            category_filter(params.get("category"))
+        except BadQuery as exc:
+            return html_error(400, "Bad category", str(exc), back="/pages/releases")
         today = self.clock().date()
         try:
             chosen = _week(params.get("week"), today)
