@@ -63,31 +63,37 @@ def test_console_redacts_known_secrets():
     assert "hb-token-7f3a9c" not in out.getvalue() and "***" in out.getvalue()
 
 
-def test_configure_sends_info_as_json_to_the_file_and_keeps_botocore_quiet(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("NEWBOOKS_LOG_LEVEL", "WARNING")
+@pytest.fixture
+def newbooks_logger():
+    """The "newbooks" logger for a test that runs console.configure(): its handlers and level
+    are put back afterwards, so the rest of the run logs as before."""
     root = logging.getLogger("newbooks")
-    saved = list(root.handlers), root.level
-    try:
-        path = console.configure(tmp_path)
-        log = logging.getLogger("newbooks.test")
-        log.info("source unchanged", extra={"source": "x"})
-        log.warning("something odd")
-        logging.getLogger("botocore.credentials").info("Found credentials in environment variables.")
-        for handler in root.handlers:
-            handler.flush()
-        rows = [json.loads(line) for line in path.read_text().splitlines()]
-        assert [r["message"] for r in rows] == ["source unchanged", "something odd"]
-        assert rows[0]["level"] == "INFO" and rows[0]["source"] == "x"
-        printed = capsys.readouterr().out
-        assert printed == "[newbooks] warning: something odd\n"
-        assert not logging.getLogger("botocore.credentials").isEnabledFor(logging.INFO)
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
+    saved_handlers, saved_level = list(root.handlers), root.level
+    yield root
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    for handler in saved_handlers:
+        root.addHandler(handler)
+    root.setLevel(saved_level)
+
+
+def test_configure_sends_info_as_json_to_the_file_and_keeps_botocore_quiet(tmp_path, capsys, monkeypatch,
+                                                                           newbooks_logger):
+    monkeypatch.setenv("NEWBOOKS_LOG_LEVEL", "WARNING")
+    path = console.configure(tmp_path)
+    log = logging.getLogger("newbooks.test")
+    log.info("source unchanged", extra={"source": "x"})
+    log.warning("something odd")
+    logging.getLogger("botocore.credentials").info("Found credentials in environment variables.")
+    for handler in newbooks_logger.handlers:
+        handler.flush()
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["message"] for r in rows] == ["source unchanged", "something odd"]
+    assert rows[0]["level"] == "INFO" and rows[0]["source"] == "x"
+    printed = capsys.readouterr().out
+    assert printed == "[newbooks] warning: something odd\n"
+    assert not logging.getLogger("botocore.credentials").isEnabledFor(logging.INFO)
 
 
 # --- start-up errors -------------------------------------------------------------------------
@@ -275,9 +281,7 @@ def test_the_shipped_local_targets_only_name_routed_alert_channels(monkeypatch):
     assert channels and channels <= set(routes) | {"console"}
 
 
-def test_library_errors_go_to_the_file_not_the_console(tmp_path, capsys):
-    root = logging.getLogger("newbooks")
-    saved = list(root.handlers), root.level
+def test_library_errors_go_to_the_file_not_the_console(tmp_path, capsys, newbooks_logger):
     try:
         path = console.configure(tmp_path)
         logging.getLogger("werkzeug").error("Error on request:\nTraceback (most recent call last): ...")
@@ -287,10 +291,4 @@ def test_library_errors_go_to_the_file_not_the_console(tmp_path, capsys):
         assert "Traceback" not in captured.out + captured.err
         assert "Error on request" in path.read_text()
     finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
         console.quiet_libraries()
