@@ -164,7 +164,7 @@ def _record(source: str, publisher: str | None, series: str | None, episodes: bo
         series, volume, issue = extract_numbering(title or "")
     return build_release(
         source, title=title, isbn=isbn, code=guid, series=series, volume=volume, issue=issue, flags=flags,
-        ref=str(guid or isbn),  # "<source>:None" for an entry with only a title, as it always was
+        ref=guid or isbn,  # none for an entry with only a title (it was "<source>:None")
         publisher=publisher, release_date=released, url=link,
     )
 

@@ -82,7 +82,7 @@ def _record(item: Item) -> Release:
         raise ParseError(NAME, "item has no ISBN, JAN, itemUrl or title")
     return build_release(
         NAME, title=title, isbn=isbn, jan=jan, code=code, series=series, volume=volume, issue=issue,
-        ref=str(isbn or jan or code),  # "rakuten:None" for a title-only item, as it always was
+        ref=isbn or jan or code,  # none for a title-only item (it was "rakuten:None")
         publisher=text_or_none(item.get("publisherName")) or text_or_none(item.get("label")),
         release_date=parse_date(item.get("salesDate")),
         price=price, currency=currency, url=url,

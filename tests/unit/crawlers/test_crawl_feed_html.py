@@ -83,3 +83,14 @@ def test_declarative_errors():
         declarative.parse(body, options={"item": "li.release", "title": "a"})  # selector matches nothing
     with pytest.raises(ParseError):
         declarative.parse(body, options={"item": "div[", "title": "a"})  # bad selector
+
+
+def test_feed_entry_with_only_a_title_names_no_source_ref():
+    # Hand-made: an RSS item with no guid, link or ISBN (no sample has one). It used to get the
+    # source ref "examplepub:None"; now it has none and the crawl records `<source>:<id>` instead.
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><title>Monstress #51</title><pubDate>Wed, 06 Mar 2024 10:00:00 GMT</pubDate></item>
+      <item><title>Monstress #52</title><guid>monstress-52</guid></item></channel></rss>"""
+    bare, guided = feed.parse(rss, options={"source_name": "examplepub"})
+    assert bare.source_refs == () and bare.volume == "51"
+    assert guided.source_refs == ("examplepub:monstress-52",)

@@ -117,3 +117,12 @@ def test_rakuten_plan():
     assert url.startswith("https://openapi.rakuten.co.jp/services/api/BooksBook/Search/")  # the 2026 host
     with pytest.raises(ValueError):
         rakuten.plan({"title": "x"})
+
+
+def test_rakuten_item_with_only_a_title_names_no_source_ref():
+    # Hand-made: an item with no ISBN, JAN or itemUrl (no sample has one); it used to get "rakuten:None".
+    body = json.dumps({"count": 2, "Items": [{"title": "ワンピース 108"},
+                                             {"title": "ワンピース 107", "isbn": "9784088836287"}]}).encode()
+    bare, with_isbn = rakuten.parse(body)
+    assert bare.source_refs == () and bare.volume == "108"
+    assert with_isbn.source_refs == ("rakuten:9784088836287",)
