@@ -38,11 +38,11 @@ $(A11Y_STAMP):
 	npm install --prefix .tools --no-save --ignore-scripts --no-audit --no-fund --loglevel=error axe-core@4.14.1 vnu-jar@26.9.27
 	touch $@
 
-# The gates run first (seconds) so a lint or type error fails before the suite. The e2e tests run
-# one at a time (each drives whole local stacks and waits on their schedules); unit and
-# integration tests then share the machine's 2 cores through pytest-xdist (README "Figures").
+# The gates run first (seconds) so a lint or type error fails before the suite. The e2e tests
+# run in two groups on 2 pytest-xdist workers (tests/e2e/conftest.py: they mostly wait on the
+# stacks' schedules); unit and integration tests then share the machine's 2 cores (README "Figures").
 test: venv browser a11y lint
-	$(PY) -m pytest --durations=15 tests/e2e
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15 tests/e2e
 	$(PY) -m pytest -n 2 tests/unit tests/integration
 
 # Gates (issue 15.5): ruff over the repo, mypy --strict (mypy.ini) over chalicelib/ and crawlers/.

@@ -9,6 +9,7 @@ overrides plain strings (environment variable values), as Chalice merges diction
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -302,12 +303,19 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(pkg_dir, ignore_errors=True)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     chalice = str(Path(sys.executable).with_name("chalice"))
-    subprocess.run(
-        [chalice, "package", "--stage", args.stage, "--merge-template", str(merge_path), str(pkg_dir)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
+    # One `chalice package` at a time per project: it caches the dependency zip in
+    # .chalice/deployments and rewrites it through a fixed `<zip>.tmp.zip`, so two builds at once
+    # (parallel e2e stacks, `make run` beside the tests) would write the same files.
+    lock_path = ROOT / ".chalice" / "deployments" / ".package.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        subprocess.run(
+            [chalice, "package", "--stage", args.stage, "--merge-template", str(merge_path), str(pkg_dir)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
     strip_zip(pkg_dir / "deployment.zip")
     shutil.copy(pkg_dir / "deployment.zip", out / "deployment.zip")
     template = json.loads((pkg_dir / "sam.json").read_text())

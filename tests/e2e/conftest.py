@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,17 +89,50 @@ def api_stack(shared_stack) -> SharedStack:
 
 
 def _is(item: pytest.Item, module: str) -> bool:
-    return item.nodeid.split("::")[0].endswith(f"tests/e2e/{module}.py")
+    return _is_module(item.nodeid, module)
+
+
+# `make test` runs the e2e tests on 2 pytest-xdist workers (`--dist loadgroup`), one group each:
+# the tests that start stacks of their own (chaos, the IAM defects, the newcomer's run in the
+# background from the group's first test), and the tests on the shared stack. Most of their time
+# is waiting on schedules (the serial run used 0.6 of a core).
+OWN_STACKS = ("test_chaos", "test_iam_enforced", "test_newcomer")
+# test_chaos first (its stack boots before the others'), test_local_stack on the freshly booted
+# shared stack (its uptime figures are about a stack's first minutes) and test_api_schema before
+# the pages restart it with more weeks.
+ORDER = ("test_chaos", "test_local_stack", "test_api_schema", "test_iam_enforced", "test_pages_chromium", "test_newcomer")
+
+
+def _group(nodeid: str) -> str:
+    if "tests/e2e/" not in nodeid:
+        return nodeid  # not ours: a work unit of its own
+    return "own-stacks" if any(_is_module(nodeid, m) for m in OWN_STACKS) else "shared-stack"
+
+
+def _is_module(nodeid: str, module: str) -> bool:
+    return nodeid.split("::")[0].endswith(f"tests/e2e/{module}.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` by `_group`. (xdist 3.8's own loadgroup renames items through
+    `item._nodeid`, which pytest 9 no longer reads, so its xdist_group marks group nothing.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return ByGroup(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Among the e2e tests: test_chaos first (it wants the machine to itself; the shared stack and
-    the newcomer's run are not up yet), then test_local_stack on the freshly booted shared stack
-    (its uptime figures are about a stack's first minutes), then the rest in file order."""
+    """Order the e2e tests as ORDER says (others after, in file order)."""
     slots = [n for n, item in enumerate(items) if "tests/e2e/" in item.nodeid]
     chosen = [items[n] for n in slots]
-    first = ("test_chaos", "test_local_stack")
-    ordered = [i for m in first for i in chosen if _is(i, m)] + [i for i in chosen if not any(_is(i, m) for m in first)]
+    ordered = [i for m in ORDER for i in chosen if _is(i, m)] + [i for i in chosen if not any(_is(i, m) for m in ORDER)]
     for n, item in zip(slots, ordered, strict=True):
         items[n] = item
 
@@ -113,15 +147,14 @@ def _background_runs():
 
 @pytest.fixture(autouse=True)
 def _newcomer_in_background(request, _background_runs, tmp_path_factory):
-    """Start the newcomer's run (tests/e2e/newcomer_testkit.py) at the first e2e test after
-    test_chaos, test_local_stack and test_api_schema (timed by their peers, uptime and 280 s bound)
-    when test_newcomer is in the session: its minutes of waiting overlap other tests."""
+    """Start the newcomer's run (tests/e2e/newcomer_testkit.py) at the first e2e test of
+    test_newcomer's group, when it is in the session: its minutes of waiting (the next sample
+    week, then a crawl) overlap test_chaos and test_iam_enforced."""
     from devstack.samples import samples_dir
 
-    if ("newcomer" not in _background_runs and not any(_is(request.node, m) for m in ("test_chaos", "test_local_stack", "test_api_schema"))
-            and samples_dir() is not None and any(_is(item, "test_newcomer") for item in request.session.items)):
-        if "shared_stack" in request.fixturenames:
-            request.getfixturevalue("shared_stack")  # up first: its boot is not slowed by the newcomer's
+    if ("newcomer" not in _background_runs and samples_dir() is not None
+            and any(_is(item, "test_newcomer") and _group(item.nodeid) == _group(request.node.nodeid)
+                    for item in request.session.items)):
         _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))
 
 
@@ -131,6 +164,17 @@ def newcomer(_background_runs, tmp_path_factory) -> NewcomerRun:
     if "newcomer" not in _background_runs:
         _background_runs["newcomer"] = NewcomerRun(tmp_path_factory.mktemp("newcomer"))
     return _background_runs["newcomer"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)  # an xdist worker's: sent to the controller
+    if output is not None:
+        output["newbooks_report"] = dict(REPORT)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # the controller: each worker's summary lines
+    REPORT.update(getattr(node, "workeroutput", {}).get("newbooks_report", {}))
 
 
 def pytest_terminal_summary(terminalreporter):
