@@ -133,3 +133,27 @@ def test_email_subscriptions_come_from_the_ops_config(tmp_path):
     path.write_text("prod:\n  email: not-a-list\n")
     with pytest.raises(ValueError, match="email must be a list"):
         ops_config("prod", path)
+
+
+def test_a_second_package_build_waits_for_the_first(tmp_path):
+    """`chalice package` rewrites its cached dependency zip in .chalice/deployments through a fixed
+    temporary name: builds of one project (parallel e2e stacks, `make run` beside the tests) take
+    turns on infra/build_template.py's lock. Held here, a build waits; released, it completes."""
+    import fcntl
+    import time
+
+    lock_path = ROOT / ".chalice" / "deployments" / ".package.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build = subprocess.Popen([sys.executable, "-m", "infra.build_template", "--stage", "dev", "--out", str(tmp_path)],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "merge-template.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # up to the lock: the merge template is written before it
+        time.sleep(2)
+        waiting = build.poll() is None and not (tmp_path / "package").exists()
+    out, _ = build.communicate(timeout=300)
+    assert waiting, "the build ran while another held the package lock"
+    assert build.returncode == 0, out.decode(errors="replace")[-2000:]
+    assert (tmp_path / "deployment.zip").stat().st_size > 0
