@@ -29,6 +29,8 @@ from chalicelib import resources as r  # noqa: E402
 # Files dropped from deployment.zip: PyYAML's optional libyaml binding (2.6 MB unpacked; PyYAML
 # falls back to its pure-Python loader, fast enough for our small config files).
 STRIP_FROM_ZIP = ("yaml/_yaml.cpython",)
+# One `chalice package` at a time per project (see main): the lock every build takes.
+PACKAGE_LOCK = ROOT / ".chalice" / "deployments" / ".package.lock"
 
 
 def function_names(stage: str) -> list[str]:
@@ -306,9 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     # One `chalice package` at a time per project: it caches the dependency zip in
     # .chalice/deployments and rewrites it through a fixed `<zip>.tmp.zip`, so two builds at once
     # (parallel e2e stacks, `make run` beside the tests) would write the same files.
-    lock_path = ROOT / ".chalice" / "deployments" / ".package.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
+    PACKAGE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(PACKAGE_LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         subprocess.run(
             [chalice, "package", "--stage", args.stage, "--merge-template", str(merge_path), str(pkg_dir)],

@@ -64,6 +64,9 @@ MOVING = "imagecomics:nailbiter-vol.-6-the-bloody-truth-tp"
 MOVING_TEXT, MOVING_FROM = b"Published: May 3, 2017", "2017-05-03"
 FOLLOWED = ("Nailbiter", "Rat Queens")  # Rat Queens #1: CVR A, B, C in the Diamond week
 CRAWL_EVERY_S = 20  # the dev runner's crawl schedule: each move is crawled within seconds
+# A skipped tick (skip_schedule_rate) is a young hole: the state machine decides nothing past it
+# for HOLE_WAIT_MINUTES (decide.py), so a heartbeat verdict may take that plus a few ticks.
+VERDICT_WAIT_S = (HOLE_WAIT_MINUTES + 3) * 60
 
 
 def published(day: date) -> bytes:
@@ -408,9 +411,7 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
         moto = Moto(stack.moto_url())
         # the heartbeat: a failure (exit code 3) first, then a success once it is DOWN
         wait_for(lambda: get_json(f"{stack.base}/ping/{BEAT_TOKEN}/3")[0] == 200, 60, "the heartbeat's failure ping")
-        # a skipped tick before it defers the decision by HOLE_WAIT_MINUTES (see the recovery below)
-        wait_for(lambda: _states(stack.base).get("chaos-beat") == "DOWN", (HOLE_WAIT_MINUTES + 3) * 60,
-                 "the failed heartbeat DOWN")
+        wait_for(lambda: _states(stack.base).get("chaos-beat") == "DOWN", VERDICT_WAIT_S, "the failed heartbeat DOWN")
         assert get_json(f"{stack.base}/ping/{BEAT_TOKEN}")[0] == 200  # the job succeeds: UP on a later tick
         pinged = time.monotonic()
 
@@ -432,9 +433,7 @@ def test_pipeline_under_chaos_delivers_everything_exactly_once(pages, tmp_path):
         stage("runner restarted")
         move(1)  # back: crawled by the restarted runner
         move(2)  # and out again, to another week
-        # A skipped tick (skip_schedule_rate) is a young hole: the state machine decides nothing past
-        # it for HOLE_WAIT_MINUTES (decide.py), so recovery may take that plus a few ticks after the ping.
-        recovery_by = pinged + (HOLE_WAIT_MINUTES + 3) * 60
+        recovery_by = pinged + VERDICT_WAIT_S  # the recovery's own bound, counted from the ping
         wait_for(lambda: _states(stack.base).get("chaos-beat") == "UP", max(30.0, recovery_by - time.monotonic()),
                  "the heartbeat recovered")
         stage("heartbeat recovered")

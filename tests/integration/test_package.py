@@ -142,9 +142,10 @@ def test_a_second_package_build_waits_for_the_first(tmp_path):
     import fcntl
     import time
 
-    lock_path = ROOT / ".chalice" / "deployments" / ".package.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
+    from infra.build_template import PACKAGE_LOCK
+
+    PACKAGE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(PACKAGE_LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         build = subprocess.Popen([sys.executable, "-m", "infra.build_template", "--stage", "dev", "--out", str(tmp_path)],
                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
